@@ -1,0 +1,31 @@
+# Two entry points for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TAHUN ?= 2025
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export GX_ANALYTICS_ENABLED := false
+export PREFECT_HOME := $(CURDIR)/.prefect
+
+.PHONY: run test sample install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+sample: $(STAMP)
+	$(BIN)/rkpd sample --tahun $(TAHUN)
+
+run: sample
+	$(BIN)/rkpd run --tahun $(TAHUN)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf data .prefect

@@ -1,0 +1,108 @@
+"""The annual run: extract every level's forum results of a tahun, validate, map, and publish."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow, task
+
+from schemas import LEVELS, RUN
+from tasks.batch import SliceBatch
+from tasks.discover import discover
+from tasks.extract import extract_slice
+from tasks.extract.staging import SliceKey
+from tasks.mapping import map_usulan
+from tasks.publish import publish
+from tasks.validate import validate_batch
+from warehouse.db import create_engine
+from warehouse.loaders import upsert_rows, utcnow
+from warehouse.migrate import upgrade
+from warehouse.reference_load import load_reference
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    tahun: int
+    files: pd.DataFrame  # one row per source file with its counts and status
+    ignored: list[str]
+
+    def per_level(self) -> pd.DataFrame:
+        order = {name: i for i, name in enumerate(LEVELS)}
+        table = (self.files.groupby(["level", "source"], as_index=False)
+                 [["rows_read", "rows_loaded", "rows_quarantined"]].sum())
+        table["files_failed"] = self.files.groupby(["level", "source"])["status"].apply(
+            lambda s: int((s == "failed").sum())).to_numpy()
+        return table.sort_values(["level", "source"], key=lambda s: s.map(order) if s.name == "level" else s)
+
+    @property
+    def failures(self) -> list[str]:
+        return [m for m in self.files.loc[self.files.status == "failed", "message"]]
+
+    @property
+    def balanced(self) -> bool:
+        f = self.files
+        return bool((f.rows_read == f.rows_loaded + f.rows_quarantined).all())
+
+
+def _run_id(tahun: int) -> str:
+    return f"{tahun}-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+@task(task_run_name="extract-{key.level}-{key.source}-{key.kode_pemda}")
+def extract(key: SliceKey, files: list[Path], run_id: str, base: Path) -> SliceBatch:
+    return extract_slice(key, files, run_id, base)
+
+
+@task(task_run_name="validate-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
+def validate(batch: SliceBatch) -> SliceBatch:
+    validate_batch(batch)
+    return batch
+
+
+@task(task_run_name="map-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
+def map_to_opd(batch: SliceBatch) -> pd.DataFrame:
+    return map_usulan(batch.clean(), batch.key.kode_pemda)
+
+
+@task(task_run_name="publish-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
+def publish_slice(batch: SliceBatch, mapped: pd.DataFrame, lake_root: Path, warehouse_url: str) -> pd.DataFrame:
+    return publish(batch, mapped, lake_root, create_engine(warehouse_url))
+
+
+@flow(name="musrenbang-annual", flow_run_name="annual-{tahun}")
+def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
+               pemda: list[str] | None = None) -> RunReport:
+    """Run every level of a tahun, slice by slice, and record the run with its totals."""
+    inbox, lake_root = Path(inbox), Path(lake_root)
+    run_id = _run_id(tahun)
+    engine = create_engine(warehouse_url)
+    upgrade(engine)
+    found = discover(inbox, tahun, pemda)
+    started = utcnow()
+    upsert_rows(engine, RUN, pd.DataFrame([{"run_id": run_id, "tahun": tahun, "started_at": started,
+                                            "status": "running", "parameters": json.dumps({
+                                                "inbox": str(inbox), "pemda": pemda, "lake": str(lake_root)})}]))
+    load_reference(engine, sorted({s.key.kode_pemda for s in found.slices}))
+    logs = []
+    for source_slice in found.slices:
+        batch = extract(source_slice.key, source_slice.files, run_id, inbox)
+        batch = validate(batch)
+        mapped = map_to_opd(batch)
+        logs.append(publish_slice(batch, mapped, lake_root, warehouse_url))
+    files = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(
+        columns=["level", "source", "source_file", "rows_read", "rows_loaded", "rows_quarantined", "status", "message"])
+    report = RunReport(run_id, tahun, files, found.ignored)
+    upsert_rows(engine, RUN, pd.DataFrame([{
+        "run_id": run_id, "tahun": tahun, "started_at": started, "finished_at": utcnow(),
+        "status": "success" if report.balanced and not report.failures else "failed",
+        "rows_read": int(files.rows_read.sum()), "rows_loaded": int(files.rows_loaded.sum()),
+        "rows_quarantined": int(files.rows_quarantined.sum()),
+        "parameters": json.dumps({"inbox": str(inbox), "pemda": pemda, "lake": str(lake_root)})}]))
+    if not report.balanced:
+        raise AssertionError("rows were lost: read != loaded + quarantined for some file")
+    return report

@@ -1,0 +1,97 @@
+"""`rkpd`: the command line of the pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from rkpd.settings import load_settings, quiet_services
+
+app = typer.Typer(help="Musrenbang to RKPD data pipeline.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Warehouse administration.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+@app.command()
+def sample(
+    out: Optional[Path] = typer.Option(None, help="Inbox folder to write (default: <data>/sample/inbox)"),
+    tahun: int = typer.Option(2025, help="Tahun anggaran of the RKPD the forums plan"),
+    pemda: list[str] = typer.Option(["18.02"], help="Kode pemda (repeat), or 'all' for national scale"),
+    scale: bool = typer.Option(False, "--scale", help="All 514 kab/kota (about 2 million usulan)"),
+    seed: int = typer.Option(42, help="Random seed: same seed, same files"),
+    defect_rate: float = typer.Option(0.03, help="Share of rows with a planted defect"),
+) -> None:
+    """Generate realistic Musrenbang forum results of every level in the formats regions hand over."""
+    import sample as generator
+
+    out = out or load_settings().sample_inbox
+    result = generator.generate(out, tahun=tahun, pemda=("all",) if scale else tuple(pemda), seed=seed,
+                                defect_rate=defect_rate)
+    console.print(f"sample written to {out}")
+    totals = result.get("totals", {})
+    table = RichTable("level", "data rows", "expected quarantine")
+    for level, t in totals.items():
+        table.add_row(level, f"{t['data_rows']:,}", f"{t['expected_quarantine']:,}")
+    console.print(table)
+
+
+@app.command()
+def run(
+    tahun: int = typer.Option(..., help="Tahun anggaran to run"),
+    inbox: Optional[Path] = typer.Option(None, help="Inbox folder (default: <data>/inbox, or the sample inbox)"),
+    pemda: Optional[list[str]] = typer.Option(None, help="Only these kode pemda (repeat)"),
+    lake: Optional[Path] = typer.Option(None, help="Parquet lake folder (default: <data>/lake)"),
+    warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL",
+                                                help="Warehouse URL (default: SQLite file in <data>)"),
+) -> None:
+    """Extract, validate, map and load every level of a tahun; print read/loaded/quarantined per level."""
+    quiet_services()
+    settings = load_settings()
+    inbox = inbox or (settings.inbox if (settings.inbox / str(tahun)).exists() else settings.sample_inbox)
+    if not (inbox / str(tahun)).is_dir():
+        console.print(f"[red]{inbox / str(tahun)}: no inbox folder for tahun {tahun}[/red] "
+                      "(run `rkpd sample` for sample data, or put files under <inbox>/<tahun>/<kode_pemda>/<level>/)")
+        raise typer.Exit(2)
+    from flows.annual import annual_run
+
+    report = annual_run(tahun=tahun, inbox=inbox, lake_root=lake or settings.lake,
+                        warehouse_url=warehouse_url or settings.warehouse_url, pemda=pemda or None)
+    print_report(report)
+    if report.failures:
+        raise typer.Exit(1)
+
+
+def print_report(report) -> None:
+    table = RichTable("level", "source", "read", "loaded", "quarantined", "failed files",
+                      title=f"run {report.run_id}, tahun {report.tahun}")
+    per_level = report.per_level()
+    for r in per_level.itertuples(index=False):
+        table.add_row(r.level, r.source, f"{r.rows_read:,}", f"{r.rows_loaded:,}", f"{r.rows_quarantined:,}",
+                      str(r.files_failed))
+    table.add_row("total", "", f"{per_level.rows_read.sum():,}", f"{per_level.rows_loaded.sum():,}",
+                  f"{per_level.rows_quarantined.sum():,}", str(per_level.files_failed.sum()), style="bold")
+    console.print(table)
+    for message in report.failures:
+        console.print(f"[red]not loaded:[/red] {message}")
+    for message in report.ignored:
+        console.print(f"[yellow]ignored:[/yellow] {message}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL")) -> None:
+    """Create the warehouse or bring it to the newest schema."""
+    from warehouse.db import create_engine
+    from warehouse.migrate import upgrade
+
+    url = warehouse_url or load_settings().warehouse_url
+    upgrade(create_engine(url))
+    console.print(f"warehouse at {url} is up to date")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,62 @@
+"""Extract: read every file of a slice and stage it into the usulan contract with provenance."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from schemas import USULAN
+from tasks.batch import FileResult, SliceBatch
+from tasks.errors import SourceError
+from tasks.extract.readers import read_source
+from tasks.extract.staging import SliceKey, stage
+from tasks.quarantine import concat_issues
+from tasks.wilayah import WilayahResolver
+
+
+def fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def display_path(path: Path, base: Path | None) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix() if base else path.as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def extract_slice(key: SliceKey, files: list[Path], run_id: str, base: Path | None = None) -> SliceBatch:
+    """Read and stage every file; a file that cannot be read is recorded with its message."""
+    staged, raws, issues, results = [], [], [], []
+    offset = 0
+    for path in files:
+        name = display_path(path, base)
+        result = FileResult(name, fingerprint(path) if path.exists() else None)
+        results.append(result)
+        try:
+            raw = read_source(path)
+            rows, row_issues = stage(raw, key, name, run_id)
+        except SourceError as exc:
+            result.error = f"{name}: {exc.problem}"
+            continue
+        result.rows_read = len(rows)
+        index = pd.RangeIndex(offset, offset + len(rows))
+        rows.index, raw.cells.index = index, index
+        row_issues["row"] = row_issues["row"] + offset
+        offset += len(rows)
+        staged.append(rows)
+        raws.append(raw.cells)
+        issues.append(row_issues)
+    frame = pd.concat(staged) if staged else USULAN.empty_frame()
+    raw_cells = pd.concat(raws) if raws else pd.DataFrame(index=frame.index)
+    batch = SliceBatch(key, run_id, frame, raw_cells, concat_issues(issues), results)
+    resolved, wilayah_issues = WilayahResolver(key.kode_pemda).resolve(batch.clean(), desa_required=key.level == "desa")
+    batch.staged.loc[resolved.index, ["kode_kecamatan", "kode_desa"]] = resolved[["kode_kecamatan", "kode_desa"]]
+    batch.add_issues(wilayah_issues)
+    return batch

@@ -1,0 +1,80 @@
+"""Validate staged usulan against the contract with Great Expectations and split off failing rows."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import pandas as pd
+
+from schemas import USULAN
+from schemas.contract import Table
+from schemas.expectations import RULE_OF_EXPECTATION, build_suite
+from tasks.quarantine import concat_issues, issues_frame
+
+
+@lru_cache(maxsize=4)
+def _validation(table_name: str):
+    """An ephemeral GX context with the table's suite, built once per process."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    table = {USULAN.name: USULAN}[table_name]
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (context.data_sources.add_pandas(f"{table.name}_frames")
+             .add_dataframe_asset(table.name).add_batch_definition_whole_dataframe("whole"))
+    suite = context.suites.add(build_suite(table))
+    return context.validation_definitions.add(gx.ValidationDefinition(name=f"{table.name}_vd", data=batch, suite=suite))
+
+
+def _describe(table: Table, column: str, rule: str) -> str:
+    c = table.column(column)
+    if rule == "out_of_range":
+        low = "" if c.min_value is None else f"{c.min_value:,.0f}"
+        high = "" if c.max_value is None else f"{c.max_value:,.0f}"
+        return f" ({low} .. {high})"
+    return ""
+
+
+def contract_issues(staged: pd.DataFrame, table: Table = USULAN) -> pd.DataFrame:
+    """One issue per row and failed contract expectation (rows indexed by position in `staged`)."""
+    if staged.empty:
+        return concat_issues([])
+    frame = staged.reset_index(drop=True)
+    for c in table.columns:  # GX compares plain numbers; nullable extension types go in as float/object
+        if c.kind in ("float", "money", "int16", "int32", "int64"):
+            frame[c.name] = frame[c.name].astype("float64")
+    result = _validation(table.name).run(
+        batch_parameters={"dataframe": frame},
+        result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
+    )
+    issues = []
+    for r in result.results:
+        config = r.expectation_config
+        rule = RULE_OF_EXPECTATION.get(type(config).__name__) or RULE_OF_EXPECTATION.get(
+            "".join(p.title() for p in config.type.split("_")))
+        if r.success or rule is None:
+            if not r.success and config.type == "expect_table_columns_to_match_ordered_list":
+                raise ValueError(f"staged frame does not match the {table.name} contract columns")
+            continue
+        column = config.kwargs["column"]
+        rows = pd.Index(r.result.get("unexpected_index_list") or [])
+        positions = staged.index[rows]
+        issues.append(issues_frame(positions, rule, column, staged.loc[positions, column],
+                                   _describe(table, column, rule)))
+    return concat_issues(issues)
+
+
+def duplicate_key_issues(staged: pd.DataFrame, table: Table = USULAN) -> pd.DataFrame:
+    """Later copies of a primary key already seen in the slice."""
+    dup = staged.duplicated(list(table.primary_key), keep="first") & staged["id_usulan"].notna()
+    return issues_frame(staged.index[dup], "duplicate_key", "id_usulan", staged.loc[dup, "id_usulan"])
+
+
+def validate_batch(batch) -> None:
+    """Add contract and duplicate-key issues of the rows still clean (a `tasks.batch.SliceBatch`)."""
+    clean = batch.clean()
+    batch.add_issues(contract_issues(clean))
+    batch.add_issues(duplicate_key_issues(batch.clean()))

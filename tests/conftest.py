@@ -1,0 +1,71 @@
+"""Shared fixtures: offline service settings, the real PostgreSQL, and one generated sample inbox."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> str:
+    """URL of a database on the real PostgreSQL; skipped locally when none answers, failed in CI."""
+    import sqlalchemy as sa
+
+    from warehouse.db import create_engine
+
+    url = os.environ.get("RKPD_TEST_PG_URL", PG_DEFAULT)
+    try:
+        with create_engine(url).connect() as c:
+            c.execute(sa.text("select 1"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server here"
+        if os.environ.get("RKPD_REQUIRE_PG"):
+            pytest.fail(f"PostgreSQL required but not reachable at {url}: {exc}")
+        pytest.skip(f"no PostgreSQL at {url}")
+    return url
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str):
+    """A fresh schema on the real PostgreSQL for one test, dropped afterwards."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    from warehouse.db import create_engine
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(pg_server_url)
+    with admin.begin() as c:
+        c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    url = make_url(create_engine(pg_server_url).url).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as c:
+        c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sample_inbox(tmp_path_factory) -> Path:
+    """The default sample region generated once for the session (read-only for tests)."""
+    import sample
+
+    out = tmp_path_factory.mktemp("sample") / "inbox"
+    sample.generate(out, tahun=2025, pemda=("18.02",), seed=42)
+    return out
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield

@@ -1,0 +1,41 @@
+"""Connect to the warehouse: SQLite file by default, PostgreSQL when RKPD_WAREHOUSE_URL points at one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+
+def normalise_url(url: str) -> str:
+    """postgresql:// URLs use psycopg 3; a plain path becomes a SQLite file URL."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u.render_as_string(hide_password=False)
+
+
+def create_engine(url: str) -> sa.Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        path = make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):  # WAL: readers do not block the loader
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def is_postgres(engine: sa.Engine) -> bool:
+    return engine.dialect.name == "postgresql"

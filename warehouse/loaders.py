@@ -1,0 +1,96 @@
+"""Load frames into the warehouse: each slice is replaced whole inside one transaction.
+
+PostgreSQL gets COPY through psycopg 3; SQLite gets one executemany of plain tuples (its fastest
+sound path). A failure part way rolls the transaction back, so the previous slice stays visible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+
+from schemas import Table
+from warehouse.db import is_postgres
+from warehouse.models import TABLES
+
+COPY_CHUNK_ROWS = 100_000
+
+
+def _rows(table: Table, frame: pd.DataFrame, sqlite: bool) -> list[tuple]:
+    frame = table.conform(frame)
+    columns = []
+    for c in table.columns:
+        s = frame[c.name]
+        if c.kind == "timestamp" and sqlite:
+            s = s.map(lambda v: None if pd.isna(v) else v.isoformat(sep=" "))
+        elif c.kind == "date" and sqlite:
+            s = s.map(lambda v: None if v is None or pd.isna(v) else v.isoformat())
+        columns.append(s.astype(object).where(s.notna(), None).to_numpy())
+    return list(zip(*columns)) if columns else []
+
+
+def _copy(connection: sa.Connection, table: Table, frame: pd.DataFrame) -> None:
+    cursor = connection.connection.driver_connection.cursor()
+    names = ", ".join(f'"{n}"' for n in table.column_names)
+    for start in range(0, len(frame), COPY_CHUNK_ROWS):
+        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in _rows(table, frame.iloc[start:start + COPY_CHUNK_ROWS], sqlite=False):
+                copy.write_row(row)
+
+
+def _insert(connection: sa.Connection, table: Table, frame: pd.DataFrame) -> None:
+    marks = ", ".join("?" for _ in table.column_names)
+    names = ", ".join(f'"{n}"' for n in table.column_names)
+    rows = _rows(table, frame, sqlite=True)
+    if rows:
+        connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
+
+
+def append(connection: sa.Connection, table: Table, frame: pd.DataFrame) -> None:
+    """Bulk-append `frame` (contract-shaped) to `table` within the caller's transaction."""
+    if frame.empty:
+        return
+    (_copy if connection.dialect.name == "postgresql" else _insert)(connection, table, frame)
+
+
+def delete_where(connection: sa.Connection, table: Table, where: dict) -> int:
+    sa_table = TABLES[table.name]
+    condition = sa.and_(*(sa_table.c[k] == v for k, v in where.items()))
+    return connection.execute(sa_table.delete().where(condition)).rowcount
+
+
+def replace_slice(engine: sa.Engine, replacements: list[tuple[Table, dict, pd.DataFrame]]) -> None:
+    """For each (table, slice filter, frame): delete the slice and append the frame, all in ONE
+    transaction, so readers see either the old slices or the new ones, never a mix."""
+    with engine.begin() as connection:
+        if is_postgres(engine):
+            connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        for table, where, frame in replacements:
+            delete_where(connection, table, where)
+            append(connection, table, frame)
+
+
+def upsert_rows(engine: sa.Engine, table: Table, frame: pd.DataFrame) -> None:
+    """Insert or update rows by primary key (small tables: runs, load log)."""
+    sa_table = TABLES[table.name]
+    records = [
+        {k: (None if v is None or (not isinstance(v, str) and pd.isna(v)) else v) for k, v in r.items()}
+        for r in table.conform(frame).to_dict("records")
+    ]
+    for r in records:
+        for k, v in r.items():
+            if isinstance(v, pd.Timestamp):
+                r[k] = v.to_pydatetime()
+    with engine.begin() as connection:
+        for r in records:
+            key = {k: r[k] for k in table.primary_key}
+            updated = connection.execute(
+                sa_table.update().where(sa.and_(*(sa_table.c[k] == v for k, v in key.items()))).values(**r))
+            if updated.rowcount == 0:
+                connection.execute(sa_table.insert().values(**r))
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
