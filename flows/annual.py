@@ -14,7 +14,7 @@ from schemas import LEVELS, RUN
 from tasks.batch import SliceBatch
 from tasks.discover import discover
 from tasks.extract import extract_slice
-from tasks.extract.staging import SliceKey
+from tasks.batch import SliceKey
 from tasks.mapping import map_usulan
 from tasks.publish import publish
 from tasks.validate import validate_batch

@@ -6,7 +6,19 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from tasks.extract.staging import SliceKey
+
+@dataclass(frozen=True)
+class SliceKey:
+    """What a source file belongs to: the unit that is replaced whole on a re-run."""
+
+    tahun: int
+    level: str
+    stream: str
+    kode_pemda: str
+    source: str
+
+    def as_dict(self) -> dict:
+        return {"tahun": self.tahun, "level": self.level, "kode_pemda": self.kode_pemda, "source": self.source}
 
 
 @dataclass

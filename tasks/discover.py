@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemas.sources import FOLDER_LEVELS, SOURCE_OF_SUFFIX
-from tasks.extract.staging import SliceKey
+from tasks.batch import SliceKey
 
 _PEMDA = re.compile(r"^\d{2}\.\d{2}$")
 

@@ -29,13 +29,21 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
+def _text(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.0f}"
+    return str(value)
+
+
 def issues_frame(rows: pd.Index | list, rule: str, field: str | None, values: pd.Series | list | None,
                  detail: pd.Series | str = "") -> pd.DataFrame:
     """Issues for the given row positions: one per row, with the readable reasons filled in."""
     rows = list(rows)
     if not rows:
         return pd.DataFrame(columns=["row", "rule", "field", "value", "severity", "reason_id", "reason_en"])
-    values = [""] * len(rows) if values is None else [("" if pd.isna(v) else str(v)) for v in values]
+    values = [""] * len(rows) if values is None else [_text(v) for v in values]
     details = list(detail) if isinstance(detail, pd.Series) else [detail] * len(rows)
     reason_id, reason_en = REASONS[rule]
     return pd.DataFrame({

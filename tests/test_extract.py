@@ -9,7 +9,8 @@ import xlsxwriter
 from tasks.errors import SourceError
 from tasks.extract.parse import parse_koefisien, parse_numbers
 from tasks.extract.readers import read_source
-from tasks.extract.staging import SliceKey, stage
+from tasks.batch import SliceKey
+from tasks.extract.staging import stage
 
 KEY = SliceKey(2025, "kecamatan", "musrenbang", "18.02", "csv")
 

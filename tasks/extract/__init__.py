@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 
 from schemas import USULAN
-from tasks.batch import FileResult, SliceBatch
+from tasks.batch import FileResult, SliceBatch, SliceKey
 from tasks.errors import SourceError
 from tasks.extract.readers import read_source
-from tasks.extract.staging import SliceKey, stage
+from tasks.extract.staging import stage
 from tasks.quarantine import concat_issues
 from tasks.wilayah import WilayahResolver
 

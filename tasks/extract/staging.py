@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 
 from schemas import USULAN
 from schemas.sources import REKOMENDASI_OF_LEVEL, target_of
+from tasks.batch import SliceKey
 from tasks.errors import SourceError
 from tasks.extract import parse
 from tasks.extract.readers import RawTable
@@ -16,20 +15,6 @@ from tasks.quarantine import concat_issues, issues_frame
 TEXT_FIELDS = ("id_usulan", "id_usulan_asal", "pengusul", "kontak_pengusul", "uraian_usulan", "permasalahan",
                "nama_kecamatan", "nama_desa", "nama_opd_awal", "nama_opd_akhir", "kode_opd_akhir", "alasan",
                "id_kamus", "nama_kamus", "kode_bidang_urusan", "kode_sub_kegiatan")
-
-
-@dataclass(frozen=True)
-class SliceKey:
-    """What a source file belongs to: the unit that is replaced whole on a re-run."""
-
-    tahun: int
-    level: str
-    stream: str
-    kode_pemda: str
-    source: str
-
-    def as_dict(self) -> dict:
-        return {"tahun": self.tahun, "level": self.level, "kode_pemda": self.kode_pemda, "source": self.source}
 
 
 def _fields(cells: pd.DataFrame) -> dict[str, pd.Series]:

@@ -1,0 +1,128 @@
+"""The annual run end to end on the generated sample: SQLite and the real PostgreSQL alike."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from flows.annual import annual_run
+from rkpd.cli import app
+from schemas import QUARANTINE, USULAN
+from warehouse.db import create_engine
+from warehouse.lake import read_dataset
+
+TAHUN, PEMDA = 2025, "18.02"
+
+
+def manifest(inbox: Path) -> dict:
+    return json.loads((inbox / str(TAHUN) / PEMDA / "_generated.json").read_text())
+
+
+def query(url: str, sql: str) -> pd.DataFrame:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        frame = pd.read_sql(sa.text(sql), connection)
+    engine.dispose()
+    return frame
+
+
+def warehouse_state(url: str) -> pd.DataFrame:
+    return query(url, "SELECT level, source, count(*) AS n, sum(anggaran) AS anggaran, "
+                      "count(kode_opd_akhir) AS with_opd FROM usulan GROUP BY level, source ORDER BY level, source")
+
+
+def check_run(report, inbox: Path, url: str, lake: Path) -> None:
+    """Counts add up per file, every planted defect is where it should be, lake = warehouse."""
+    made = manifest(inbox)
+    files = report.files.set_index("source_file")
+    assert report.balanced and not report.failures
+    for f in made["files"]:
+        got = files.loc[f"{TAHUN}/{PEMDA}/{f['path']}"]
+        assert got.rows_read == f["data_rows"], f["path"]
+        assert got.rows_loaded + got.rows_quarantined == got.rows_read
+        expected_out = {d["row"] for d in f["defects"] if d["expected"] == "quarantine"}
+        assert got.rows_quarantined >= len(expected_out), f["path"]
+
+    quarantine = query(url, "SELECT source_file, source_row, rule, field, reason_id, reason_en FROM quarantine")
+    quarantined = set(zip(quarantine.source_file, quarantine.source_row))
+    loaded = query(url, "SELECT source_file, source_row FROM usulan")
+    loaded_rows = set(zip(loaded.source_file, loaded.source_row))
+    for f in made["files"]:
+        name = f"{TAHUN}/{PEMDA}/{f['path']}"
+        for d in f["defects"]:
+            where = (name, d["row"])
+            if d["expected"] == "quarantine":
+                assert where in quarantined and where not in loaded_rows, (d, name)
+            else:
+                assert where in loaded_rows, (d, name)
+    assert quarantine.reason_id.str.len().min() > 0 and quarantine.reason_en.str.len().min() > 0
+
+    totals = report.files[["rows_read", "rows_loaded", "rows_quarantined"]].sum()
+    assert totals.rows_loaded == len(loaded)
+    assert read_dataset(lake, USULAN).num_rows == len(loaded)
+    assert read_dataset(lake, QUARANTINE).num_rows == len(quarantine)
+    per_level = report.per_level().groupby("level").rows_read.sum().to_dict()
+    expected = {}
+    for f in made["files"]:
+        expected[f["level"]] = expected.get(f["level"], 0) + f["data_rows"]
+    assert per_level == expected
+
+
+def test_annual_run_on_sqlite_is_complete_and_idempotent(prefect_server, sample_inbox, tmp_path):
+    url, lake = f"sqlite:///{tmp_path / 'w.sqlite'}", tmp_path / "lake"
+    first = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url)
+    check_run(first, sample_inbox, url, lake)
+    state = warehouse_state(url)
+    assert set(state.level) == {"desa", "kecamatan", "forum_opd", "kabkota", "provinsi"}
+    mapped = query(url, "SELECT mapping_method, count(*) AS n FROM usulan GROUP BY mapping_method")
+    by_method = dict(zip(mapped.mapping_method.fillna("none"), mapped.n))
+    assert by_method["kamus"] > 0.5 * mapped.n.sum()
+    lineage = query(url, "SELECT count(*) AS n FROM usulan k LEFT JOIN usulan d ON d.id_usulan = k.id_usulan_asal "
+                         "AND d.level = 'desa' WHERE k.level = 'kecamatan' AND d.id_usulan IS NULL")
+    assert lineage.n.item() == 0  # every kecamatan usulan traces to its desa usulan
+
+    second = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url)
+    pd.testing.assert_frame_equal(warehouse_state(url), state)
+    assert second.files[["rows_read", "rows_loaded", "rows_quarantined"]].equals(
+        first.files[["rows_read", "rows_loaded", "rows_quarantined"]])
+    assert query(url, "SELECT count(*) AS n FROM etl_run WHERE status = 'success'").n.item() == 2
+    assert read_dataset(lake, USULAN).num_rows == state.n.sum()
+
+
+@pytest.mark.postgres
+def test_annual_run_on_postgres_matches_sqlite(prefect_server, sample_inbox, pg_url, tmp_path):
+    lake = tmp_path / "lake"
+    report = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=pg_url)
+    check_run(report, sample_inbox, pg_url, lake)
+    state = warehouse_state(pg_url)
+    annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=pg_url)
+    pd.testing.assert_frame_equal(warehouse_state(pg_url), state)
+
+    sqlite_url = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=tmp_path / "lake2", warehouse_url=sqlite_url)
+    other = warehouse_state(sqlite_url)
+    assert state[["level", "source", "n", "with_opd"]].equals(other[["level", "source", "n", "with_opd"]])
+    assert (state.anggaran.astype(float).round(2) == other.anggaran.astype(float).round(2)).all()
+
+
+def test_broken_file_is_reported_and_the_rest_goes_on(prefect_server, sample_inbox, tmp_path):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(sample_inbox, inbox)
+    broken = inbox / str(TAHUN) / PEMDA / "kecamatan" / "susulan_kecamatan.xlsx"
+    broken.write_bytes(b"PK\x03\x04 truncated")
+    (inbox / str(TAHUN) / PEMDA / "catatan").mkdir()
+    runner = CliRunner()
+    result = runner.invoke(app, ["run", "--tahun", str(TAHUN), "--inbox", str(inbox), "--lake", str(tmp_path / "lake"),
+                                 "--warehouse-url", f"sqlite:///{tmp_path / 'w.sqlite'}"])
+    assert result.exit_code == 1, result.output
+    assert "susulan_kecamatan.xlsx" in result.output and "cannot open the workbook" in result.output
+    assert "Traceback" not in result.output
+    assert "unknown level folder" in result.output  # the stray folder is reported, not silently skipped
+    levels = query(f"sqlite:///{tmp_path / 'w.sqlite'}", "SELECT DISTINCT level FROM usulan").level
+    assert "kecamatan" not in set(levels) and {"desa", "kabkota"} <= set(levels)
