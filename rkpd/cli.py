@@ -67,19 +67,21 @@ def run(
 
 
 def print_report(report) -> None:
-    table = RichTable("level", "source", "read", "loaded", "quarantined", "failed files",
+    table = RichTable("level", "source", "read", "loaded", "quarantined", "held back", "failed files",
                       title=f"run {report.run_id}, tahun {report.tahun}")
     per_level = report.per_level()
     for r in per_level.itertuples(index=False):
         table.add_row(r.level, r.source, f"{r.rows_read:,}", f"{r.rows_loaded:,}", f"{r.rows_quarantined:,}",
-                      str(r.files_failed))
-    table.add_row("total", "", f"{per_level.rows_read.sum():,}", f"{per_level.rows_loaded.sum():,}",
-                  f"{per_level.rows_quarantined.sum():,}", str(per_level.files_failed.sum()), style="bold")
+                      f"{r.rows_held_back:,}", str(r.files_failed))
+    totals = per_level.sum(numeric_only=True)
+    table.add_row("total", "", f"{totals.rows_read:,}", f"{totals.rows_loaded:,}", f"{totals.rows_quarantined:,}",
+                  f"{totals.rows_held_back:,}", str(totals.files_failed), style="bold")
     console.print(table)
     for message in report.failures:
-        console.print(f"[red]not loaded:[/red] {message}")
+        console.print(f"[red]not loaded:[/red] {message}; the other files of its slice are held back and the "
+                      "warehouse keeps the slice as it was (fix the file and run again)", soft_wrap=True)
     for message in report.ignored:
-        console.print(f"[yellow]ignored:[/yellow] {message}")
+        console.print(f"[yellow]ignored:[/yellow] {message}", soft_wrap=True)
 
 
 @db_app.command("upgrade")

@@ -19,7 +19,7 @@ from tasks.quarantine import concat_issues, issues_frame
 
 _PREFIX = re.compile(r"^(kecamatan|kec|desa|kelurahan|kel|kampung|kampong|kp|tiyuh|pekon|nagari|gampong)\s+")
 _ABBREVIATIONS = {"gn": "gunung", "gng": "gunung", "tj": "tanjung", "tg": "tanjung", "sp": "simpang",
-                  "kp": "kampung", "bd": "bandar", "sei": "sungai", "sg": "sungai", "kr": "karang",
+                  "kp": "kampung", "bd": "bandar", "bdr": "bandar", "kt": "kota", "sei": "sungai", "sg": "sungai", "kr": "karang",
                   "sbr": "sumber", "mj": "mulya", "ds": "desa", "kel": "kelurahan"}
 
 

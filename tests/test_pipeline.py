@@ -124,5 +124,10 @@ def test_broken_file_is_reported_and_the_rest_goes_on(prefect_server, sample_inb
     assert "susulan_kecamatan.xlsx" in result.output and "cannot open the workbook" in result.output
     assert "Traceback" not in result.output
     assert "unknown level folder" in result.output  # the stray folder is reported, not silently skipped
-    levels = query(f"sqlite:///{tmp_path / 'w.sqlite'}", "SELECT DISTINCT level FROM usulan").level
+    assert "held back" in result.output
+    url = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    levels = query(url, "SELECT DISTINCT level FROM usulan").level
     assert "kecamatan" not in set(levels) and {"desa", "kabkota"} <= set(levels)
+    log = query(url, "SELECT source_file, status, rows_read, message FROM etl_load_log WHERE level = 'kecamatan'")
+    assert sorted(log.status) == ["failed", "skipped"]
+    assert log.loc[log.status == "skipped", "rows_read"].item() == manifest(inbox)["totals"]["kecamatan"]["data_rows"]
