@@ -67,7 +67,7 @@ def run(
 
 
 def print_report(report) -> None:
-    table = RichTable("level", "source", "read", "loaded", "quarantined", "held back", "failed files",
+    table = RichTable("level", "source", "read", "loaded", "quarantined", "held back", "failed",
                       title=f"run {report.run_id}, tahun {report.tahun}")
     per_level = report.per_level()
     for r in per_level.itertuples(index=False):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,4 +38,3 @@ def quiet_services() -> None:
     os.environ.setdefault("PREFECT_HOME", str(Path(".prefect").resolve()))
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)

@@ -21,7 +21,8 @@ def _validation(table_name: str):
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # GX pins this module's logger to INFO and announces a temp docs folder on every context
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
     table = {USULAN.name: USULAN}[table_name]
     context = gx.get_context(mode="ephemeral")
