@@ -13,10 +13,12 @@ from prefect import flow, task
 from schemas import LEVELS, RUN
 from tasks.batch import SliceBatch
 from tasks.discover import discover
-from tasks.extract import extract_slice
+from tasks.discover import SourceSlice
+from tasks.extract import display_path, extract_slice
+from tasks.incremental import file_fingerprint, slice_signature, unchanged_since
 from tasks.batch import SliceKey
 from tasks.mapping import map_usulan
-from tasks.publish import publish
+from tasks.publish import publish, publish_unchanged
 from tasks.validate import validate_batch
 from warehouse.db import create_engine
 from warehouse.loaders import upsert_rows, utcnow
@@ -35,11 +37,12 @@ class RunReport:
         """Rows per level and source; rows of a slice held back because one of its files failed are
         counted apart, so read = loaded + quarantined + held back."""
         order = {name: i for i, name in enumerate(LEVELS)}
-        files = self.files.assign(rows_held_back=self.files.rows_read.where(self.files.status == "skipped", 0))
+        files = self.files.assign(rows_held_back=self.files.rows_read.where(self.files.status == "held_back", 0))
         table = (files.groupby(["level", "source"], as_index=False)
                  [["rows_read", "rows_loaded", "rows_quarantined", "rows_held_back"]].sum())
-        table["files_failed"] = self.files.groupby(["level", "source"])["status"].apply(
-            lambda s: int((s == "failed").sum())).to_numpy()
+        by_status = self.files.groupby(["level", "source"])["status"]
+        table["files_failed"] = by_status.apply(lambda s: int((s == "failed").sum())).to_numpy()
+        table["files_unchanged"] = by_status.apply(lambda s: int((s == "unchanged").sum())).to_numpy()
         return table.sort_values(["level", "source"], key=lambda s: s.map(order) if s.name == "level" else s)
 
     @property
@@ -49,7 +52,7 @@ class RunReport:
     @property
     def balanced(self) -> bool:
         """Every published file: read = loaded + quarantined."""
-        f = self.files[self.files.status == "loaded"]
+        f = self.files[self.files.status.isin(["loaded", "unchanged"])]
         return bool((f.rows_read == f.rows_loaded + f.rows_quarantined).all())
 
 
@@ -57,9 +60,17 @@ def _run_id(tahun: int) -> str:
     return f"{tahun}-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
-@task(task_run_name="extract-{key.level}-{key.source}-{key.kode_pemda}")
-def extract(key: SliceKey, files: list[Path], run_id: str, base: Path) -> SliceBatch:
-    return extract_slice(key, files, run_id, base)
+@task(task_run_name="fingerprint-{source_slice.key.level}-{source_slice.key.source}-{source_slice.key.kode_pemda}")
+def fingerprint(source_slice: SourceSlice, base: Path) -> tuple[dict[str, str], str]:
+    """sha256 of every file and the slice signature (files + pipeline code + reference data)."""
+    fingerprints = {display_path(p, base): file_fingerprint(p) for p in source_slice.files}
+    return fingerprints, slice_signature(fingerprints)
+
+
+@task(task_run_name="extract-{source_slice.key.level}-{source_slice.key.source}-{source_slice.key.kode_pemda}")
+def extract(source_slice: SourceSlice, run_id: str, base: Path, fingerprints: dict[str, str],
+            signature: str) -> SliceBatch:
+    return extract_slice(source_slice.key, source_slice.files, run_id, base, fingerprints, signature)
 
 
 @task(task_run_name="validate-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
@@ -80,8 +91,9 @@ def publish_slice(batch: SliceBatch, mapped: pd.DataFrame, lake_root: Path, ware
 
 @flow(name="musrenbang-annual", flow_run_name="annual-{tahun}")
 def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
-               pemda: list[str] | None = None) -> RunReport:
-    """Run every level of a tahun, slice by slice, and record the run with its totals."""
+               pemda: list[str] | None = None, force: bool = False) -> RunReport:
+    """Run every level of a tahun, slice by slice, and record the run with its totals. A slice whose
+    files, code and reference data are unchanged since its last load is skipped unless `force`."""
     inbox, lake_root = Path(inbox), Path(lake_root)
     run_id = _run_id(tahun)
     engine = create_engine(warehouse_url)
@@ -94,7 +106,12 @@ def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
     load_reference(engine, sorted({s.key.kode_pemda for s in found.slices}))
     logs = []
     for source_slice in found.slices:
-        batch = extract(source_slice.key, source_slice.files, run_id, inbox)
+        fingerprints, signature = fingerprint(source_slice, inbox)
+        previous = None if force else unchanged_since(engine, source_slice.key, signature)
+        if previous is not None:
+            logs.append(publish_unchanged(previous, run_id, engine))
+            continue
+        batch = extract(source_slice, run_id, inbox, fingerprints, signature)
         batch = validate(batch)
         mapped = map_to_opd(batch)
         logs.append(publish_slice(batch, mapped, lake_root, warehouse_url))
@@ -106,7 +123,7 @@ def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
         "status": "success" if report.balanced and not report.failures else "failed",
         "rows_read": int(files.rows_read.sum()), "rows_loaded": int(files.rows_loaded.sum()),
         "rows_quarantined": int(files.rows_quarantined.sum()),  # held-back rows: see etl_load_log
-        "parameters": json.dumps({"inbox": str(inbox), "pemda": pemda, "lake": str(lake_root)})}]))
+        "parameters": json.dumps({"inbox": str(inbox), "pemda": pemda, "lake": str(lake_root), "force": force})}]))
     if not report.balanced:
         raise AssertionError("rows were lost: read != loaded + quarantined for some file")
     return report

@@ -48,6 +48,7 @@ def run(
     lake: Optional[Path] = typer.Option(None, help="Parquet lake folder (default: <data>/lake)"),
     warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL",
                                                 help="Warehouse URL (default: SQLite file in <data>)"),
+    force: bool = typer.Option(False, "--force", help="Re-read slices even when nothing changed since their last load"),
 ) -> None:
     """Extract, validate, map and load every level of a tahun; print read/loaded/quarantined per level."""
     quiet_services()
@@ -60,23 +61,26 @@ def run(
     from flows.annual import annual_run
 
     report = annual_run(tahun=tahun, inbox=inbox, lake_root=lake or settings.lake,
-                        warehouse_url=warehouse_url or settings.warehouse_url, pemda=pemda or None)
+                        warehouse_url=warehouse_url or settings.warehouse_url, pemda=pemda or None, force=force)
     print_report(report)
     if report.failures:
         raise typer.Exit(1)
 
 
 def print_report(report) -> None:
-    table = RichTable("level", "source", "read", "loaded", "quarantined", "held back", "failed",
+    table = RichTable("level", "source", "read", "loaded", "quarantined", "held back", "failed", "same",
                       title=f"run {report.run_id}, tahun {report.tahun}")
     per_level = report.per_level()
     for r in per_level.itertuples(index=False):
         table.add_row(r.level, r.source, f"{r.rows_read:,}", f"{r.rows_loaded:,}", f"{r.rows_quarantined:,}",
-                      f"{r.rows_held_back:,}", str(r.files_failed))
+                      f"{r.rows_held_back:,}", str(r.files_failed), str(r.files_unchanged))
     totals = per_level.sum(numeric_only=True)
     table.add_row("total", "", f"{totals.rows_read:,}", f"{totals.rows_loaded:,}", f"{totals.rows_quarantined:,}",
-                  f"{totals.rows_held_back:,}", str(totals.files_failed), style="bold")
+                  f"{totals.rows_held_back:,}", str(totals.files_failed), str(totals.files_unchanged), style="bold")
     console.print(table)
+    if totals.files_unchanged:
+        console.print(f"{totals.files_unchanged} file(s) unchanged since their last load were not read again "
+                      "(counts repeated from that load; use --force to re-read)", soft_wrap=True)
     for message in report.failures:
         console.print(f"[red]not loaded:[/red] {message}; the other files of its slice are held back and the "
                       "warehouse keeps the slice as it was (fix the file and run again)", soft_wrap=True)

@@ -37,10 +37,14 @@ LOAD_LOG = Table(
         *_SLICE,
         Column("source_file", "text", "File or endpoint", max_length=1000),
         Column("fingerprint", "code", "sha256 of the file", max_length=64),
+        Column("signature", "code", "sha256 of the slice: its files' fingerprints, the pipeline version and the "
+               "reference data it was mapped with; an unchanged signature lets a re-run skip the slice",
+               max_length=64),
         Column("rows_read", "int64", "Data rows read", required=True),
         Column("rows_loaded", "int64", "Rows loaded", required=True),
         Column("rows_quarantined", "int64", "Rows quarantined", required=True),
-        Column("status", "code", "loaded, failed or skipped", required=True, max_length=16),
+        Column("status", "code", "loaded, unchanged (skipped: same signature), failed, or held back (another "
+               "file of the slice failed)", required=True, max_length=16),
         Column("message", "text", "What went wrong, naming the file"),
         Column("loaded_at", "timestamp", "When (UTC)", required=True),
     ),

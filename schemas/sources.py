@@ -21,17 +21,20 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "id_usulan": ("id usulan", "id_usulan", "no usulan", "kode usulan", "kode tracking", "id"),
     "id_usulan_asal": ("id usulan asal", "id_usulan_asal", "id usulan desa", "usulandesaid"),
     "tanggal_usul": ("tanggal usul", "tanggal usulan", "tgl usul", "tanggal", "created_at"),
-    "pengusul": ("pengusul", "nama pengusul", "anggota dewan", "pengusul nama"),
+    "pengusul": ("pengusul", "nama pengusul", "anggota dewan", "pengusul nama", "nama anggota dewan",
+                 "anggota dprd", "nama anggota dprd", "diusulkan oleh"),
     "kontak_pengusul": ("no hp", "no telp", "telepon", "kontak", "kontak pengusul", "nik", "nik pengusul"),
     "uraian_usulan": ("usulan", "uraian usulan", "nama usulan", "usulan kegiatan", "kegiatan",
-                      "jenis kegiatan", "detail_gagasan", "gagasan", "kegiatan prioritas"),
+                      "jenis kegiatan", "detail_gagasan", "gagasan", "kegiatan prioritas", "uraian kegiatan",
+                      "program kegiatan", "nama kegiatan", "usulan kegiatan prioritas", "nama pekerjaan",
+                      "jenis pekerjaan", "pokok pikiran", "aspirasi"),
     "permasalahan": ("masalah", "permasalahan", "detail_masalah", "prioritas permasalahan"),
     "lokasi": ("alamat", "lokasi", "alamat_teks", "detail_alamatteks", "dusun alamat", "alamat lokasi",
                "lokasi kegiatan"),
     "nama_kabkota": ("kabupaten", "kab kota", "kabupaten kota", "detail_kabkotateks", "nama kabupaten"),
     "nama_kecamatan": ("kecamatan", "detail_camatteks", "nama kecamatan", "kec"),
     "nama_desa": ("kelurahan", "desa", "desa kelurahan", "kelurahan desa", "detail_lurahteks", "nama desa",
-                  "kampung", "nama kelurahan"),
+                  "kampung", "nama kelurahan", "lokasi desa", "desa kel", "kampung kelurahan", "tiyuh", "pekon"),
     "prioritas": ("usulan ke", "prioritas", "no prioritas", "urutan prioritas", "prioritas kelurahan",
                   "prioritas kecamatan", "ranking"),
     "nama_opd_awal": ("opd tujuan awal", "nama_skpd_awal", "skpd tujuan awal", "opd awal"),
@@ -39,13 +42,15 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
                        "opd pelaksana", "opd akhir"),
     "kode_opd_akhir": ("kode_skpd", "kode skpd", "kode opd"),
     "status_teks": ("status", "status_usul_teks", "hasil musyawarah", "hasil validasi", "keputusan",
-                    "status usulan"),
-    "alasan": ("catatan", "alasan", "keterangan", "tolak_teks", "catatan validasi", "alasan tidak diakomodir"),
+                    "status usulan", "hasil verifikasi", "rekomendasi forum"),
+    "alasan": ("catatan", "alasan", "keterangan", "tolak_teks", "catatan validasi", "alasan tidak diakomodir",
+               "alasan belum diakomodir", "alasan penolakan", "ket"),
     "rekomendasi": ("rekomendasi",),
-    "volume": ("volume", "detail_volume", "koefisien", "vol", "target volume"),
+    "volume": ("volume", "detail_volume", "koefisien", "vol", "target volume", "target", "jumlah volume"),
     "satuan": ("satuan", "sat"),
     "anggaran": ("anggaran", "perkiraan biaya", "perkiraan biaya rp", "pagu", "nilai usulan", "detail_anggaran",
-                 "biaya", "estimasi anggaran", "anggaran rp", "nilai"),
+                 "biaya", "estimasi anggaran", "anggaran rp", "nilai", "pagu indikatif", "perkiraan anggaran",
+                 "perkiraan anggaran rp", "jumlah rp", "jumlah biaya", "nilai rp", "pagu rp", "estimasi biaya"),
     "sub_kegiatan_teks": ("sub kegiatan", "detail_subgiat", "nama sub kegiatan", "subkegiatan"),
     "bidang_urusan_teks": ("bidang urusan", "bidang_urusan"),
     "kode_bidang_urusan": ("kode bidang urusan", "kode_bidang_urusan"),
@@ -73,6 +78,15 @@ STATUS_WORDS = {
     "diusulkan": ("diusulkan", "usulan", "baru", "menunggu verifikasi", "proses", "dalam proses", "draft",
                   "belum diverifikasi", ""),
 }
+
+# Berita acara annexes state the decision in their title, not in a column: Lampiran IV "daftar
+# prioritas usulan" (accepted) and Lampiran V "usulan yang belum/tidak diakomodir" (rejected, with
+# alasan). Patterns are searched in the sheet name and the text above the header; first match wins.
+TITLE_STATUS = (
+    (r"(?:tidak|belum)\s+(?:dapat\s+)?(?:diakomodir|diakomodasi|ditampung|terakomodir)|ditolak|tidak disetujui",
+     "ditolak"),
+    (r"daftar prioritas|prioritas usulan|usulan prioritas|diterima|disetujui|disepakati", "diterima"),
+)
 
 # Inbox convention: <inbox>/<tahun>/<kode_pemda>/<folder>/<file>. Files starting with "_" or "." are
 # not sources. The folder names the level; "pokir" holds the DPRD stream, entered at kab/kota level.

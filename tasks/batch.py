@@ -39,6 +39,7 @@ class SliceBatch:
     raw: pd.DataFrame  # the cells as read, same index, for the quarantine record
     issues: pd.DataFrame  # row, rule, field, value, severity, reason_id, reason_en
     files: list[FileResult] = field(default_factory=list)
+    signature: str | None = None
 
     @property
     def failed(self) -> bool:

@@ -2,7 +2,9 @@
 
 Inbox convention: <inbox>/<tahun>/<kode_pemda>/<folder>/<file>, where folder names the forum level
 (desa, kecamatan, forum_opd, kabkota, provinsi, nasional) or "pokir". A slice is every file of one
-(tahun, level, stream, pemda, source format): the unit replaced whole on a re-run.
+(tahun, level, stream, pemda, source): the unit replaced whole on a re-run. The source is the file
+format (csv, excel, json), or the name of the sub-folder the file sits in, so separate deliveries of
+one level (e.g. `kecamatan/berita-acara/`, `forum_opd/sipd-api/`) are separate slices.
 """
 
 from __future__ import annotations
@@ -29,6 +31,13 @@ class Discovery:
     ignored: list[str]  # files or folders that follow no convention, reported to the user
 
 
+def _source_name(path: Path, level_folder: Path) -> str:
+    parts = path.relative_to(level_folder).parts
+    if len(parts) > 1:
+        return re.sub(r"[^0-9a-z]+", "-", parts[0].lower()).strip("-")[:34] or SOURCE_OF_SUFFIX[path.suffix.lower()]
+    return SOURCE_OF_SUFFIX[path.suffix.lower()]
+
+
 def discover(inbox: Path, tahun: int, pemda: list[str] | None = None) -> Discovery:
     root = inbox / str(tahun)
     if not root.is_dir():
@@ -47,10 +56,10 @@ def discover(inbox: Path, tahun: int, pemda: list[str] | None = None) -> Discove
                 continue
             level, stream = FOLDER_LEVELS[folder.name]
             for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith((".", "_"))):
-                source = SOURCE_OF_SUFFIX.get(path.suffix.lower())
-                if source is None:
+                if path.suffix.lower() not in SOURCE_OF_SUFFIX:
                     ignored.append(f"{path}: not a source file type (.csv, .xlsx, .json)")
                     continue
+                source = _source_name(path, folder)
                 key = SliceKey(tahun, level, stream, pemda_dir.name, source if stream == "musrenbang" else f"pokir-{source}")
                 slices.setdefault(key, SourceSlice(key)).files.append(path)
     return Discovery(list(slices.values()), ignored)

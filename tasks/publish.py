@@ -18,10 +18,18 @@ def load_log_frame(batch: SliceBatch) -> pd.DataFrame:
     now = utcnow()
     return pd.DataFrame([{
         "run_id": batch.run_id, **batch.key.as_dict(), "source_file": f.path, "fingerprint": f.fingerprint,
+        "signature": batch.signature,
         "rows_read": f.rows_read, "rows_loaded": f.rows_loaded, "rows_quarantined": f.rows_quarantined,
-        "status": "failed" if f.error else ("skipped" if batch.failed else "loaded"), "message": f.error,
+        "status": "failed" if f.error else ("held_back" if batch.failed else "loaded"), "message": f.error,
         "loaded_at": now,
     } for f in batch.files])
+
+
+def publish_unchanged(previous: pd.DataFrame, run_id: str, engine: sa.Engine) -> pd.DataFrame:
+    """Record that a slice was not read again: its previous load-log rows under this run."""
+    log = previous.assign(run_id=run_id, status="unchanged", loaded_at=utcnow(), message=None)
+    upsert_rows(engine, LOAD_LOG, log)
+    return log
 
 
 def publish(batch: SliceBatch, mapped: pd.DataFrame, lake_root: Path, engine: sa.Engine) -> pd.DataFrame:

@@ -87,12 +87,18 @@ def test_annual_run_on_sqlite_is_complete_and_idempotent(prefect_server, sample_
                          "AND d.level = 'desa' WHERE k.level = 'kecamatan' AND d.id_usulan IS NULL")
     assert lineage.n.item() == 0  # every kecamatan usulan traces to its desa usulan
 
-    second = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url)
+    second = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url, force=True)
     pd.testing.assert_frame_equal(warehouse_state(url), state)
     assert second.files[["rows_read", "rows_loaded", "rows_quarantined"]].equals(
         first.files[["rows_read", "rows_loaded", "rows_quarantined"]])
-    assert query(url, "SELECT count(*) AS n FROM etl_run WHERE status = 'success'").n.item() == 2
+    assert set(second.files.status) == {"loaded"}
     assert read_dataset(lake, USULAN).num_rows == state.n.sum()
+
+    third = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url)
+    assert set(third.files.status) == {"unchanged"} and third.balanced
+    assert third.files.rows_read.sum() == first.files.rows_read.sum()
+    pd.testing.assert_frame_equal(warehouse_state(url), state)
+    assert query(url, "SELECT count(*) AS n FROM etl_run WHERE status = 'success'").n.item() == 3
 
 
 @pytest.mark.postgres
@@ -129,5 +135,34 @@ def test_broken_file_is_reported_and_the_rest_goes_on(prefect_server, sample_inb
     levels = query(url, "SELECT DISTINCT level FROM usulan").level
     assert "kecamatan" not in set(levels) and {"desa", "kabkota"} <= set(levels)
     log = query(url, "SELECT source_file, status, rows_read, message FROM etl_load_log WHERE level = 'kecamatan'")
-    assert sorted(log.status) == ["failed", "skipped"]
-    assert log.loc[log.status == "skipped", "rows_read"].item() == manifest(inbox)["totals"]["kecamatan"]["data_rows"]
+    assert sorted(log.status) == ["failed", "held_back"]
+    assert log.loc[log.status == "held_back", "rows_read"].item() == manifest(inbox)["totals"]["kecamatan"]["data_rows"]
+
+
+def test_changed_file_replaces_only_its_slice(prefect_server, sample_inbox, tmp_path):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(sample_inbox, inbox)
+    url, lake = f"sqlite:///{tmp_path / 'w.sqlite'}", tmp_path / "lake"
+    annual_run(tahun=TAHUN, inbox=inbox, lake_root=lake, warehouse_url=url)
+    before = warehouse_state(url).set_index(["level", "source"])
+
+    provinsi = next((inbox / str(TAHUN) / PEMDA / "provinsi").glob("*.csv"))
+    lines = provinsi.read_bytes().splitlines(keepends=True)
+    provinsi.write_bytes(b"".join(lines[:-1]))  # the region re-sends the list with one usulan less
+    annex = inbox / str(TAHUN) / PEMDA / "kecamatan" / "berita-acara" / "lampiran_v_kalirejo.csv"
+    annex.parent.mkdir()
+    annex.write_text("BERITA ACARA MUSRENBANG KECAMATAN KALIREJO\nLampiran V: Daftar usulan yang belum diakomodir\n\n"
+                     "No;Desa/Kelurahan;Uraian Kegiatan;Volume;Satuan;Alasan Belum Diakomodir\n"
+                     "1;Sri Way Langsep;Pembangunan gedung serbaguna;1;Unit;melebihi pagu indikatif kecamatan\n",
+                     encoding="utf-8")
+
+    report = annual_run(tahun=TAHUN, inbox=inbox, lake_root=lake, warehouse_url=url)
+    status = report.files.groupby("level").status.agg(set).to_dict()
+    assert status["provinsi"] == {"loaded"} and status["desa"] == {"unchanged"}
+    after = warehouse_state(url).set_index(["level", "source"])
+    assert after.loc[("provinsi", "csv"), "n"] == before.loc[("provinsi", "csv"), "n"] - 1
+    pd.testing.assert_frame_equal(after.drop(index=[("provinsi", "csv"), ("kecamatan", "berita-acara")]),
+                                  before.drop(index=[("provinsi", "csv")]), check_dtype=False)
+    annexed = query(url, "SELECT status, alasan, kode_desa, source_row FROM usulan WHERE source = 'berita-acara'")
+    assert annexed.to_dict("records") == [{"status": "ditolak", "alasan": "melebihi pagu indikatif kecamatan",
+                                           "kode_desa": "18.02.01.2001", "source_row": 5}]

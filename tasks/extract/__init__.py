@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -16,14 +15,6 @@ from tasks.quarantine import concat_issues
 from tasks.wilayah import WilayahResolver
 
 
-def fingerprint(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def display_path(path: Path, base: Path | None) -> str:
     try:
         return path.resolve().relative_to(base.resolve()).as_posix() if base else path.as_posix()
@@ -31,13 +22,15 @@ def display_path(path: Path, base: Path | None) -> str:
         return path.as_posix()
 
 
-def extract_slice(key: SliceKey, files: list[Path], run_id: str, base: Path | None = None) -> SliceBatch:
+def extract_slice(key: SliceKey, files: list[Path], run_id: str, base: Path | None = None,
+                  fingerprints: dict[str, str] | None = None, signature: str | None = None) -> SliceBatch:
     """Read and stage every file; a file that cannot be read is recorded with its message."""
     staged, raws, issues, results = [], [], [], []
     offset = 0
+    fingerprints = fingerprints or {}
     for path in files:
         name = display_path(path, base)
-        result = FileResult(name, fingerprint(path) if path.exists() else None)
+        result = FileResult(name, fingerprints.get(name))
         results.append(result)
         try:
             raw = read_source(path)
@@ -55,7 +48,7 @@ def extract_slice(key: SliceKey, files: list[Path], run_id: str, base: Path | No
         issues.append(row_issues)
     frame = pd.concat(staged) if staged else USULAN.empty_frame()
     raw_cells = pd.concat(raws) if raws else pd.DataFrame(index=frame.index)
-    batch = SliceBatch(key, run_id, frame, raw_cells, concat_issues(issues), results)
+    batch = SliceBatch(key, run_id, frame, raw_cells, concat_issues(issues), results, signature)
     resolved, wilayah_issues = WilayahResolver(key.kode_pemda).resolve(batch.clean(), desa_required=key.level == "desa")
     batch.staged.loc[resolved.index, ["kode_kecamatan", "kode_desa"]] = resolved[["kode_kecamatan", "kode_desa"]]
     batch.add_issues(wilayah_issues)

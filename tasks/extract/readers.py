@@ -26,6 +26,7 @@ class RawTable:
     cells: pd.DataFrame  # columns = original headers (deduplicated), values = text
     source_row: pd.Series  # 1-based row as a spreadsheet or text editor shows it / record index in a page
     source_sheet: pd.Series  # sheet name or None
+    title: pd.Series | None = None  # sheet name and the text above the header, per record (annex titles)
     encoding: str | None = None
     delimiter: str | None = None
 
@@ -77,7 +78,13 @@ def _unique_headers(headers: list[str]) -> list[str]:
     return out
 
 
+def _title(rows: list[list[str]], header_index: int, sheet: str | None) -> str:
+    above = [" ".join(str(c) for c in r if c) for r in rows[:header_index]]
+    return " ".join([sheet or "", *above]).strip()
+
+
 def _frame(rows: list[list[str]], header_index: int, first_row_number: int, sheet: str | None) -> RawTable:
+    title = _title(rows, header_index, sheet)
     headers = _unique_headers([_cell_text(h) for h in rows[header_index]])
     body = rows[header_index + 1:]
     width = len(headers)
@@ -87,7 +94,8 @@ def _frame(rows: list[list[str]], header_index: int, first_row_number: int, shee
         body.pop()
     cells = pd.DataFrame(body, columns=headers, dtype="string").fillna("")
     numbers = pd.Series(range(len(body)), dtype="int64") + first_row_number + header_index + 1
-    return RawTable(cells, numbers, pd.Series([sheet] * len(body), dtype="string"))
+    return RawTable(cells, numbers, pd.Series([sheet] * len(body), dtype="string"),
+                    pd.Series([title] * len(body), dtype="string"))
 
 
 # --- CSV ------------------------------------------------------------------------------------------
@@ -136,6 +144,7 @@ def read_csv(path: Path) -> RawTable:
     rows = [[str(c).strip() for c in r] for r in rows]
     table = _frame(rows, 0, 1, None)
     table.source_row = table.source_row + header_index
+    table.title = pd.Series([_title(head, header_index, None)] * len(rows[1:]), dtype="string")
     table.encoding, table.delimiter = encoding, delimiter
     return table
 
@@ -165,7 +174,8 @@ def read_excel(path: Path) -> RawTable:
         raise SourceError(path, "; ".join(problems) or "the workbook has no sheets")
     cells = pd.concat([t.cells for t in tables], ignore_index=True).fillna("")
     return RawTable(cells, pd.concat([t.source_row for t in tables], ignore_index=True),
-                    pd.concat([t.source_sheet for t in tables], ignore_index=True))
+                    pd.concat([t.source_sheet for t in tables], ignore_index=True),
+                    pd.concat([t.title for t in tables], ignore_index=True))
 
 
 # --- JSON pages -----------------------------------------------------------------------------------

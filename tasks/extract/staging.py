@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from schemas import USULAN
-from schemas.sources import REKOMENDASI_OF_LEVEL, target_of
+from schemas.sources import REKOMENDASI_OF_LEVEL, TITLE_STATUS, target_of
 from tasks.batch import SliceKey
 from tasks.errors import SourceError
 from tasks.extract import parse
@@ -27,6 +27,15 @@ def _fields(cells: pd.DataFrame) -> dict[str, pd.Series]:
         values = cells[header].astype("string").str.strip()
         out[target] = values if target not in out else out[target].where(out[target] != "", values)
     return out
+
+
+def title_status(titles: pd.Series) -> pd.Series:
+    """Status implied by an annex title ('... usulan yang belum diakomodir') or '' when none is."""
+    titles = titles.reset_index(drop=True).fillna("").str.lower()
+    status = pd.Series("", index=titles.index, dtype="string")
+    for pattern, value in reversed(TITLE_STATUS):  # first pattern wins: apply it last
+        status = status.mask(titles.str.contains(pattern, regex=True), value)
+    return status
 
 
 def stage(raw: RawTable, key: SliceKey, source_file: str, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -71,6 +80,8 @@ def stage(raw: RawTable, key: SliceKey, source_file: str, run_id: str) -> tuple[
     rekom = f.get(REKOMENDASI_OF_LEVEL.get(key.level, ""))
     if rekom is not None:
         status_text = status_text.where(status_text != "", rekom)
+    if raw.title is not None:  # berita acara annexes carry the decision in their title
+        status_text = status_text.where(status_text != "", title_status(raw.title).reindex(status_text.index).fillna(""))
     out["status"], status_bad = parse.parse_status(status_text)
     bad(status_bad, "unknown_status", "status", status_text)
 
