@@ -67,6 +67,38 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command()
+def pull(
+    url: str = typer.Option(..., help="listMonitor endpoint, e.g. https://.../api/usulan/usul_bantuan/listMonitor"),
+    tahun: int = typer.Option(..., help="Tahun anggaran"),
+    pemda: str = typer.Option(..., help="Kode pemda of the inbox folder, e.g. 18.02"),
+    id_daerah: int = typer.Option(..., help="SIPD's internal id of the pemda (not the kode wilayah)"),
+    folder: str = typer.Option(..., help="Inbox level folder: desa, kecamatan, forum_opd, kabkota, provinsi, pokir"),
+    jenis: int = typer.Option(8, help="SIPD id_jenis_usul: 8 aspirasi masyarakat, 13 pokir"),
+    inbox: Optional[Path] = typer.Option(None, help="Inbox folder (default: <data>/inbox)"),
+    api_key_env: str = typer.Option("SIPD_API_KEY", help="Environment variable that holds the API key"),
+) -> None:
+    """Pull every usulan of a SIPD-like API into the inbox (deduplicated pages) for the next run."""
+    from schemas.sources import FOLDER_LEVELS
+    from tasks.errors import SourceError
+    from tasks.extract.api import ApiSource, pull_into_inbox
+
+    if folder not in FOLDER_LEVELS:
+        console.print(f"[red]unknown folder {folder!r}[/red]: use one of {', '.join(FOLDER_LEVELS)}")
+        raise typer.Exit(2)
+    source = ApiSource(url=url, tahun=tahun, id_daerah=id_daerah, id_jenis_usul=jenis, api_key_env=api_key_env)
+    try:
+        result = pull_into_inbox(source, inbox or load_settings().inbox, pemda, folder)
+    except SourceError as exc:
+        console.print(f"[red]pull failed:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"{result.records:,} usulan in {len(result.files)} page file(s) "
+                  f"({result.requests_made} requests, {result.retries} retries, "
+                  f"{result.duplicates_dropped} repeated rows dropped)")
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
+
+
 def print_report(report) -> None:
     table = RichTable("level", "source", "read", "loaded", "quarantined", "held back", "failed", "same",
                       title=f"run {report.run_id}, tahun {report.tahun}")

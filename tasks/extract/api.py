@@ -17,6 +17,7 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 PAGE_GLOB = "listMonitor_page_*.json"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 NETWORK_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+MAX_RETRY_AFTER = 300.0  # seconds; a longer Retry-After is cut to this
 MAX_PAGES_PER_PASS = 100_000  # guards against a server that never sends an empty page
 
 
@@ -71,6 +73,26 @@ class _Pass:
     rows: int = 0
     totals: list[int] = field(default_factory=list)
     repeats: Counter = field(default_factory=Counter)
+
+
+API_SOURCE_NAME = "sipd-api"  # the delivery sub-folder, and so the slice source, of pulled pages
+
+
+def pull_into_inbox(source: ApiSource, inbox: Path, kode_pemda: str, folder: str, **kwargs) -> PullResult:
+    """Pull into `<inbox>/<tahun>/<kode_pemda>/<folder>/sipd-api/`, where the run reads it as a slice,
+    with `_pull.json` beside the pages: which endpoint and query they came from, when, and the counts."""
+    out_dir = Path(inbox) / str(source.tahun) / kode_pemda / folder / API_SOURCE_NAME
+    result = pull(source, out_dir, **kwargs)
+    provenance = {
+        "endpoint": source.url, "tahun": source.tahun, "id_daerah": source.id_daerah,
+        "id_jenis_usul": source.id_jenis_usul, "level": source.level,
+        "pulled_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "records": result.records, "records_total": result.records_total, "requests": result.requests_made,
+        "retries": result.retries, "duplicates_dropped": result.duplicates_dropped, "notes": result.notes,
+        "fingerprint": result.fingerprint, "files": [f.name for f in result.files],
+    }
+    (out_dir / "_pull.json").write_text(json.dumps(provenance, indent=1, ensure_ascii=False), encoding="utf-8")
+    return result
 
 
 def pull(source: ApiSource, out_dir: Path, *, client: httpx.Client | None = None,
@@ -154,7 +176,7 @@ class _Fetcher:
         delay = self.source.backoff_seconds * 2 ** attempt + self.rng.uniform(0, self.source.backoff_seconds / 4)
         if retry_after is not None:
             try:
-                delay = max(0.0, float(retry_after))
+                delay = min(max(0.0, float(retry_after)), MAX_RETRY_AFTER)
             except ValueError:
                 pass  # an HTTP date: keep the backoff
         log.warning("SIPD API page %d: %s, retry %d of %d in %.2f s", page, reason, attempt + 1,
@@ -166,9 +188,9 @@ class _Fetcher:
         try:
             payload = response.json()
         except ValueError:
-            start = response.text[:40].strip()
-            raise SourceError(url, f"page {page}: the response is not JSON "
-                                   f"({response.headers.get('content-type', 'no content type')}, starts {start!r})") from None
+            start = response.text[:40].strip().replace(self.headers["x-api-key"], "***")
+            kind = response.headers.get("content-type", "no content type")
+            raise SourceError(url, f"page {page}: the response is not JSON ({kind}, starts {start!r})") from None
         if isinstance(payload, dict) and payload.get("success") is False:
             raise SourceError(url, f"page {page}: the API reports failure: {payload.get('message', '')!r}")
         records = records_of(payload)

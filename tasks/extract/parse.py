@@ -42,6 +42,25 @@ def parse_number_text(text: str) -> float | None:
         return None
 
 
+def on_distinct(func):
+    """Run a parser of aligned Series on their distinct combinations only, then expand back.
+    Sources repeat values heavily (satuan, status, volumes), so this turns rows into uniques."""
+
+    def wrapper(*columns: pd.Series):
+        index = columns[0].index
+        keys = columns[0].fillna("").astype(str)
+        for column in columns[1:]:
+            keys = keys + "\x1f" + column.fillna("").astype(str).to_numpy()
+        codes, uniques = pd.factorize(keys, sort=False)
+        first = pd.Series(range(len(codes))).groupby(codes).first().to_numpy()
+        results = func(*(c.iloc[first].reset_index(drop=True) for c in columns))
+        expand = lambda r: pd.Series(r.to_numpy()[codes], index=index, dtype=r.dtype)  # noqa: E731
+        return tuple(expand(r) for r in results) if isinstance(results, tuple) else expand(results)
+
+    wrapper.__doc__, wrapper.__name__ = func.__doc__, func.__name__
+    return wrapper
+
+
 def _by_unique(values: pd.Series, func) -> pd.Series:
     uniques = values.dropna().unique()
     return values.map(dict(zip(uniques, map(func, uniques))))
@@ -54,6 +73,7 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return parsed, bad
 
 
+@on_distinct
 def parse_koefisien(volume: pd.Series, satuan: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Split '100 Meter' in the volume cell into volume and satuan; returns volume, satuan, bad mask."""
     text = volume.fillna("").astype("string").str.strip()
@@ -66,6 +86,7 @@ def parse_koefisien(volume: pd.Series, satuan: pd.Series) -> tuple[pd.Series, pd
     return parsed, satuan.replace("", pd.NA), bad | ((text != "") & parts[0].isna())
 
 
+@on_distinct
 def extract_coordinates(lokasi: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Take 'lat, lng' out of an address text; returns lokasi without them, latitude, longitude."""
     text = lokasi.fillna("").astype("string")
@@ -75,6 +96,7 @@ def extract_coordinates(lokasi: pd.Series) -> tuple[pd.Series, pd.Series, pd.Ser
         pd.to_numeric(found["lon"]).astype("Float64")
 
 
+@on_distinct
 def parse_status(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Status words ('Disetujui', 'Tidak Diakomodir', ...) to diterima / ditolak / diusulkan."""
     key = values.fillna("").astype("string").map(normalise_header)
@@ -82,11 +104,13 @@ def parse_status(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return status, status.isna()
 
 
+@on_distinct
 def code_at_start(values: pd.Series) -> pd.Series:
     """'1.03.10.2.01.0024 Rehabilitasi Jalan' -> '1.03.10.2.01.0024'; '1.03 URUSAN ...' -> '1.03'."""
     return values.fillna("").astype("string").str.extract(_CODE_AT_START)[0].astype("string")
 
 
+@on_distinct
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = values.fillna("").astype("string").str.strip()
     iso = pd.to_datetime(text.where(text.str.match(r"^\d{4}-\d{2}-\d{2}")), errors="coerce", format="ISO8601")

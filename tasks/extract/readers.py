@@ -140,13 +140,17 @@ def read_csv(path: Path) -> RawTable:
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise SourceError(path, f"malformed CSV: {exc}") from exc
-    rows = frame.fillna("").to_numpy(dtype=object).tolist()
-    rows = [[str(c).strip() for c in r] for r in rows]
-    table = _frame(rows, 0, 1, None)
-    table.source_row = table.source_row + header_index
-    table.title = pd.Series([_title(head, header_index, None)] * len(rows[1:]), dtype="string")
-    table.encoding, table.delimiter = encoding, delimiter
-    return table
+    headers = _unique_headers([_cell_text(h) for h in frame.iloc[0].fillna("")])
+    cells = frame.iloc[1:].fillna("").astype("string")
+    cells.columns = headers
+    cells = cells.apply(lambda column: column.str.strip())
+    filled = cells.ne("").any(axis=1).to_numpy()
+    last = len(filled) - filled[::-1].argmax() if filled.any() else 0  # drop trailing blank lines only
+    cells = cells.iloc[:last].reset_index(drop=True)
+    rows = pd.Series(range(len(cells)), dtype="int64") + header_index + 2
+    title = _title(head, header_index, None)
+    return RawTable(cells, rows, pd.Series([None] * len(cells), dtype="string"),
+                    pd.Series([title] * len(cells), dtype="string"), encoding, delimiter)
 
 
 # --- Excel ----------------------------------------------------------------------------------------

@@ -1,0 +1,252 @@
+"""Free-text usulan -> bidang urusan (+ sub kegiatan) with a calibrated confidence.
+
+Bidang: TF-IDF over words (1-2 grams) and characters (2-5 grams, for typos) of the normalised text, and a
+multinomial logistic regression weighted by source (verified > kamus > nomenclature). Its scores are divided by a
+temperature fitted on held-out kamus phrasings, so `confidence` is an honest probability of the bidang being right.
+Sub kegiatan: the most similar labelled text (cosine over the same features) within the predicted bidang.
+Planner-verified texts are also looked up exactly (after normalisation) and win over the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import FeatureUnion
+from sklearn.preprocessing import normalize
+
+from tasks.classify import training
+from tasks.classify.normalise import Normaliser
+
+PARAMS = {
+    "word_ngrams": (1, 2),
+    "char_ngrams": (2, 5),
+    "C": 20.0,
+    "estimator": "linear_svc",
+    "weights": {"nomenklatur": 1.0, "kamus": 4.0, "verified": 20.0, "umum": 2.0},
+    "calibration_folds": 5,
+    "sub_min_similarity": 0.35,
+}
+OUTPUT_COLUMNS = ["kode_bidang_urusan", "kode_sub_kegiatan", "confidence", "model_version"]
+_MEMORY: dict[str, "Classifier"] = {}
+
+
+def _features(params: dict) -> FeatureUnion:
+    return FeatureUnion([
+        ("words", TfidfVectorizer(analyzer="word", ngram_range=tuple(params["word_ngrams"]), sublinear_tf=True,
+                                  token_pattern=r"(?u)\b\w+\b", dtype=np.float32)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(params["char_ngrams"]), sublinear_tf=True,
+                                  min_df=2, dtype=np.float32)),
+    ])
+
+
+def _estimator(params: dict):
+    if params["estimator"] == "logreg":
+        return LogisticRegression(C=params["C"], max_iter=2000)
+    return LinearSVC(C=params["C"])
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    scores = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(scores)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
+    """Temperature T minimising the log loss of softmax(scores / T) on held-out rows."""
+    grid = np.exp(np.linspace(np.log(0.1), np.log(10.0), 121))
+    rows = np.arange(len(truth))
+    losses = [-np.log(_softmax(scores / t)[rows, truth] + 1e-12).mean() for t in grid]
+    return float(grid[int(np.argmin(losses))])
+
+
+def model_version(frame: pd.DataFrame, normaliser: Normaliser, params: dict) -> str:
+    """Short stable hash of the training rows, the normaliser and the parameters."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([params, normaliser.signature, sklearn.__version__.rsplit(".", 1)[0]],
+                             sort_keys=True, default=list).encode())
+    rows = frame.fillna("").sort_values(list(frame.columns)).to_csv(index=False)
+    digest.update(rows.encode())
+    return digest.hexdigest()[:12]
+
+
+@dataclass
+class Classifier:
+    """A trained bidang/sub kegiatan classifier for one pemda and nomenclature version."""
+
+    tahun: int
+    kode_pemda: str
+    model_version: str
+    normaliser: Normaliser
+    features: FeatureUnion
+    estimator: LogisticRegression | LinearSVC
+    temperature: float
+    sub_docs: sparse.csr_matrix  # L2-normalised features of texts that carry a sub kegiatan
+    sub_codes: np.ndarray
+    sub_bidang: np.ndarray
+    verified: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    params: dict = field(default_factory=lambda: dict(PARAMS))
+    training_seconds: float = 0.0
+
+    # --- prediction ---------------------------------------------------------------------------------------
+    def predict(self, texts: pd.Series) -> pd.DataFrame:
+        """Bidang, sub kegiatan, confidence and model version per text (index kept). Each distinct normalised
+        text is classified once."""
+        raw_codes, raw_distinct = pd.factorize(texts.astype("string").fillna(""), sort=False)
+        normalised = self.normaliser(pd.Series(raw_distinct, dtype="string"))
+        norm_codes, distinct = pd.factorize(normalised, sort=False)
+        result = self.classify_distinct(np.asarray(distinct, dtype=object))
+        at = norm_codes[raw_codes] if len(raw_codes) else np.empty(0, dtype=np.intp)
+        return pd.DataFrame({
+            "kode_bidang_urusan": pd.array(result["bidang"][at], dtype="string"),
+            "kode_sub_kegiatan": pd.array(result["sub"][at], dtype="string"),
+            "confidence": result["confidence"][at].astype(np.float64),
+            "model_version": pd.Series(self.model_version, index=range(len(at)), dtype="string").to_numpy(),
+        }, index=texts.index).astype({"model_version": "string"})
+
+    def classify_distinct(self, normalised: np.ndarray) -> dict[str, np.ndarray]:
+        """Classify distinct normalised texts; empty texts get no bidang and confidence 0."""
+        n = len(normalised)
+        bidang = np.full(n, None, dtype=object)
+        sub = np.full(n, None, dtype=object)
+        confidence = np.zeros(n, dtype=np.float64)
+        filled = np.array([bool(t) for t in normalised], dtype=bool)
+        if filled.any():
+            x = self.features.transform(normalised[filled])
+            probability = _softmax(self.estimator.decision_function(x) / self.temperature)
+            classes = self.estimator.classes_
+            best = np.where(classes == training.BACKGROUND, -1.0, probability).argmax(axis=1)
+            bidang[filled] = classes[best]
+            confidence[filled] = probability[np.arange(len(best)), best]
+            sub[filled] = self._nearest_sub(normalize(x), bidang[filled])
+        for i, text in enumerate(normalised):
+            if text in self.verified:
+                bidang[i], sub[i] = self.verified[text]
+                confidence[i] = 1.0
+        return {"bidang": bidang, "sub": sub, "confidence": confidence}
+
+    def _nearest_sub(self, x: sparse.csr_matrix, bidang: np.ndarray) -> np.ndarray:
+        out = np.full(len(bidang), None, dtype=object)
+        for code in np.unique(bidang.astype(str)):
+            rows = np.flatnonzero(bidang == code)
+            docs = np.flatnonzero(self.sub_bidang == code)
+            if not len(docs):
+                continue
+            similarity = (x[rows] @ self.sub_docs[docs].T).toarray()
+            best = similarity.argmax(axis=1)
+            good = similarity[np.arange(len(rows)), best] >= self.params["sub_min_similarity"]
+            out[rows[good]] = self.sub_codes[docs[best[good]]]
+        return out
+
+    # --- persistence --------------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, path, compress=3)
+        return path
+
+
+def load(path: str | Path) -> Classifier:
+    classifier = joblib.load(path)
+    _MEMORY.setdefault(classifier.model_version, classifier)
+    return classifier
+
+
+# --- training -------------------------------------------------------------------------------------------------
+def _verified_lookup(frame: pd.DataFrame, normalised: pd.Series) -> dict[str, tuple[str, str | None]]:
+    """Most frequent verified (bidang, sub kegiatan) per normalised text."""
+    rows = frame.assign(key=normalised)[frame.source == "verified"]
+    rows = rows[rows.key.fillna("") != ""]
+    if rows.empty:
+        return {}
+    counts = rows.fillna({"kode_sub_kegiatan": ""}).groupby(["key", "kode_bidang_urusan", "kode_sub_kegiatan"]).size()
+    counts = counts.reset_index(name="n").sort_values(["key", "n", "kode_bidang_urusan", "kode_sub_kegiatan"],
+                                                       ascending=[True, False, True, True])
+    first = counts.drop_duplicates("key")
+    return {k: (b, s or None) for k, b, s in zip(first.key, first.kode_bidang_urusan, first.kode_sub_kegiatan)}
+
+
+def _calibrate(texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray,
+               params: dict) -> float:
+    """Fit the temperature on kamus phrasings predicted by models that never saw their kamus entry."""
+    held = np.flatnonzero(groups != "")
+    folds = GroupKFold(n_splits=params["calibration_folds"])
+    scores, truth = [], []
+    for _, test in folds.split(held, groups=groups[held]):
+        test_rows = held[test]
+        train_rows = np.setdiff1d(np.arange(len(texts)), test_rows)
+        features = _features(params)
+        estimator = _estimator(params).fit(features.fit_transform(texts[train_rows]), labels[train_rows],
+                                           sample_weight=weights[train_rows])
+        known = np.isin(labels[test_rows], estimator.classes_)
+        index = {c: i for i, c in enumerate(estimator.classes_)}
+        scores.append(estimator.decision_function(features.transform(texts[test_rows[known]])))
+        truth.append(np.array([index[c] for c in labels[test_rows[known]]]))
+    return fit_temperature(np.vstack(scores), np.concatenate(truth))
+
+
+def train(tahun: int, kode_pemda: str, verified: pd.DataFrame | None = None,
+          params: dict | None = None) -> Classifier:
+    """Train (or take from this process's memory) the classifier for a tahun and pemda."""
+    params = dict(PARAMS if params is None else params)
+    frame = training.training_texts(tahun, kode_pemda, verified)
+    normaliser = Normaliser(training.keep_words(tahun, kode_pemda), training.place_names(kode_pemda))
+    version = model_version(frame, normaliser, params)
+    if version in _MEMORY:
+        return _MEMORY[version]
+
+    started = time.perf_counter()
+    normalised = normaliser(frame.text)
+    usable = (normalised.fillna("") != "").to_numpy()
+    frame, normalised = frame[usable].reset_index(drop=True), normalised[usable].reset_index(drop=True)
+    texts = normalised.to_numpy(dtype=object)
+    labels = frame.kode_bidang_urusan.to_numpy(dtype=object)
+    weights = frame.source.map(params["weights"]).to_numpy(dtype=float)
+    groups = frame.group.fillna("").to_numpy(dtype=object)
+
+    temperature = _calibrate(texts, labels, weights, groups, params)
+    features = _features(params)
+    estimator = _estimator(params).fit(features.fit_transform(texts), labels, sample_weight=weights)
+    has_sub = frame.kode_sub_kegiatan.notna().to_numpy()
+    classifier = Classifier(
+        tahun=tahun, kode_pemda=kode_pemda, model_version=version, normaliser=normaliser, features=features,
+        estimator=estimator, temperature=temperature,
+        sub_docs=normalize(features.transform(texts[has_sub])).tocsr(),
+        sub_codes=frame.kode_sub_kegiatan.to_numpy(dtype=object)[has_sub],
+        sub_bidang=labels[has_sub], verified=_verified_lookup(frame, normalised), params=params,
+    )
+    classifier.training_seconds = time.perf_counter() - started
+    _MEMORY[version] = classifier
+    return classifier
+
+
+def train_cached(tahun: int, kode_pemda: str, verified: pd.DataFrame | None = None,
+                 cache_dir: str | Path | None = None, params: dict | None = None) -> Classifier:
+    """Train once per model version: from memory, else from `cache_dir/<model_version>.joblib`, else train
+    and save there."""
+    params = dict(PARAMS if params is None else params)
+    if cache_dir is None:
+        return train(tahun, kode_pemda, verified, params)
+    frame = training.training_texts(tahun, kode_pemda, verified)
+    normaliser = Normaliser(training.keep_words(tahun, kode_pemda), training.place_names(kode_pemda))
+    version = model_version(frame, normaliser, params)
+    path = Path(cache_dir) / f"classify_{version}.joblib"
+    if version in _MEMORY:
+        return _MEMORY[version]
+    if path.exists():
+        return load(path)
+    classifier = train(tahun, kode_pemda, verified, params)
+    classifier.save(path)
+    return classifier

@@ -1,0 +1,133 @@
+"""Indonesian normalisation of usulan text: case, punctuation, abbreviations, location noise, stemming.
+
+`Normaliser` works on a pandas Series and touches each distinct text once. Place and group names are dropped
+after marker words ("dusun sukamaju", "kampung bumi ratu", "poktan sumber rejeki"), except words the
+training vocabulary knows (`keep_words`), so "kampung iklim" and "desa wisata" survive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import lru_cache
+
+import pandas as pd
+
+from tasks.classify import lexicon
+
+_REDUPLICATION = re.compile(r"\b([a-z]{3,})2\b")  # gorong2 -> gorong gorong
+_LETTERS_THEN_NUMBER = re.compile(r"\b([a-z]+)(\d+)\b")  # rt02 -> rt 02
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_RT_RW = re.compile(r"\b(?:rt|rw)\s+\d+(?:\s+\d+)?\b")  # "rt 02", "rt 01 02" (rt/rw 01/02)
+_PHRASES = re.compile(r"\b(" + "|".join(sorted(map(re.escape, lexicon.PHRASES), key=len, reverse=True)) + r")\b")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    return StemmerFactory().create_stemmer()
+
+
+@lru_cache(maxsize=None)
+def stem_word(word: str) -> str:
+    """Sastrawi stem of one word, computed once per process."""
+    if len(word) <= 3 or word in lexicon.UNSTEMMED or not word.isalpha():
+        return word
+    return _stemmer().stem(word) or word
+
+
+def _expand(text: str) -> list[str]:
+    """Lower-cased, punctuation-free, abbreviation-expanded tokens with rt/rw numbers removed."""
+    text = _REDUPLICATION.sub(r"\1 \1", text.lower().replace("&", " dan "))
+    text = _NOT_WORD.sub(" ", text)
+    text = _LETTERS_THEN_NUMBER.sub(r"\1 \2", text)
+    text = _RT_RW.sub(" ", text)
+    text = _PHRASES.sub(lambda m: lexicon.PHRASES[m.group(1)], text)
+    return " ".join(lexicon.ABBREVIATIONS.get(t, t) for t in text.split()).split()
+
+
+def expand_words(texts: pd.Series) -> pd.Series:
+    """The expanded words of each text before location removal and stemming (for building `keep_words`)."""
+    return texts.fillna("").astype(str).map(lambda t: " ".join(_expand(t)))
+
+
+def _is_number(token: str) -> bool:
+    return token.isdigit() or token in lexicon.ROMAN_NUMERALS
+
+
+class Normaliser:
+    """Turns raw usulan text into stemmed topic words.
+
+    keep_words: words that are never dropped as names (the training vocabulary).
+    place_names: names of the pemda's kecamatan and desa, dropped wherever they occur as a whole.
+    """
+
+    def __init__(self, keep_words: frozenset[str] = frozenset(), place_names: tuple[str, ...] = ()):
+        self.keep_words = frozenset(keep_words)
+        self.place_names = tuple(sorted({" ".join(_expand(n)) for n in place_names if n}))
+        self._places: dict[str, list[tuple[str, ...]]] = {}
+        for name in self.place_names:
+            words = tuple(name.split())
+            if words:
+                self._places.setdefault(words[0], []).append(words)
+        for options in self._places.values():
+            options.sort(key=len, reverse=True)
+
+    @property
+    def signature(self) -> str:
+        """Hash of everything that changes the output (part of the model version)."""
+        payload = json.dumps([lexicon.PHRASES, lexicon.ABBREVIATIONS, sorted(lexicon.STOPWORDS),
+                              sorted(lexicon.LOCATION_MARKERS), sorted(lexicon.NAME_MARKERS),
+                              sorted(lexicon.UNSTEMMED), sorted(self.keep_words), self.place_names], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+    def _place_at(self, tokens: list[str], i: int, anywhere: bool) -> int:
+        """Length of a known place name starting at tokens[i] (0 if none). Away from a marker, a name that
+        shares a word with the training vocabulary is kept ("bangun rejo" could be a proposal to build)."""
+        for words in self._places.get(tokens[i], ()):
+            if tuple(tokens[i:i + len(words)]) == words and (not anywhere or not (set(words) & self.keep_words)):
+                return len(words)
+        return 0
+
+    def drop_place_names(self, tokens: list[str]) -> list[str]:
+        """Remove numbers and names after location/group markers, and known place names anywhere."""
+        out: list[str] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            token = tokens[i]
+            skip = self._place_at(tokens, i, anywhere=True)
+            if skip:
+                i += skip
+                continue
+            out.append(token)
+            i += 1
+            if token not in lexicon.LOCATION_MARKERS and token not in lexicon.NAME_MARKERS:
+                continue
+            named = False
+            if i < n and (skip := self._place_at(tokens, i, anywhere=False)):
+                i, named = i + skip, True
+            while i < n and _is_number(tokens[i]):
+                i, named = i + 1, True
+            limit = 0 if named else (2 if token in lexicon.LOCATION_MARKERS else 3)
+            while limit and i < n and tokens[i] not in self.keep_words and tokens[i] not in lexicon.LOCATION_MARKERS:
+                i, limit = i + 1, limit - 1
+        return [t for t in out if t not in ("lk", "rk")]  # kelurahan lingkungan numbers, not topics
+
+    def one(self, text: str) -> str:
+        """Normalise a single text."""
+        tokens = self.drop_place_names(_expand(text))
+        words = (stem_word(t) for t in tokens if not t.isdigit() and t not in lexicon.STOPWORDS)
+        return " ".join(w for w in words if len(w) > 1)
+
+    def __call__(self, texts: pd.Series) -> pd.Series:
+        """Normalise a Series (index kept); each distinct text is worked on once."""
+        codes, distinct = pd.factorize(texts.astype("string").fillna(""), sort=False)
+        done = pd.Series([self.one(t) for t in distinct], dtype="string")
+        return pd.Series(done.to_numpy()[codes] if len(codes) else [], index=texts.index, dtype="string")
+
+
+def normalise(texts: pd.Series, normaliser: Normaliser | None = None) -> pd.Series:
+    """Normalise texts with the given normaliser or one without vocabulary or place names."""
+    return (normaliser or Normaliser())(texts)

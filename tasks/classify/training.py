@@ -1,0 +1,119 @@
+"""Training texts for the classifier: nomenclature names, the kamus, and planner-verified mappings.
+
+Each source yields rows (text, kode_bidang_urusan, kode_sub_kegiatan, source). Weights per source are model
+parameters (see model.PARAMS); verified mappings weigh most, nomenclature names least.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from reference import loaders
+from tasks.classify import lexicon
+from tasks.classify.normalise import expand_words
+
+COLUMNS = ["text", "kode_bidang_urusan", "kode_sub_kegiatan", "source", "group"]  # group: kamus entry
+
+
+def _frame(text, bidang, sub, source: str, group=pd.NA) -> pd.DataFrame:
+    frame = pd.DataFrame({"text": text, "kode_bidang_urusan": bidang, "kode_sub_kegiatan": sub})
+    return frame.assign(source=source, group=group).astype("string")
+
+
+def nomenclature_texts(tahun: int) -> pd.DataFrame:
+    """Bidang, program, kegiatan and sub kegiatan names of the kab/kota nomenclature in force in `tahun`."""
+    version = loaders.version_for(loaders.NOMENKLATUR_VERSIONS, tahun).versi
+    nom = loaders.nomenklatur()
+    nom = nom[(nom.versi == version) & nom.kode_bidang_urusan.notna() & ~nom.kode_bidang_urusan.str.startswith("X")]
+    level = nom.kode.str.split(".").str[3]  # 1 = provinsi, 2 = kab/kota (kegiatan and sub kegiatan codes)
+    kabkota = nom[nom.tingkat.isin(["kegiatan", "sub_kegiatan"]) & (level == "2")]
+    programs = nom[(nom.tingkat == "program") & nom.kode.isin(kabkota[kabkota.tingkat == "kegiatan"].kode_induk)]
+    bidang = nom[nom.tingkat == "bidang"]
+    parts = pd.concat([bidang, programs, kabkota])
+    is_sub = parts.tingkat == "sub_kegiatan"
+    return _frame(parts.nama.to_numpy(), parts.kode_bidang_urusan.to_numpy(),
+                  parts.kode.where(is_sub).to_numpy(), "nomenklatur")
+
+
+def sub_kegiatan_codes(tahun: int) -> frozenset[str]:
+    version = loaders.version_for(loaders.NOMENKLATUR_VERSIONS, tahun).versi
+    nom = loaders.nomenklatur()
+    return frozenset(nom.loc[(nom.versi == version) & (nom.tingkat == "sub_kegiatan"), "kode"])
+
+
+def kamus_phrases(kamus: pd.DataFrame, blank_placeholders: bool = False) -> pd.DataFrame:
+    """Every kamus name and resident phrasing (contoh_teks_warga split on " | ") with its kamus labels."""
+    contoh = kamus.contoh_teks_warga.fillna("").str.split(r"\s*\|\s*", regex=True)
+    rows = pd.concat([
+        kamus[["id_kamus", "nama_kamus", "kode_bidang_urusan", "kode_sub_kegiatan"]].rename(columns={"nama_kamus": "text"}),
+        kamus[["id_kamus", "kode_bidang_urusan", "kode_sub_kegiatan"]].assign(text=contoh).explode("text"),
+    ], ignore_index=True)
+    rows = rows[rows.text.fillna("").str.strip() != ""]
+    for placeholder, value in lexicon.PLACEHOLDERS.items():
+        rows["text"] = rows.text.str.replace(placeholder, "" if blank_placeholders else value, regex=False)
+    return rows.reset_index(drop=True)
+
+
+def kamus_texts(kode_pemda: str, tahun: int) -> pd.DataFrame:
+    """The pemda's kamus, names and phrasings; sub kegiatan kept only where it exists in the tahun's version."""
+    rows = kamus_phrases(loaders.kamus(kode_pemda))
+    sub = rows.kode_sub_kegiatan.where(rows.kode_sub_kegiatan.isin(sub_kegiatan_codes(tahun)))
+    return _frame(rows.text.to_numpy(), rows.kode_bidang_urusan.to_numpy(), sub.to_numpy(), "kamus",
+                  rows.id_kamus.to_numpy())
+
+
+def verified_texts(verified: pd.DataFrame | None) -> pd.DataFrame:
+    """Planner-verified mappings (uraian_usulan, kode_bidang_urusan[, kode_sub_kegiatan])."""
+    if verified is None or verified.empty:
+        return pd.DataFrame(columns=COLUMNS, dtype="string")
+    sub = verified["kode_sub_kegiatan"] if "kode_sub_kegiatan" in verified else pd.Series(pd.NA, index=verified.index)
+    frame = _frame(verified["uraian_usulan"].to_numpy(), verified["kode_bidang_urusan"].to_numpy(),
+                   sub.to_numpy(), "verified")
+    frame = frame.replace("", pd.NA)
+    return frame[frame.text.notna() & frame.kode_bidang_urusan.notna()].reset_index(drop=True)
+
+
+BACKGROUND = "umum"  # label of unspecific texts; never returned as a bidang
+
+
+def generic_texts() -> pd.DataFrame:
+    """Unspecific texts (generic actions and nouns alone or in pairs, operator filler) labelled BACKGROUND."""
+    pairs = [f"{a} {n}" for a in lexicon.GENERIC_ACTIONS for n in lexicon.GENERIC_NOUNS]
+    texts = [*lexicon.GENERIC_ACTIONS, *lexicon.GENERIC_NOUNS, *pairs, *lexicon.FILLER_TEXTS]
+    return _frame(texts, BACKGROUND, pd.NA, "umum")
+
+
+def bidang_of_pemda(kode_pemda: str) -> frozenset[str]:
+    """Bidang carried by some OPD of the pemda (the classes the classifier may answer)."""
+    opd = loaders.opd(kode_pemda)
+    slots = opd[["bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"]].stack()
+    return frozenset(slots.dropna().astype(str))
+
+
+def place_names(kode_pemda: str) -> tuple[str, ...]:
+    """Kecamatan and desa names of the pemda in every shipped wilayah version."""
+    w = loaders.wilayah()
+    kecamatan = w[(w.tingkat == "kecamatan") & (w.kode_induk == kode_pemda)]
+    desa = w[(w.tingkat == "desa") & w.kode_induk.isin(kecamatan.kode)]
+    return tuple(sorted(set(kecamatan.nama.dropna()) | set(desa.nama.dropna())))
+
+
+def training_texts(tahun: int, kode_pemda: str, verified: pd.DataFrame | None = None) -> pd.DataFrame:
+    """All training rows, nomenclature restricted to the bidang the pemda's OPD carry (plus kamus/verified bidang)."""
+    kamus = kamus_texts(kode_pemda, tahun)
+    checked = verified_texts(verified)
+    allowed = bidang_of_pemda(kode_pemda) | set(kamus.kode_bidang_urusan) | set(checked.kode_bidang_urusan)
+    nom = nomenclature_texts(tahun)
+    nom = nom[nom.kode_bidang_urusan.isin(allowed)]
+    return pd.concat([nom, kamus, checked, generic_texts()], ignore_index=True)[COLUMNS]
+
+
+def keep_words(tahun: int, kode_pemda: str) -> frozenset[str]:
+    """Words never dropped as names: those of the nomenclature names, and of the kamus (without placeholders)
+    unless they are part of a place name of the pemda ("way seputih", "maju jaya")."""
+    def words(texts: pd.Series) -> set[str]:
+        return set(" ".join(expand_words(texts)).split())
+
+    kamus = kamus_phrases(loaders.kamus(kode_pemda), blank_placeholders=True)
+    places = words(pd.Series(place_names(kode_pemda)))
+    return frozenset(words(nomenclature_texts(tahun).text) | (words(kamus.text) - places))
