@@ -43,8 +43,8 @@ LOAD_LOG = Table(
         Column("rows_read", "int64", "Data rows read", required=True),
         Column("rows_loaded", "int64", "Rows loaded", required=True),
         Column("rows_quarantined", "int64", "Rows quarantined", required=True),
-        Column("status", "code", "loaded, unchanged (skipped: same signature), failed, or held back (another "
-               "file of the slice failed)", required=True, max_length=16),
+        Column("status", "code", "loaded, unchanged (skipped: same signature), failed, held_back (another "
+               "file of the slice failed) or stopped (error share over the threshold)", required=True, max_length=16),
         Column("message", "text", "What went wrong, naming the file"),
         Column("loaded_at", "timestamp", "When (UTC)", required=True),
     ),
@@ -52,7 +52,8 @@ LOAD_LOG = Table(
 
 QUARANTINE = Table(
     name="quarantine",
-    description="Rows kept out of the facts, each with the rule, field, value and a readable reason",
+    description="Rows kept out of the facts (severity error) and warnings on loaded rows (severity warning), "
+                "each with the rule, field, value, a readable reason and the row's provenance",
     primary_key=("run_id", "tahun", "level", "kode_pemda", "source", "quarantine_id"),
     partition_by=("tahun", "level", "kode_pemda"),
     indexes=(("tahun", "level", "kode_pemda", "source"),),
@@ -75,4 +76,21 @@ QUARANTINE = Table(
     ),
 )
 
-OPERATION_TABLES = (RUN, LOAD_LOG, QUARANTINE)
+QUALITY_SUMMARY = Table(
+    name="quality_summary",
+    description="Per run, slice, kecamatan and rule: rows checked and rows failing, to follow quality over time",
+    primary_key=("run_id", "tahun", "level", "kode_pemda", "source", "summary_id"),
+    indexes=(("tahun", "level", "rule"),),
+    columns=(
+        Column("run_id", "code", "Run id", max_length=40),
+        *_SLICE,
+        Column("summary_id", "int32", "Sequence within the slice"),
+        Column("kode_kecamatan", "code", "Kecamatan of the rows (empty: not resolved)", max_length=8),
+        Column("rule", "code", "Rule checked", required=True, max_length=60),
+        Column("severity", "code", "error or warning", required=True, values=("error", "warning"), max_length=8),
+        Column("checked", "int64", "Rows the rule was applied to", required=True),
+        Column("failed", "int64", "Rows failing the rule", required=True),
+    ),
+)
+
+OPERATION_TABLES = (RUN, LOAD_LOG, QUARANTINE, QUALITY_SUMMARY)

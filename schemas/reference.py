@@ -98,4 +98,17 @@ KAMUS = Table(
     ),
 )
 
-REFERENCE_TABLES = (WILAYAH, NOMENKLATUR, OPD, OPD_STANDAR, KAMUS)
+PAGU_KEWILAYAHAN = Table(
+    name="ref_pagu_kewilayahan",
+    description="Pagu indikatif kewilayahan: the ceiling announced to each kecamatan forum for a tahun",
+    primary_key=("kode_pemda", "tahun", "kode_kecamatan"),
+    columns=(
+        Column("kode_pemda", "code", "Pemda", pattern=patterns.KODE_PEMDA, max_length=5),
+        Column("tahun", "int16", "Tahun anggaran"),
+        Column("kode_kecamatan", "code", "Kecamatan", pattern=patterns.KODE_KECAMATAN, max_length=8),
+        Column("pagu", "money", "Ceiling (Rp)", required=True, min_value=0),
+        Column("sumber", "text", "Where the ceiling was set (e.g. surat edaran Bappeda)"),
+    ),
+)
+
+REFERENCE_TABLES = (WILAYAH, NOMENKLATUR, OPD, OPD_STANDAR, KAMUS, PAGU_KEWILAYAHAN)

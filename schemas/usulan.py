@@ -59,6 +59,7 @@ USULAN = Table(
                pattern=patterns.KODE_SUB_KEGIATAN, max_length=20),
         Column("mapping_method", "code", "How the bidang/OPD was found", values=MAPPING_METHODS, max_length=16),
         Column("mapping_confidence", "float", "Confidence of the mapping, 0..1", min_value=0, max_value=1),
+        Column("quality_flags", "text", "Warnings the row was loaded with (rule ids, comma separated)"),
         Column("pengusul", "text", "Name of the proposer", personal=True),
         Column("kontak_pengusul", "text", "Phone number / NIK of the proposer", personal=True),
         Column("id_usulan_asal", "code", "id_usulan of the lower-level usulan it came from (lineage)", max_length=64),
