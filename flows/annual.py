@@ -19,7 +19,8 @@ from tasks.incremental import file_fingerprint, slice_signature, unchanged_since
 from tasks.batch import SliceKey
 from tasks.mapping import map_usulan
 from tasks.publish import publish, publish_unchanged
-from tasks.validate import validate_batch
+from tasks.rules import ValidationConfig
+from tasks.validate import check_contract, check_domain
 from warehouse.db import create_engine
 from warehouse.loaders import upsert_rows, utcnow
 from warehouse.migrate import upgrade
@@ -37,7 +38,8 @@ class RunReport:
         """Rows per level and source; rows of a slice held back because one of its files failed are
         counted apart, so read = loaded + quarantined + held back."""
         order = {name: i for i, name in enumerate(LEVELS)}
-        files = self.files.assign(rows_held_back=self.files.rows_read.where(self.files.status == "held_back", 0))
+        held = self.files.status.isin(["held_back", "stopped"])
+        files = self.files.assign(rows_held_back=self.files.rows_read.where(held, 0))
         table = (files.groupby(["level", "source"], as_index=False)
                  [["rows_read", "rows_loaded", "rows_quarantined", "rows_held_back"]].sum())
         by_status = self.files.groupby(["level", "source"])["status"]
@@ -47,7 +49,9 @@ class RunReport:
 
     @property
     def failures(self) -> list[str]:
-        return [m for m in self.files.loc[self.files.status == "failed", "message"]]
+        stopped = self.files[self.files.status == "stopped"].drop_duplicates(["level", "source"])
+        return [*self.files.loc[self.files.status == "failed", "message"],
+                *(f"{r.level}/{r.source}: {r.message}" for r in stopped.itertuples())]
 
     @property
     def balanced(self) -> bool:
@@ -69,19 +73,24 @@ def fingerprint(source_slice: SourceSlice, base: Path) -> tuple[dict[str, str], 
 
 @task(task_run_name="extract-{source_slice.key.level}-{source_slice.key.source}-{source_slice.key.kode_pemda}")
 def extract(source_slice: SourceSlice, run_id: str, base: Path, fingerprints: dict[str, str],
-            signature: str) -> SliceBatch:
-    return extract_slice(source_slice.key, source_slice.files, run_id, base, fingerprints, signature)
+            signature: str, config: ValidationConfig) -> SliceBatch:
+    return extract_slice(source_slice.key, source_slice.files, run_id, base, fingerprints, signature, config)
 
 
-@task(task_run_name="validate-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
-def validate(batch: SliceBatch) -> SliceBatch:
-    validate_batch(batch)
+@task(task_run_name="check-contract-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
+def validate_contract(batch: SliceBatch) -> SliceBatch:
+    check_contract(batch)
     return batch
 
 
 @task(task_run_name="map-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
 def map_to_opd(batch: SliceBatch) -> pd.DataFrame:
     return map_usulan(batch.clean(), batch.key.kode_pemda)
+
+
+@task(task_run_name="check-domain-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
+def validate_domain(batch: SliceBatch, mapped: pd.DataFrame, warehouse_url: str) -> pd.DataFrame:
+    return check_domain(batch, mapped, create_engine(warehouse_url))
 
 
 @task(task_run_name="publish-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
@@ -91,9 +100,13 @@ def publish_slice(batch: SliceBatch, mapped: pd.DataFrame, lake_root: Path, ware
 
 @flow(name="musrenbang-annual", flow_run_name="annual-{tahun}")
 def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
-               pemda: list[str] | None = None, force: bool = False) -> RunReport:
+               pemda: list[str] | None = None, force: bool = False, max_error_share: float = 0.25,
+               severity: dict[str, str] | None = None) -> RunReport:
     """Run every level of a tahun, slice by slice, and record the run with its totals. A slice whose
-    files, code and reference data are unchanged since its last load is skipped unless `force`."""
+    files, code and reference data are unchanged since its last load is skipped unless `force`. A
+    slice whose share of rows breaking an error rule exceeds `max_error_share` is not published;
+    `severity` overrides the default severity of rules (see tasks/rules.py)."""
+    config = ValidationConfig(max_error_share, dict(severity or {}))
     inbox, lake_root = Path(inbox), Path(lake_root)
     run_id = _run_id(tahun)
     engine = create_engine(warehouse_url)
@@ -111,10 +124,11 @@ def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
         if previous is not None:
             logs.append(publish_unchanged(previous, run_id, engine))
             continue
-        batch = extract(source_slice, run_id, inbox, fingerprints, signature)
-        batch = validate(batch)
+        batch = extract(source_slice, run_id, inbox, fingerprints, signature, config)
+        batch = validate_contract(batch)
         mapped = map_to_opd(batch)
-        logs.append(publish_slice(batch, mapped, lake_root, warehouse_url))
+        rows = validate_domain(batch, mapped, warehouse_url)
+        logs.append(publish_slice(batch, rows, lake_root, warehouse_url))
     files = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(
         columns=["level", "source", "source_file", "rows_read", "rows_loaded", "rows_quarantined", "status", "message"])
     report = RunReport(run_id, tahun, files, found.ignored)
@@ -123,7 +137,8 @@ def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
         "status": "success" if report.balanced and not report.failures else "failed",
         "rows_read": int(files.rows_read.sum()), "rows_loaded": int(files.rows_loaded.sum()),
         "rows_quarantined": int(files.rows_quarantined.sum()),  # held-back rows: see etl_load_log
-        "parameters": json.dumps({"inbox": str(inbox), "pemda": pemda, "lake": str(lake_root), "force": force})}]))
+        "parameters": json.dumps({"inbox": str(inbox), "pemda": pemda, "lake": str(lake_root), "force": force,
+                              "max_error_share": max_error_share, "severity": severity})}]))
     if not report.balanced:
         raise AssertionError("rows were lost: read != loaded + quarantined for some file")
     return report

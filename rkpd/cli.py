@@ -14,7 +14,7 @@ from rkpd.settings import load_settings, quiet_services
 app = typer.Typer(help="Musrenbang to RKPD data pipeline.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Warehouse administration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console()
+console = Console(width=max(Console().width, 110))  # the run table needs room when piped
 
 
 @app.command()
@@ -49,6 +49,10 @@ def run(
     warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL",
                                                 help="Warehouse URL (default: SQLite file in <data>)"),
     force: bool = typer.Option(False, "--force", help="Re-read slices even when nothing changed since their last load"),
+    max_error_share: float = typer.Option(0.25, help="Stop (do not publish) a slice when more of its rows break "
+                                                     "an error rule than this share"),
+    severity: Optional[list[str]] = typer.Option(None, help="Override a rule's severity, e.g. "
+                                                            "--severity alasan_missing=error (repeat)"),
 ) -> None:
     """Extract, validate, map and load every level of a tahun; print read/loaded/quarantined per level."""
     quiet_services()
@@ -59,9 +63,17 @@ def run(
                       "(run `rkpd sample` for sample data, or put files under <inbox>/<tahun>/<kode_pemda>/<level>/)")
         raise typer.Exit(2)
     from flows.annual import annual_run
+    from tasks.rules import RULES
 
+    overrides = dict(item.split("=", 1) for item in severity or [])
+    wrong = [f"{r}={v}" for r, v in overrides.items() if r not in RULES or v not in ("error", "warning")]
+    if wrong:
+        console.print(f"[red]unknown rule or severity:[/red] {', '.join(wrong)} (rules: {', '.join(RULES)})",
+                      soft_wrap=True)
+        raise typer.Exit(2)
     report = annual_run(tahun=tahun, inbox=inbox, lake_root=lake or settings.lake,
-                        warehouse_url=warehouse_url or settings.warehouse_url, pemda=pemda or None, force=force)
+                        warehouse_url=warehouse_url or settings.warehouse_url, pemda=pemda or None, force=force,
+                        max_error_share=max_error_share, severity=overrides)
     print_report(report)
     if report.failures:
         raise typer.Exit(1)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from tasks.rules import ValidationConfig
+
 
 @dataclass(frozen=True)
 class SliceKey:
@@ -40,14 +42,32 @@ class SliceBatch:
     issues: pd.DataFrame  # row, rule, field, value, severity, reason_id, reason_en
     files: list[FileResult] = field(default_factory=list)
     signature: str | None = None
+    config: ValidationConfig = field(default_factory=ValidationConfig)
+    checked: dict[str, pd.Index] = field(default_factory=dict)  # rule -> rows it was applied to
+    stopped: str | None = None  # why the whole slice is kept out (error share over the threshold)
 
     @property
     def failed(self) -> bool:
         return any(f.error for f in self.files)
 
-    def add_issues(self, issues: pd.DataFrame) -> None:
+    def add_issues(self, issues: pd.DataFrame, rules: list[str] | tuple[str, ...] = (),
+                   rows: pd.Index | None = None) -> None:
+        """Record issues (severity as configured for the run) and which rows `rules` were applied to."""
+        for rule in rules:
+            self.checked[rule] = rows if rows is not None else self.staged.index
         if len(issues):
+            issues = issues.assign(severity=issues["rule"].map(self.config.severity_of))
             self.issues = pd.concat([self.issues, issues], ignore_index=True) if len(self.issues) else issues
+
+    def quality_flags(self) -> pd.Series:
+        """Warning rule ids per row, comma separated (rows without warnings: missing)."""
+        warnings = self.issues[self.issues["severity"] == "warning"]
+        flags = warnings.drop_duplicates(["row", "rule"]).groupby("row")["rule"].agg(",".join)
+        return flags.reindex(self.staged.index).astype("string")
+
+    @property
+    def error_share(self) -> float:
+        return len(self.error_rows) / len(self.staged) if len(self.staged) else 0.0
 
     @property
     def error_rows(self) -> pd.Index:
@@ -57,6 +77,11 @@ class SliceBatch:
     def clean(self) -> pd.DataFrame:
         """Rows with no error issue so far."""
         return self.staged.drop(index=self.error_rows)
+
+    def stop_if_too_many_errors(self) -> None:
+        if len(self.staged) >= self.config.min_rows_to_stop and self.error_share > self.config.max_error_share:
+            self.stopped = (f"{self.error_share:.0%} of the rows break an error rule, more than the "
+                            f"{self.config.max_error_share:.0%} allowed: the slice is stopped and not published")
 
     def count_files(self, loaded: pd.DataFrame) -> None:
         """Per-file loaded/quarantined counts from the final frame; read = loaded + quarantined."""

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from schemas import LEVELS
 from schemas.sources import FOLDER_LEVELS, SOURCE_OF_SUFFIX
 from tasks.batch import SliceKey
 
@@ -62,4 +63,7 @@ def discover(inbox: Path, tahun: int, pemda: list[str] | None = None) -> Discove
                 source = _source_name(path, folder)
                 key = SliceKey(tahun, level, stream, pemda_dir.name, source if stream == "musrenbang" else f"pokir-{source}")
                 slices.setdefault(key, SourceSlice(key)).files.append(path)
-    return Discovery(list(slices.values()), ignored)
+    order = {level: i for i, level in enumerate(LEVELS)}  # lower forums first: lineage checks read them
+    ordered = sorted(slices.values(), key=lambda s: (s.key.kode_pemda, order[s.key.level], s.key.stream == "pokir",
+                                                     s.key.source))
+    return Discovery(ordered, ignored)

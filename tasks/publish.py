@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from schemas import LOAD_LOG, QUARANTINE, USULAN
+from schemas import LOAD_LOG, QUALITY_SUMMARY, QUARANTINE, USULAN
 from tasks.batch import SliceBatch
+from tasks.quality import summary_frame
 from tasks.quarantine import quarantine_records
 from warehouse import lake
 from warehouse.loaders import replace_slice, upsert_rows, utcnow
@@ -20,7 +21,8 @@ def load_log_frame(batch: SliceBatch) -> pd.DataFrame:
         "run_id": batch.run_id, **batch.key.as_dict(), "source_file": f.path, "fingerprint": f.fingerprint,
         "signature": batch.signature,
         "rows_read": f.rows_read, "rows_loaded": f.rows_loaded, "rows_quarantined": f.rows_quarantined,
-        "status": "failed" if f.error else ("held_back" if batch.failed else "loaded"), "message": f.error,
+        "status": "failed" if f.error else "held_back" if batch.failed else "stopped" if batch.stopped else "loaded",
+        "message": f.error or batch.stopped,
         "loaded_at": now,
     } for f in batch.files])
 
@@ -32,18 +34,23 @@ def publish_unchanged(previous: pd.DataFrame, run_id: str, engine: sa.Engine) ->
     return log
 
 
-def publish(batch: SliceBatch, mapped: pd.DataFrame, lake_root: Path, engine: sa.Engine) -> pd.DataFrame:
-    """Write lake and warehouse for the slice unless a file of it failed; returns the load log rows."""
-    if batch.failed:  # keep the previous state of the slice rather than publish it without a file
+def publish(batch: SliceBatch, rows: pd.DataFrame, lake_root: Path, engine: sa.Engine) -> pd.DataFrame:
+    """Write lake and warehouse for the slice, all of it or nothing; returns the load log rows.
+
+    A slice with an unreadable file, or stopped by its error share, is not published: the previous
+    state stays. Its quality summary is still recorded so people can see why."""
+    key = batch.key.as_dict()
+    summary = (QUALITY_SUMMARY, {"run_id": batch.run_id, **key}, summary_frame(batch))
+    if batch.failed or batch.stopped:
         log = load_log_frame(batch)
+        replace_slice(engine, [summary])
         upsert_rows(engine, LOAD_LOG, log)
         return log
-    batch.count_files(mapped)
-    key = batch.key.as_dict()
+    batch.count_files(rows)
     quarantine = quarantine_records(batch.issues, batch.staged, batch.raw, key, batch.run_id)
-    lake.write_slice(lake_root, USULAN, key, mapped)
+    lake.write_slice(lake_root, USULAN, key, rows)
     lake.write_slice(lake_root, QUARANTINE, key, quarantine)
     log = load_log_frame(batch)
-    replace_slice(engine, [(USULAN, key, mapped), (QUARANTINE, key, quarantine)])
+    replace_slice(engine, [(USULAN, key, rows), (QUARANTINE, key, quarantine), summary])
     upsert_rows(engine, LOAD_LOG, log)
     return log

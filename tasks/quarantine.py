@@ -7,27 +7,7 @@ import json
 import pandas as pd
 
 from schemas import QUARANTINE
-
-# rule -> (reason in Indonesian, reason in English); {field}, {value} and {detail} are filled in.
-REASONS: dict[str, tuple[str, str]] = {
-    "empty_row": ("Baris kosong, tidak ada isian", "Empty row, nothing filled in"),
-    "not_a_number": ("Kolom {field} berisi '{value}', bukan angka", "Field {field} holds '{value}', not a number"),
-    "bad_date": ("Kolom {field} berisi '{value}', bukan tanggal", "Field {field} holds '{value}', not a date"),
-    "unknown_status": ("Status '{value}' tidak dikenal", "Status '{value}' is not a known decision"),
-    "missing_value": ("Kolom wajib {field} kosong", "Required field {field} is empty"),
-    "wilayah_unknown": ("{field} '{value}' tidak ditemukan di kode wilayah{detail}",
-                        "{field} '{value}' is not in the kode wilayah list{detail}"),
-    "wilayah_ambiguous": ("{field} '{value}' cocok dengan lebih dari satu wilayah: {detail}",
-                          "{field} '{value}' matches more than one area: {detail}"),
-    "duplicate_key": ("Usulan {value} tercatat lebih dari sekali pada forum yang sama",
-                      "Usulan {value} appears more than once in the same forum"),
-    "not_in_set": ("Nilai '{value}' pada {field} tidak termasuk pilihan yang sah",
-                   "Value '{value}' of {field} is not an allowed value"),
-    "bad_format": ("Format {field} '{value}' tidak sesuai", "Field {field} '{value}' has the wrong format"),
-    "out_of_range": ("{field} = {value} di luar rentang wajar{detail}", "{field} = {value} is out of range{detail}"),
-    "too_long": ("{field} terlalu panjang", "{field} is too long"),
-}
-
+from tasks.rules import RULES
 
 def _text(value: object) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -45,13 +25,13 @@ def issues_frame(rows: pd.Index | list, rule: str, field: str | None, values: pd
         return pd.DataFrame(columns=["row", "rule", "field", "value", "severity", "reason_id", "reason_en"])
     values = [""] * len(rows) if values is None else [_text(v) for v in values]
     details = list(detail) if isinstance(detail, pd.Series) else [detail] * len(rows)
-    reason_id, reason_en = REASONS[rule]
+    reason_id, reason_en = RULES[rule].reason_id, RULES[rule].reason_en
     return pd.DataFrame({
         "row": rows,
         "rule": rule,
         "field": field,
         "value": values,
-        "severity": "error",
+        "severity": RULES[rule].severity,
         "reason_id": [reason_id.format(field=field, value=v, detail=d) for v, d in zip(values, details)],
         "reason_en": [reason_en.format(field=field, value=v, detail=d) for v, d in zip(values, details)],
     })

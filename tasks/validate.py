@@ -8,10 +8,19 @@ from functools import lru_cache
 
 import pandas as pd
 
+import sqlalchemy as sa
+
 from schemas import USULAN
 from schemas.contract import Table
 from schemas.expectations import RULE_OF_EXPECTATION, build_suite
+from tasks.batch import SliceBatch
+from tasks.domain_checks import domain_issues
 from tasks.quarantine import concat_issues, issues_frame
+
+CONTRACT_RULES = tuple(sorted(set(RULE_OF_EXPECTATION.values())))
+DOMAIN_RULES = ("wilayah_not_in_force", "bidang_unknown", "sub_kegiatan_unknown", "satuan_unknown", "volume_missing",
+                "anggaran_implausible", "prioritas_duplicate", "duplicate_text", "repeat_accepted", "lineage_missing",
+                "alasan_missing")
 
 
 @lru_cache(maxsize=4)
@@ -77,8 +86,19 @@ def duplicate_key_issues(staged: pd.DataFrame, table: Table = USULAN) -> pd.Data
     return issues_frame(staged.index[dup], "duplicate_key", "id_usulan", staged.loc[dup, "id_usulan"])
 
 
-def validate_batch(batch) -> None:
-    """Add contract and duplicate-key issues of the rows still clean (a `tasks.batch.SliceBatch`)."""
+def check_contract(batch: SliceBatch) -> None:
+    """Contract (GX suite) and duplicate-key issues of the rows still clean."""
     clean = batch.clean()
-    batch.add_issues(contract_issues(clean))
-    batch.add_issues(duplicate_key_issues(batch.clean()))
+    batch.add_issues(contract_issues(clean), CONTRACT_RULES, clean.index)
+    clean = batch.clean()
+    batch.add_issues(duplicate_key_issues(clean), ("duplicate_key",), clean.index)
+
+
+def check_domain(batch: SliceBatch, mapped: pd.DataFrame, engine: sa.Engine) -> pd.DataFrame:
+    """Domain rules on the mapped clean rows; returns the rows to publish (satuan normalised, warnings
+    in quality_flags) and stops the slice when its error share passes the configured threshold."""
+    normalised, issues = domain_issues(mapped, batch.key, engine)
+    batch.add_issues(issues, DOMAIN_RULES, mapped.index)
+    batch.stop_if_too_many_errors()
+    publishable = normalised.drop(index=batch.error_rows, errors="ignore")
+    return publishable.assign(quality_flags=batch.quality_flags().reindex(publishable.index))

@@ -149,11 +149,15 @@ def test_changed_file_replaces_only_its_slice(prefect_server, sample_inbox, tmp_
     provinsi = next((inbox / str(TAHUN) / PEMDA / "provinsi").glob("*.csv"))
     lines = provinsi.read_bytes().splitlines(keepends=True)
     provinsi.write_bytes(b"".join(lines[:-1]))  # the region re-sends the list with one usulan less
+    desa_usulan = query(url, "SELECT id_usulan, uraian_usulan FROM usulan WHERE level = 'desa' AND "
+                             "kode_desa = '18.02.01.2001' ORDER BY id_usulan")
+    origin = desa_usulan[~desa_usulan.uraian_usulan.str.lower().duplicated(keep=False)].iloc[0]
     annex = inbox / str(TAHUN) / PEMDA / "kecamatan" / "berita-acara" / "lampiran_v_kalirejo.csv"
     annex.parent.mkdir()
     annex.write_text("BERITA ACARA MUSRENBANG KECAMATAN KALIREJO\nLampiran V: Daftar usulan yang belum diakomodir\n\n"
                      "No;Desa/Kelurahan;Uraian Kegiatan;Volume;Satuan;Alasan Belum Diakomodir\n"
-                     "1;Sri Way Langsep;Pembangunan gedung serbaguna;1;Unit;melebihi pagu indikatif kecamatan\n",
+                     f"1;Sri Way Langsep;{origin.uraian_usulan.upper()};1;Unit;melebihi pagu indikatif kecamatan\n"
+                     "2;Sri Way Langsep;Pembangunan gedung serbaguna kampung;1;Unit;bukan usulan desa\n",
                      encoding="utf-8")
 
     report = annual_run(tahun=TAHUN, inbox=inbox, lake_root=lake, warehouse_url=url)
@@ -163,6 +167,10 @@ def test_changed_file_replaces_only_its_slice(prefect_server, sample_inbox, tmp_
     assert after.loc[("provinsi", "csv"), "n"] == before.loc[("provinsi", "csv"), "n"] - 1
     pd.testing.assert_frame_equal(after.drop(index=[("provinsi", "csv"), ("kecamatan", "berita-acara")]),
                                   before.drop(index=[("provinsi", "csv")]), check_dtype=False)
-    annexed = query(url, "SELECT status, alasan, kode_desa, source_row FROM usulan WHERE source = 'berita-acara'")
+    annexed = query(url, "SELECT status, alasan, kode_desa, source_row, id_usulan_asal FROM usulan "
+                         "WHERE source = 'berita-acara'")
     assert annexed.to_dict("records") == [{"status": "ditolak", "alasan": "melebihi pagu indikatif kecamatan",
-                                           "kode_desa": "18.02.01.2001", "source_row": 5}]
+                                           "kode_desa": "18.02.01.2001", "source_row": 5,
+                                           "id_usulan_asal": origin.id_usulan}]  # traced by desa and text
+    untraced = query(url, "SELECT rule, source_row FROM quarantine WHERE source = 'berita-acara' AND severity = 'error'")
+    assert untraced.to_dict("records") == [{"rule": "lineage_missing", "source_row": 6}]

@@ -35,8 +35,6 @@ PHRASES: dict[str, str] = {
     "taman kanak kanak": "tk",
     "anak usia dini": "paud",
     "keluarga berencana": "kb",
-    "rumah ibadah": "rumah ibadah masjid",
-    "jalan setapak": "jalan setapak",
 }
 
 # Single words: abbreviations, common misspellings and local synonyms.
@@ -45,11 +43,11 @@ ABBREVIATIONS: dict[str, str] = {
     "jln": "jalan", "jl": "jalan", "jalam": "jalan", "jaln": "jalan", "jaan": "jalan", "jlan": "jalan",
     "jembtan": "jembatan", "jembatn": "jembatan", "jmbtn": "jembatan",
     "tpt": "tembok penahan tanah", "talud": "talud tembok penahan tanah", "talut": "talud tembok penahan tanah",
-    "gorgor": "gorong gorong", "goronggorong": "gorong gorong", "gorong": "gorong",
+    "gorgor": "gorong gorong", "goronggorong": "gorong gorong",
     "drainse": "drainase", "drenase": "drainase", "drainage": "drainase", "dranase": "drainase",
     "siring": "siring drainase", "sirring": "siring drainase",
     "lapen": "lapis penetrasi", "onderlah": "onderlagh", "onderlaag": "onderlagh", "onderlag": "onderlagh",
-    "telford": "onderlagh", "hotmik": "hotmix", "aspal": "aspal",
+    "telford": "onderlagh", "hotmik": "hotmix",
     "irigsi": "irigasi", "irgasi": "irigasi", "normalisai": "normalisasi",
     "sumbor": "sumur bor", "spam": "sistem penyediaan air minum", "pamsimas": "pamsimas air minum",
     "mck": "mandi cuci kakus", "wc": "jamban", "toilet": "jamban", "septiktank": "septic tank",
@@ -67,7 +65,7 @@ ABBREVIATIONS: dict[str, str] = {
     "perbaiakn": "perbaikan", "perbaikn": "perbaikan", "perbaian": "perbaikan", "pebaikan": "perbaikan",
     "pengadan": "pengadaan", "pengdaan": "pengadaan", "pngadaan": "pengadaan",
     "bantuang": "bantuan", "batuan": "bantuan", "bantuab": "bantuan", "bantan": "bantuan", "bansos": "bantuan sosial",
-    "sarpras": "sarana prasarana", "sapras": "sarana prasarana", "sarana": "sarana",
+    "sarpras": "sarana prasarana", "sapras": "sarana prasarana",
     "pelatiahan": "pelatihan", "pelatihn": "pelatihan", "diklat": "pelatihan", "bimtek": "bimbingan teknis",
     "sosialisai": "sosialisasi", "sosialiasi": "sosialisasi",
     "gd": "gedung", "gdg": "gedung", "ktr": "kantor", "blai": "balai", "lap": "lapangan",
@@ -77,7 +75,7 @@ ABBREVIATIONS: dict[str, str] = {
     "smpn": "sekolah menengah pertama negeri", "satap": "satu atap", "rkb": "ruang kelas baru",
     "ape": "alat permainan edukatif", "tbm": "taman bacaan masyarakat", "lab": "laboratorium",
     "perpus": "perpustakaan", "perpusdes": "perpustakaan desa", "meubeler": "mebel", "mebeler": "mebel",
-    "meubel": "mebel", "mebelair": "mebel", "paud": "paud", "tk": "tk paud",
+    "meubel": "mebel", "mebelair": "mebel", "tk": "tk paud",
     # health
     "pmt": "pemberian makanan tambahan", "bumil": "ibu hamil", "busui": "ibu menyusui",
     "kek": "kurang energi kronis", "dbd": "demam berdarah", "db": "demam berdarah",
@@ -89,7 +87,6 @@ ABBREVIATIONS: dict[str, str] = {
     "apar": "alat pemadam api ringan", "damkar": "pemadam kebakaran", "linmas": "perlindungan masyarakat",
     "satlinmas": "satuan perlindungan masyarakat", "destana": "desa tangguh bencana",
     "ews": "peringatan dini", "bpbd": "penanggulangan bencana", "trc": "tim reaksi cepat",
-    "kebakaran": "kebakaran",
     # social, women and children, population
     "dtks": "data terpadu kesejahteraan sosial", "dtsen": "data terpadu kesejahteraan sosial",
     "kube": "kelompok usaha bersama", "difabel": "disabilitas", "cacat": "disabilitas",
@@ -108,7 +105,7 @@ ABBREVIATIONS: dict[str, str] = {
     "ib": "inseminasi buatan", "pmk": "penyakit mulut kuku", "lsd": "lumpy skin disease",
     "opt": "organisme pengganggu tumbuhan", "ppl": "penyuluh pertanian lapangan",
     "puskeswan": "pusat kesehatan hewan", "rph": "rumah potong hewan", "rmu": "rice milling unit",
-    "slptt": "sekolah lapang", "kasesart": "kasesart", "alkon": "pompa air",
+    "slptt": "sekolah lapang", "alkon": "pompa air",
     # economy, desa, youth
     "umkm": "usaha mikro kecil menengah", "ukm": "usaha kecil menengah", "ikm": "industri kecil menengah",
     "kopdes": "koperasi desa", "pirt": "pangan industri rumah tangga",
@@ -116,7 +113,7 @@ ABBREVIATIONS: dict[str, str] = {
     "bumkampung": "badan usaha milik desa", "ttg": "teknologi tepat guna",
     "pkk": "pemberdayaan kesejahteraan keluarga", "lpm": "lembaga pemberdayaan masyarakat",
     "bpd": "badan permusyawaratan desa", "kartar": "karangtaruna",
-    "volly": "voli", "voly": "voli", "volley": "voli", "volli": "voli", "futsal": "futsal",
+    "volly": "voli", "voly": "voli", "volley": "voli", "volli": "voli",
     "pokdarwis": "kelompok sadar wisata", "zoss": "zona selamat sekolah", "lalin": "lalu lintas",
     "apill": "alat pemberi isyarat lalu lintas", "wifi": "wifi internet", "hotspot": "wifi internet",
     # religion

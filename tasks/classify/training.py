@@ -109,11 +109,13 @@ def training_texts(tahun: int, kode_pemda: str, verified: pd.DataFrame | None = 
 
 
 def keep_words(tahun: int, kode_pemda: str) -> frozenset[str]:
-    """Words never dropped as names: those of the nomenclature names, and of the kamus (without placeholders)
-    unless they are part of a place name of the pemda ("way seputih", "maju jaya")."""
+    """Words never dropped as names: those of the nomenclature names, and kamus words used by at least two kamus
+    entries that are not part of a place name of the pemda (so "posyandu mawar", "way seputih" are not kept)."""
     def words(texts: pd.Series) -> set[str]:
         return set(" ".join(expand_words(texts)).split())
 
     kamus = kamus_phrases(loaders.kamus(kode_pemda), blank_placeholders=True)
+    per_entry = expand_words(kamus.text).str.split().explode().to_frame("word").assign(entry=kamus.id_kamus)
+    shared = per_entry.drop_duplicates().groupby("word").size()
     places = words(pd.Series(place_names(kode_pemda)))
-    return frozenset(words(nomenclature_texts(tahun).text) | (words(kamus.text) - places))
+    return frozenset(words(nomenclature_texts(tahun).text) | (set(shared[shared >= 2].index) - places))

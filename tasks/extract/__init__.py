@@ -12,6 +12,7 @@ from tasks.errors import SourceError
 from tasks.extract.readers import read_source
 from tasks.extract.staging import stage
 from tasks.quarantine import concat_issues
+from tasks.rules import ValidationConfig
 from tasks.wilayah import WilayahResolver
 
 
@@ -22,8 +23,13 @@ def display_path(path: Path, base: Path | None) -> str:
         return path.as_posix()
 
 
+READ_RULES = ("empty_row", "not_a_number", "bad_date", "unknown_status")
+WILAYAH_RULES = ("wilayah_unknown", "wilayah_ambiguous")
+
+
 def extract_slice(key: SliceKey, files: list[Path], run_id: str, base: Path | None = None,
-                  fingerprints: dict[str, str] | None = None, signature: str | None = None) -> SliceBatch:
+                  fingerprints: dict[str, str] | None = None, signature: str | None = None,
+                  config: ValidationConfig | None = None) -> SliceBatch:
     """Read and stage every file; a file that cannot be read is recorded with its message."""
     staged, raws, issues, results = [], [], [], []
     offset = 0
@@ -48,8 +54,11 @@ def extract_slice(key: SliceKey, files: list[Path], run_id: str, base: Path | No
         issues.append(row_issues)
     frame = pd.concat(staged) if staged else USULAN.empty_frame()
     raw_cells = pd.concat(raws) if raws else pd.DataFrame(index=frame.index)
-    batch = SliceBatch(key, run_id, frame, raw_cells, concat_issues(issues), results, signature)
-    resolved, wilayah_issues = WilayahResolver(key.kode_pemda).resolve(batch.clean(), desa_required=key.level == "desa")
+    batch = SliceBatch(key, run_id, frame, raw_cells, concat_issues([]), results, signature,
+                       config or ValidationConfig())
+    batch.add_issues(concat_issues(issues), READ_RULES, frame.index)
+    clean = batch.clean()
+    resolved, wilayah_issues = WilayahResolver(key.kode_pemda).resolve(clean, desa_required=key.level == "desa")
     batch.staged.loc[resolved.index, ["kode_kecamatan", "kode_desa"]] = resolved[["kode_kecamatan", "kode_desa"]]
-    batch.add_issues(wilayah_issues)
+    batch.add_issues(wilayah_issues, WILAYAH_RULES, clean.index)
     return batch
