@@ -19,8 +19,9 @@ from tasks.incremental import file_fingerprint, slice_signature, unchanged_since
 from tasks.batch import SliceKey
 from tasks.mapping import map_usulan
 from tasks.publish import publish, publish_unchanged
+from tasks.quality_report import write_quality_page
 from tasks.rules import ValidationConfig
-from tasks.validate import check_contract, check_domain
+from tasks.validate import build_data_docs, check_contract, check_domain
 from warehouse.db import create_engine
 from warehouse.loaders import upsert_rows, utcnow
 from warehouse.migrate import upgrade
@@ -33,6 +34,7 @@ class RunReport:
     tahun: int
     files: pd.DataFrame  # one row per source file with its counts and status
     ignored: list[str]
+    quality_page: Path | None = None
 
     def per_level(self) -> pd.DataFrame:
         """Rows per level and source; rows of a slice held back because one of its files failed are
@@ -78,8 +80,8 @@ def extract(source_slice: SourceSlice, run_id: str, base: Path, fingerprints: di
 
 
 @task(task_run_name="check-contract-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
-def validate_contract(batch: SliceBatch) -> SliceBatch:
-    check_contract(batch)
+def validate_contract(batch: SliceBatch, docs_dir: Path | None) -> SliceBatch:
+    check_contract(batch, docs_dir)
     return batch
 
 
@@ -101,13 +103,15 @@ def publish_slice(batch: SliceBatch, mapped: pd.DataFrame, lake_root: Path, ware
 @flow(name="musrenbang-annual", flow_run_name="annual-{tahun}")
 def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
                pemda: list[str] | None = None, force: bool = False, max_error_share: float = 0.25,
-               severity: dict[str, str] | None = None) -> RunReport:
+               severity: dict[str, str] | None = None, quality_dir: Path | None = None) -> RunReport:
     """Run every level of a tahun, slice by slice, and record the run with its totals. A slice whose
     files, code and reference data are unchanged since its last load is skipped unless `force`. A
     slice whose share of rows breaking an error rule exceeds `max_error_share` is not published;
-    `severity` overrides the default severity of rules (see tasks/rules.py)."""
+    `severity` overrides the default severity of rules (see tasks/rules.py). The quality page and the
+    Great Expectations Data Docs go to `quality_dir` (default: next to the lake, `quality/`)."""
     config = ValidationConfig(max_error_share, dict(severity or {}))
     inbox, lake_root = Path(inbox), Path(lake_root)
+    quality_dir = Path(quality_dir) if quality_dir else lake_root.parent / "quality"
     run_id = _run_id(tahun)
     engine = create_engine(warehouse_url)
     upgrade(engine)
@@ -125,7 +129,7 @@ def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
             logs.append(publish_unchanged(previous, run_id, engine))
             continue
         batch = extract(source_slice, run_id, inbox, fingerprints, signature, config)
-        batch = validate_contract(batch)
+        batch = validate_contract(batch, quality_dir)
         mapped = map_to_opd(batch)
         rows = validate_domain(batch, mapped, warehouse_url)
         logs.append(publish_slice(batch, rows, lake_root, warehouse_url))
@@ -139,6 +143,13 @@ def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
         "rows_quarantined": int(files.rows_quarantined.sum()),  # held-back rows: see etl_load_log
         "parameters": json.dumps({"inbox": str(inbox), "pemda": pemda, "lake": str(lake_root), "force": force,
                               "max_error_share": max_error_share, "severity": severity})}]))
+    report.quality_page = quality_report(engine, run_id, quality_dir)
     if not report.balanced:
         raise AssertionError("rows were lost: read != loaded + quarantined for some file")
     return report
+
+
+@task(task_run_name="quality-report")
+def quality_report(engine, run_id: str, quality_dir: Path) -> Path:
+    build_data_docs(quality_dir)
+    return write_quality_page(engine, run_id, quality_dir)

@@ -130,6 +130,8 @@ def print_report(report) -> None:
                       "warehouse keeps the slice as it was (fix the file and run again)", soft_wrap=True)
     for message in report.ignored:
         console.print(f"[yellow]ignored:[/yellow] {message}", soft_wrap=True)
+    if report.quality_page:
+        console.print(f"quality report: {report.quality_page}", soft_wrap=True)
 
 
 @db_app.command("upgrade")

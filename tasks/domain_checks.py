@@ -87,17 +87,19 @@ def _issues(frame: pd.DataFrame, mask: pd.Series, rule: str, field: str | None, 
     return issues_frame(frame.index[mask], rule, field, values, detail)
 
 
+def _not_in(values: pd.Series, allowed: frozenset) -> pd.Series:
+    """Mask of values missing from `allowed`, testing each distinct value once."""
+    unknown = {v for v in values.dropna().unique() if v not in allowed}
+    return values.isin(unknown)
+
+
 def check_in_force(frame: pd.DataFrame, tahun: int) -> list[pd.DataFrame]:
     wilayah, bidang, sub_kegiatan = _in_force(tahun)
-    out = []
-    for field in ("kode_desa", "kode_kecamatan"):
-        bad = frame[field].notna() & ~frame[field].isin(wilayah)
-        out.append(_issues(frame, bad, "wilayah_not_in_force", field, frame[field], str(tahun)))
-    bad = frame.kode_bidang_urusan.notna() & ~frame.kode_bidang_urusan.isin(bidang)
-    out.append(_issues(frame, bad, "bidang_unknown", "kode_bidang_urusan", frame.kode_bidang_urusan, str(tahun)))
-    bad = frame.kode_sub_kegiatan.notna() & ~frame.kode_sub_kegiatan.isin(sub_kegiatan)
-    out.append(_issues(frame, bad, "sub_kegiatan_unknown", "kode_sub_kegiatan", frame.kode_sub_kegiatan, str(tahun)))
-    return out
+    checks = (("kode_desa", wilayah, "wilayah_not_in_force"), ("kode_kecamatan", wilayah, "wilayah_not_in_force"),
+              ("kode_bidang_urusan", bidang, "bidang_unknown"), ("kode_sub_kegiatan", sub_kegiatan,
+                                                                  "sub_kegiatan_unknown"))
+    return [_issues(frame, _not_in(frame[field], allowed), rule, field, frame[field], str(tahun))
+            for field, allowed, rule in checks]
 
 
 def check_volume_and_anggaran(frame: pd.DataFrame, kode_pemda: str, satuan_unknown: pd.Series) -> list[pd.DataFrame]:

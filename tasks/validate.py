@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -24,22 +25,46 @@ DOMAIN_RULES = ("wilayah_not_in_force", "bidang_unknown", "sub_kegiatan_unknown"
 
 
 @lru_cache(maxsize=4)
-def _validation(table_name: str):
-    """An ephemeral GX context with the table's suite, built once per process."""
+def _context(docs_dir: str | None):
+    """The GX data context: a file context in `docs_dir` (keeps results for Data Docs) or ephemeral."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     # GX pins this module's logger to INFO and announces a temp docs folder on every context
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+    context = gx.get_context(mode="file", project_root_dir=docs_dir) if docs_dir else gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+@lru_cache(maxsize=4)
+def _checkpoint(table_name: str, docs_dir: str | None):
+    """A GX checkpoint for the table's contract suite, built once per process. With `docs_dir` it lives
+    in a file context there, which keeps every validation result for `build_data_docs`; without, it is
+    ephemeral."""
+    import great_expectations as gx
 
     table = {USULAN.name: USULAN}[table_name]
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = (context.data_sources.add_pandas(f"{table.name}_frames")
-             .add_dataframe_asset(table.name).add_batch_definition_whole_dataframe("whole"))
-    suite = context.suites.add(build_suite(table))
-    return context.validation_definitions.add(gx.ValidationDefinition(name=f"{table.name}_vd", data=batch, suite=suite))
+    context = _context(docs_dir)
+    source = context.data_sources.add_or_update_pandas(f"{table.name}_frames")
+    asset = next((a for a in source.assets if a.name == table.name), None) or source.add_dataframe_asset(table.name)
+    batch = next((b for b in asset.batch_definitions if b.name == "whole"), None) or \
+        asset.add_batch_definition_whole_dataframe("whole")
+    suite = context.suites.add_or_update(build_suite(table))
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=f"{table.name}_contract", data=batch, suite=suite))
+    return context.checkpoints.add_or_update(gx.Checkpoint(
+        name=f"{table.name}_contract", validation_definitions=[definition], actions=[],
+        result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False}))
+
+
+def build_data_docs(docs_dir: Path) -> Path | None:
+    """Render the GX Data Docs site of every validation kept in `docs_dir` (once per run)."""
+    if not (Path(docs_dir) / "gx").exists():
+        return None
+    _context(str(docs_dir)).build_data_docs()
+    return Path(docs_dir) / "gx/uncommitted/data_docs/local_site/index.html"
 
 
 def _describe(table: Table, column: str, rule: str) -> str:
@@ -51,20 +76,22 @@ def _describe(table: Table, column: str, rule: str) -> str:
     return ""
 
 
-def contract_issues(staged: pd.DataFrame, table: Table = USULAN) -> pd.DataFrame:
-    """One issue per row and failed contract expectation (rows indexed by position in `staged`)."""
+def contract_issues(staged: pd.DataFrame, table: Table = USULAN, docs_dir: Path | None = None,
+                    run_name: str = "contract") -> pd.DataFrame:
+    """One issue per row and failed contract expectation (rows indexed by position in `staged`); with
+    `docs_dir` the validation is also rendered into the Great Expectations Data Docs there."""
     if staged.empty:
         return concat_issues([])
     frame = staged.reset_index(drop=True)
     for c in table.columns:  # GX compares plain numbers; nullable extension types go in as float/object
         if c.kind in ("float", "money", "int16", "int32", "int64"):
             frame[c.name] = frame[c.name].astype("float64")
-    result = _validation(table.name).run(
-        batch_parameters={"dataframe": frame},
-        result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
-    )
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    checkpoint = _checkpoint(table.name, str(docs_dir) if docs_dir else None)
+    outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=run_name))
     issues = []
-    for r in result.results:
+    for r in next(iter(outcome.run_results.values())).results:
         config = r.expectation_config
         rule = RULE_OF_EXPECTATION.get(type(config).__name__) or RULE_OF_EXPECTATION.get(
             "".join(p.title() for p in config.type.split("_")))
@@ -86,10 +113,12 @@ def duplicate_key_issues(staged: pd.DataFrame, table: Table = USULAN) -> pd.Data
     return issues_frame(staged.index[dup], "duplicate_key", "id_usulan", staged.loc[dup, "id_usulan"])
 
 
-def check_contract(batch: SliceBatch) -> None:
+def check_contract(batch: SliceBatch, docs_dir: Path | None = None) -> None:
     """Contract (GX suite) and duplicate-key issues of the rows still clean."""
     clean = batch.clean()
-    batch.add_issues(contract_issues(clean), CONTRACT_RULES, clean.index)
+    key = batch.key
+    run_name = f"{batch.run_id} {key.level} {key.source} {key.kode_pemda}"
+    batch.add_issues(contract_issues(clean, docs_dir=docs_dir, run_name=run_name), CONTRACT_RULES, clean.index)
     clean = batch.clean()
     batch.add_issues(duplicate_key_issues(clean), ("duplicate_key",), clean.index)
 

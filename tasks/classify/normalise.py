@@ -60,8 +60,9 @@ def _is_number(token: str) -> bool:
 class Normaliser:
     """Turns raw usulan text into stemmed topic words.
 
-    keep_words: words that are never dropped as names (the training vocabulary).
-    place_names: names of the pemda's kecamatan and desa, dropped wherever they occur as a whole.
+    keep_words: words never dropped as names (see training.keep_words: nomenclature and shared kamus words).
+    place_names: names of the pemda's kecamatan and desa, dropped after a marker word, and elsewhere when
+    none of their words is a keep word.
     """
 
     def __init__(self, keep_words: frozenset[str] = frozenset(), place_names: tuple[str, ...] = ()):

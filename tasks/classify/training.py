@@ -1,7 +1,8 @@
 """Training texts for the classifier: nomenclature names, the kamus, and planner-verified mappings.
 
-Each source yields rows (text, kode_bidang_urusan, kode_sub_kegiatan, source). Weights per source are model
-parameters (see model.PARAMS); verified mappings weigh most, nomenclature names least.
+Each source yields rows (text, kode_bidang_urusan, kode_sub_kegiatan, source, group). Weights per source are
+model parameters (see model.PARAMS): verified mappings weigh most, nomenclature names least; the "umum" source
+holds unspecific texts labelled BACKGROUND.
 """
 
 from __future__ import annotations
