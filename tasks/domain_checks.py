@@ -109,15 +109,16 @@ def check_volume_and_anggaran(frame: pd.DataFrame, kode_pemda: str, satuan_unkno
     price = frame.id_kamus.map(kamus.harga_satuan).astype("Float64")
     expected = frame.volume * price
     ratio = frame.anggaran / expected
-    implausible = has_kamus & expected.gt(0).fillna(False) & frame.anggaran.notna() & \
-        ~ratio.between(*ANGGARAN_BAND).fillna(False)
-    detail = " (" + frame.volume.map(lambda v: "" if pd.isna(v) else f"{v:g}").astype("string") + " x Rp " + price.map(
-        lambda v: "" if pd.isna(v) else f"{v:,.0f}").astype("string") + ")"
+    implausible = (has_kamus & expected.gt(0).fillna(False) & frame.anggaran.notna() &
+                   ~ratio.between(*ANGGARAN_BAND).fillna(False)).astype(bool)
+    bad = frame[implausible]
+    detail = pd.Series([f" ({v:g} x Rp {p:,.0f})" for v, p in zip(bad.volume, price[implausible])], index=bad.index,
+                       dtype=object)
+    anggaran = pd.Series([f"{v:,.0f}" for v in bad.anggaran], index=bad.index, dtype=object)
     return [
         _issues(frame, satuan_unknown, "satuan_unknown", "satuan", frame.satuan),
         _issues(frame, no_volume, "volume_missing", "volume", frame.volume, frame.id_kamus.astype("string")),
-        _issues(frame, implausible, "anggaran_implausible", "anggaran", frame.anggaran.map(
-            lambda v: f"{v:,.0f}"), detail),
+        issues_frame(bad.index, "anggaran_implausible", "anggaran", anggaran, detail),
     ]
 
 

@@ -46,3 +46,13 @@ def test_migrations_create_exactly_the_contract(tmp_path):
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), metadata)
     assert diff == []
+
+
+def test_great_expectations_is_imported_only_by_the_validation_step():
+    import subprocess
+    import sys
+
+    code = ("import sys, flows.annual, rkpd.cli, tasks.validate; "
+            "print('great_expectations' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
