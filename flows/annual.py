@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,9 @@ from tasks.discover import SourceSlice
 from tasks.extract import display_path, extract_slice
 from tasks.incremental import file_fingerprint, slice_signature, unchanged_since
 from tasks.batch import SliceKey
-from tasks.mapping import map_usulan
+from tasks.classify import train_cached
+from tasks.mapping import MappingContext, map_usulan
+from tasks.review import read_verified, verified_fingerprint
 from tasks.publish import publish, publish_unchanged
 from tasks.quality_report import write_quality_page
 from tasks.rules import ValidationConfig
@@ -67,10 +70,18 @@ def _run_id(tahun: int) -> str:
 
 
 @task(task_run_name="fingerprint-{source_slice.key.level}-{source_slice.key.source}-{source_slice.key.kode_pemda}")
-def fingerprint(source_slice: SourceSlice, base: Path) -> tuple[dict[str, str], str]:
-    """sha256 of every file and the slice signature (files + pipeline code + reference data)."""
+def fingerprint(source_slice: SourceSlice, base: Path, extra: str) -> tuple[dict[str, str], str]:
+    """sha256 of every file and the slice signature (files + pipeline code + reference data + extra)."""
     fingerprints = {display_path(p, base): file_fingerprint(p) for p in source_slice.files}
-    return fingerprints, slice_signature(fingerprints)
+    return fingerprints, slice_signature(fingerprints, extra)
+
+
+@task(task_run_name="prepare-mapping-{kode_pemda}")
+def prepare_mapping(tahun: int, kode_pemda: str, warehouse_url: str, models_dir: Path) -> MappingContext:
+    """Verified corrections of the pemda and the text classifier trained with them (cached on disk)."""
+    verified = read_verified(create_engine(warehouse_url), kode_pemda)
+    classifier = train_cached(tahun, kode_pemda, verified if len(verified) else None, cache_dir=models_dir)
+    return MappingContext(tahun, kode_pemda, verified, classifier)
 
 
 @task(task_run_name="extract-{source_slice.key.level}-{source_slice.key.source}-{source_slice.key.kode_pemda}")
@@ -86,8 +97,8 @@ def validate_contract(batch: SliceBatch, docs_dir: Path | None) -> SliceBatch:
 
 
 @task(task_run_name="map-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
-def map_to_opd(batch: SliceBatch) -> pd.DataFrame:
-    return map_usulan(batch.clean(), batch.key.kode_pemda)
+def map_to_opd(batch: SliceBatch, context: MappingContext) -> pd.DataFrame:
+    return map_usulan(batch.clean(), context)
 
 
 @task(task_run_name="check-domain-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
@@ -103,15 +114,18 @@ def publish_slice(batch: SliceBatch, mapped: pd.DataFrame, lake_root: Path, ware
 @flow(name="musrenbang-annual", flow_run_name="annual-{tahun}")
 def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
                pemda: list[str] | None = None, force: bool = False, max_error_share: float = 0.25,
-               severity: dict[str, str] | None = None, quality_dir: Path | None = None) -> RunReport:
+               severity: dict[str, str] | None = None, quality_dir: Path | None = None,
+               models_dir: Path | None = None) -> RunReport:
     """Run every level of a tahun, slice by slice, and record the run with its totals. A slice whose
     files, code and reference data are unchanged since its last load is skipped unless `force`. A
     slice whose share of rows breaking an error rule exceeds `max_error_share` is not published;
     `severity` overrides the default severity of rules (see tasks/rules.py). The quality page and the
-    Great Expectations Data Docs go to `quality_dir` (default: next to the lake, `quality/`)."""
+    Great Expectations Data Docs go to `quality_dir` (default: next to the lake, `quality/`), trained
+    text models to `models_dir` (default: $RKPD_MODELS_DIR, else next to the lake, `models/`)."""
     config = ValidationConfig(max_error_share, dict(severity or {}))
     inbox, lake_root = Path(inbox), Path(lake_root)
     quality_dir = Path(quality_dir) if quality_dir else lake_root.parent / "quality"
+    models_dir = Path(models_dir or os.environ.get("RKPD_MODELS_DIR") or lake_root.parent / "models")
     run_id = _run_id(tahun)
     engine = create_engine(warehouse_url)
     upgrade(engine)
@@ -121,16 +135,20 @@ def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
                                             "status": "running", "parameters": json.dumps({
                                                 "inbox": str(inbox), "pemda": pemda, "lake": str(lake_root)})}]))
     load_reference(engine, sorted({s.key.kode_pemda for s in found.slices}))
-    logs = []
+    logs, contexts = [], {}
     for source_slice in found.slices:
-        fingerprints, signature = fingerprint(source_slice, inbox)
+        pemda_of_slice = source_slice.key.kode_pemda
+        if pemda_of_slice not in contexts:
+            contexts[pemda_of_slice] = prepare_mapping(tahun, pemda_of_slice, warehouse_url, models_dir)
+        context = contexts[pemda_of_slice]
+        fingerprints, signature = fingerprint(source_slice, inbox, verified_fingerprint(context.verified))
         previous = None if force else unchanged_since(engine, source_slice.key, signature)
         if previous is not None:
             logs.append(publish_unchanged(previous, run_id, engine))
             continue
         batch = extract(source_slice, run_id, inbox, fingerprints, signature, config)
         batch = validate_contract(batch, quality_dir)
-        mapped = map_to_opd(batch)
+        mapped = map_to_opd(batch, context)
         rows = validate_domain(batch, mapped, warehouse_url)
         logs.append(publish_slice(batch, rows, lake_root, warehouse_url))
     files = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(

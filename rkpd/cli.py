@@ -9,11 +9,35 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+import os
+
 from rkpd.settings import load_settings, quiet_services
 
 app = typer.Typer(help="Musrenbang to RKPD data pipeline.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Warehouse administration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+review_app = typer.Typer(help="The review queue of usulan the pipeline could not map with confidence.",
+                         no_args_is_help=True)
+app.add_typer(review_app, name="review")
+mapping_app = typer.Typer(help="The mapping of usulan to bidang urusan and OPD.", no_args_is_help=True)
+app.add_typer(mapping_app, name="mapping")
+EVAL_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval_usulan.csv"
+
+
+def _engine(warehouse_url: Optional[str]):
+    from warehouse.db import create_engine
+    from warehouse.migrate import upgrade
+
+    engine = create_engine(warehouse_url or load_settings().warehouse_url)
+    upgrade(engine)
+    return engine
+
+
+def _classifier(tahun: int, pemda: str, verified=None):
+    from tasks.classify import train_cached
+
+    models = Path(os.environ.get("RKPD_MODELS_DIR") or load_settings().data_dir / "models")
+    return train_cached(tahun, pemda, verified if verified is not None and len(verified) else None, cache_dir=models)
 console = Console(width=max(Console().width, 110))  # the run table needs room when piped
 
 
@@ -132,6 +156,60 @@ def print_report(report) -> None:
         console.print(f"[yellow]ignored:[/yellow] {message}", soft_wrap=True)
     if report.quality_page:
         console.print(f"quality report: {report.quality_page}", soft_wrap=True)
+
+
+@review_app.command("export")
+def review_export(
+    tahun: int = typer.Option(..., help="Tahun anggaran"),
+    pemda: str = typer.Option(..., help="Kode pemda, e.g. 18.02"),
+    out: Optional[Path] = typer.Option(None, help="Workbook to write (default: <data>/review/review_<pemda>_<tahun>.xlsx)"),
+    warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
+) -> None:
+    """Export the usulan still unmapped, with the model's suggestion, for planners to correct in Excel."""
+    from tasks.review import export_review, read_verified
+
+    engine = _engine(warehouse_url)
+    out = out or load_settings().data_dir / "review" / f"review_{pemda.replace('.', '_')}_{tahun}.xlsx"
+    count = export_review(engine, tahun, pemda, out, _classifier(tahun, pemda, read_verified(engine, pemda)))
+    console.print(f"{count:,} usulan to review written to {out}; fill the yellow columns and run "
+                  f"`rkpd review import {out.name}`", soft_wrap=True)
+
+
+@review_app.command("import")
+def review_import(
+    path: Path = typer.Argument(..., help="The corrected review workbook"),
+    pemda: str = typer.Option(..., help="Kode pemda, e.g. 18.02"),
+    warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
+) -> None:
+    """Import planners' corrections: they override the model on the next run and train it."""
+    from tasks.errors import SourceError
+    from tasks.review import import_review
+
+    try:
+        result = import_review(_engine(warehouse_url), path, pemda)
+    except SourceError as exc:
+        console.print(f"[red]not imported:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"{result.imported:,} verified mapping(s) imported; the next `rkpd run` applies them")
+    for problem in result.problems:
+        console.print(f"[yellow]skipped:[/yellow] {problem}", soft_wrap=True)
+
+
+@mapping_app.command("evaluate")
+def mapping_evaluate(
+    tahun: int = typer.Option(2025, help="Tahun anggaran (nomenclature version)"),
+    pemda: str = typer.Option("18.02", help="Kode pemda whose kamus and OPD master to use"),
+    eval_file: Path = typer.Option(EVAL_FILE, help="Labelled usulan (uraian_usulan, kode_bidang_urusan, "
+                                                   "kode_sub_kegiatan, kode_opd)"),
+    threshold: float = typer.Option(0.5, help="Confidence below which an usulan goes to review"),
+) -> None:
+    """Print top-1 accuracy of bidang urusan and OPD, coverage at the threshold and the main confusions."""
+    import pandas as pd
+
+    from tasks.classify import evaluate, format_report
+
+    frame = pd.read_csv(eval_file, dtype=str, keep_default_na=False).replace("", pd.NA)
+    console.print(format_report(evaluate(_classifier(tahun, pemda), frame, threshold)), soft_wrap=True)
 
 
 @db_app.command("upgrade")

@@ -17,6 +17,28 @@ STREAMS = ("musrenbang", "pokir")  # aspirasi masyarakat (SIPD id_jenis_usul 8) 
 STATUSES = ("diusulkan", "diterima", "ditolak")
 MAPPING_METHODS = ("source", "kamus", "classifier", "review")
 
+MAPPING_VERIFIED = Table(
+    name="mapping_verified",
+    description="Mappings a planner verified in the review file: they override the model on the next run "
+                "and train it",
+    primary_key=("kode_pemda", "tahun", "stream", "id_usulan"),
+    columns=(
+        Column("kode_pemda", "code", "Pemda", pattern=patterns.KODE_PEMDA, max_length=5),
+        Column("tahun", "int16", "Tahun anggaran"),
+        Column("stream", "code", "musrenbang or pokir", values=STREAMS, max_length=16),
+        Column("id_usulan", "code", "The usulan corrected (all its levels)", max_length=64),
+        Column("uraian_usulan", "text", "Text of the usulan when it was verified", required=True),
+        Column("kode_bidang_urusan", "code", "Verified bidang urusan", required=True, pattern=patterns.KODE_BIDANG,
+               max_length=5),
+        Column("kode_sub_kegiatan", "code", "Verified sub kegiatan", pattern=patterns.KODE_SUB_KEGIATAN, max_length=20),
+        Column("kode_opd", "code", "Verified OPD", pattern=patterns.KODE_SKPD, max_length=24),
+        Column("catatan", "text", "Reviewer's note"),
+        Column("verified_by", "text", "Who verified it"),
+        Column("verified_at", "timestamp", "When it was imported (UTC)", required=True),
+        Column("source_file", "text", "Review file it came from", required=True),
+    ),
+)
+
 USULAN = Table(
     name="usulan",
     description="Usulan Musrenbang/pokir: one row per usulan per forum level, with its status and mapping",
@@ -59,6 +81,8 @@ USULAN = Table(
                pattern=patterns.KODE_SUB_KEGIATAN, max_length=20),
         Column("mapping_method", "code", "How the bidang/OPD was found", values=MAPPING_METHODS, max_length=16),
         Column("mapping_confidence", "float", "Confidence of the mapping, 0..1", min_value=0, max_value=1),
+        Column("mapping_version", "code", "Version of what mapped it: classifier model version, or kamus/review",
+               max_length=40),
         Column("quality_flags", "text", "Warnings the row was loaded with (rule ids, comma separated)"),
         Column("pengusul", "text", "Name of the proposer", personal=True),
         Column("kontak_pengusul", "text", "Phone number / NIK of the proposer", personal=True),

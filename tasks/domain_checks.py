@@ -17,7 +17,7 @@ from reference import loaders
 from reference.loaders import DATA, NOMENKLATUR_VERSIONS, WILAYAH_VERSIONS, version_for
 from schemas import LEVELS
 from tasks.batch import SliceKey
-from tasks.mapping import OpdIndex, text_key
+from tasks.mapping import OpdIndex, opd_index, text_key
 from tasks.quarantine import concat_issues, issues_frame
 from warehouse.models import TABLES
 
@@ -179,6 +179,6 @@ def domain_issues(frame: pd.DataFrame, key: SliceKey, engine: sa.Engine) -> tupl
         *check_in_force(frame, key.tahun),
         *check_volume_and_anggaran(frame, key.kode_pemda, satuan_unknown),
         *check_forum(frame, key),
-        *check_history(frame, key, History.read(engine, key), OpdIndex(key.kode_pemda)),
+        *check_history(frame, key, History.read(engine, key), opd_index(key.kode_pemda)),
     ]
     return frame, concat_issues(issues)

@@ -37,8 +37,9 @@ def pipeline_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def slice_signature(fingerprints: dict[str, str]) -> str:
-    digest = hashlib.sha256(pipeline_fingerprint().encode())
+def slice_signature(fingerprints: dict[str, str], extra: str = "") -> str:
+    """sha256 of the files, the pipeline and `extra` (e.g. the planners' verified mappings)."""
+    digest = hashlib.sha256((pipeline_fingerprint() + extra).encode())
     for name in sorted(fingerprints):
         digest.update(f"{name}\0{fingerprints[name]}\n".encode())
     return digest.hexdigest()

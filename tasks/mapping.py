@@ -1,14 +1,24 @@
-"""Map usulan to bidang urusan, sub kegiatan and OPD: by kamus id, then by kamus name, then by the OPD
-the source names. Rows that none of these reach stay unmapped (mapping_method empty) for review."""
+"""Map usulan to bidang urusan, sub kegiatan and OPD, in this order:
+
+1. review: a mapping a planner verified for that usulan (imported with `rkpd review import`);
+2. kamus: by kamus id, then by the kamus name (or the usulan text equal to a kamus name);
+3. source: the OPD (and bidang) the source itself names;
+4. classifier: the text model, when its confidence reaches the threshold.
+Rows none of these reach stay unmapped (mapping_method empty): they are the review queue.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
 from reference import loaders
 from tasks.wilayah import name_key
+
+REVIEW_THRESHOLD = 0.5  # classifier confidence below this goes to review
 
 
 def text_key(values: pd.Series) -> pd.Series:
@@ -31,6 +41,11 @@ class OpdIndex:
         w = loaders.wilayah()
         w = w[(w.tingkat == "kecamatan") & (w.kode_induk == kode_pemda)]
         kode_of_name = {name_key(n): k for k, n in zip(w.kode, w.nama)}
+        slots = opd.melt(id_vars="kode_skpd", value_vars=["bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"])
+        self.carriers = slots.dropna(subset=["value"]).groupby("value").kode_skpd.agg(list)
+        kamus = loaders.kamus(kode_pemda)
+        by_program = kamus.assign(program=kamus.kode_sub_kegiatan.str[:7]).dropna(subset=["program"])
+        self.program_carrier = by_program.groupby("program").kode_skpd.agg(lambda k: k.value_counts().index[0])
         self.kecamatan_skpd = {
             kode_of_name[name_key(re.sub(r"^kecamatan\s+", "", n, flags=re.I))]: k
             for k, n in zip(kec.kode_skpd, kec.nama_skpd)
@@ -49,13 +64,76 @@ class OpdIndex:
         carries_one = self.opd["bidang_urusan_2"].isna()
         return kode.map(self.opd["bidang_urusan_1"].where(carries_one)).astype("string")
 
+    def carrier_of(self, bidang: pd.Series, sub_kegiatan: pd.Series, kode_kecamatan: pd.Series) -> pd.Series:
+        """The OPD that carries a bidang: the kecamatan itself for 7.01; the only OPD with that bidang;
+        among twins (e.g. Satpol PP and BPBD for 1.05) the one whose kamus entries use the program."""
+        out = bidang.map(self.carriers.map(lambda k: k[0] if len(k) == 1 else None)).astype("string")
+        program = sub_kegiatan.astype("string").str[:7]
+        out = out.fillna(program.map(self.program_carrier).astype("string"))
+        out = out.fillna(bidang.map(self.carriers.map(lambda k: k[0])).astype("string"))
+        kecamatan = kode_kecamatan.map(self.kecamatan_skpd).astype("string")
+        return out.mask(bidang == "7.01", kecamatan)
 
-def map_usulan(staged: pd.DataFrame, kode_pemda: str) -> pd.DataFrame:
-    """Fill kamus, bidang, sub kegiatan and OPD awal/akhir with mapping_method and confidence."""
+
+@lru_cache(maxsize=8)
+def opd_index(kode_pemda: str) -> OpdIndex:
+    return OpdIndex(kode_pemda)
+
+
+@dataclass
+class MappingContext:
+    """What mapping needs besides the rows: verified corrections and the classifier of the tahun."""
+
+    tahun: int
+    kode_pemda: str
+    verified: pd.DataFrame | None = None  # mapping_verified rows (the tahun's override by id_usulan)
+    classifier: object | None = None  # tasks.classify.Classifier
+    threshold: float = REVIEW_THRESHOLD
+
+
+def _apply_review(out: pd.DataFrame, context: MappingContext, opd: OpdIndex) -> pd.Series:
+    """Apply verified corrections of the tahun by (stream, id_usulan); returns the rows they hit."""
+    hit = pd.Series(False, index=out.index)
+    if context.verified is None or context.verified.empty:
+        return hit
+    verified = context.verified[context.verified.tahun == context.tahun].set_index(["stream", "id_usulan"])
+    keys = pd.MultiIndex.from_arrays([out.stream.astype(str), out.id_usulan.astype(str)])
+    found = verified.reindex(keys)
+    found.index = out.index
+    hit = found.kode_bidang_urusan.notna()
+    out.loc[hit, "kode_bidang_urusan"] = found.kode_bidang_urusan[hit]
+    out.loc[hit, "kode_sub_kegiatan"] = found.kode_sub_kegiatan[hit]
+    carrier = opd.carrier_of(found.kode_bidang_urusan, found.kode_sub_kegiatan, out.kode_kecamatan)
+    out.loc[hit, "kode_opd_akhir"] = found.kode_opd.fillna(carrier)[hit]
+    return hit
+
+
+def _apply_classifier(out: pd.DataFrame, todo: pd.Series, context: MappingContext, opd: OpdIndex) -> None:
+    if context.classifier is None or not todo.any():
+        return
+    predicted = context.classifier.predict(out.loc[todo, "uraian_usulan"])
+    sure = predicted.confidence >= context.threshold
+    rows = predicted.index[sure]
+    out.loc[rows, "kode_bidang_urusan"] = predicted.kode_bidang_urusan[sure]
+    out.loc[rows, "kode_sub_kegiatan"] = out.loc[rows, "kode_sub_kegiatan"].fillna(predicted.kode_sub_kegiatan[sure])
+    carrier = opd.carrier_of(out.loc[rows, "kode_bidang_urusan"], out.loc[rows, "kode_sub_kegiatan"],
+                             out.loc[rows, "kode_kecamatan"])
+    out.loc[rows, "kode_opd_akhir"] = out.loc[rows, "kode_opd_akhir"].fillna(carrier)
+    out["mapping_method"] = out["mapping_method"].mask(out.index.isin(rows), "classifier")
+    confidence = predicted.confidence.reindex(out.index)  # below the threshold too: kept for the review queue
+    out["mapping_confidence"] = confidence.astype("Float64").fillna(out["mapping_confidence"])
+    out["mapping_version"] = predicted.model_version.reindex(out.index).astype("string").fillna(out["mapping_version"])
+
+
+def map_usulan(staged: pd.DataFrame, context: MappingContext | str) -> pd.DataFrame:
+    """Fill kamus, bidang, sub kegiatan and OPD awal/akhir with mapping method, version and confidence."""
+    if isinstance(context, str):
+        context = MappingContext(tahun=int(staged.tahun.iloc[0]) if len(staged) else 2025, kode_pemda=context)
+    kode_pemda = context.kode_pemda
     kamus = loaders.kamus(kode_pemda).drop_duplicates("id_kamus").set_index("id_kamus")
     kamus_by_name = pd.Series(kamus.index, index=text_key(kamus["nama_kamus"]))
     kamus_by_name = kamus_by_name[~kamus_by_name.index.duplicated()]
-    opd = OpdIndex(kode_pemda)
+    opd = opd_index(kode_pemda)
     out = staged.copy()
 
     kid = out["id_kamus"].where(out["id_kamus"].isin(kamus.index))
@@ -88,4 +166,12 @@ def map_usulan(staged: pd.DataFrame, kode_pemda: str) -> pd.DataFrame:
     out.loc[~hit & (mapped_by_opd | (staged["kode_bidang_urusan"].notna() & out["kode_opd_akhir"].notna())),
             "mapping_method"] = "source"
     out["mapping_confidence"] = out["mapping_method"].map({"kamus": 1.0, "source": 0.9}).astype("Float64")
+    out["mapping_version"] = out["mapping_method"].astype("string")
+    reviewed = _apply_review(out, context, opd)
+    out["mapping_method"] = out["mapping_method"].mask(reviewed, "review")
+    out["mapping_version"] = out["mapping_version"].mask(reviewed, "review")
+    out["mapping_confidence"] = out["mapping_confidence"].mask(reviewed, 1.0)
+    todo = out["mapping_method"].isna() & out["uraian_usulan"].notna()
+    _apply_classifier(out, todo, context, opd)
+    out["nama_opd_akhir"] = opd.nama_of(out["kode_opd_akhir"]).fillna(out["nama_opd_akhir"])
     return out

@@ -16,6 +16,12 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_models_dir(tmp_path_factory):
+    """Trained text models are cached by version; one folder for the session keeps tests from retraining."""
+    os.environ["RKPD_MODELS_DIR"] = str(tmp_path_factory.mktemp("models"))
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> str:
     """URL of a database on the real PostgreSQL; skipped locally when none answers, failed in CI."""
