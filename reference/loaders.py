@@ -210,3 +210,21 @@ def kamus(kode_pemda: str = TEMPLATE_PEMDA) -> pd.DataFrame:
     raw["tahun_mulai"] = opd(kode_pemda).tahun_mulai.iloc[0]
     raw["harga_satuan"] = pd.to_numeric(raw.harga_satuan)
     return KAMUS.conform(_blank_to_na(raw))
+
+
+@lru_cache(maxsize=1)
+def crosswalk() -> pd.DataFrame:
+    """Kab/kota sub kegiatan codes carried between the nomenclature versions where the names match within
+    the bidang (case, punctuation and spacing ignored): columns versi_from, kode_from, versi_to, kode_to.
+    A name that appears twice in a version is left out rather than guessed."""
+    n = nomenklatur()
+    kabkota = n.kode.str.split(".").str[3] == "2"  # kegiatan level digit: 1 provinsi, 2 kab/kota
+    sub = n[(n.tingkat == "sub_kegiatan") & kabkota].assign(
+        name=lambda f: f.nama.str.lower().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip())
+    sub = sub[~sub.duplicated(["versi", "kode_bidang_urusan", "name"], keep=False)]
+    pairs = []
+    for a, b in ((NOMENKLATUR_VERSIONS[0], NOMENKLATUR_VERSIONS[1]), (NOMENKLATUR_VERSIONS[1], NOMENKLATUR_VERSIONS[0])):
+        left, right = sub[sub.versi == a.versi], sub[sub.versi == b.versi]
+        both = left.merge(right, on=["kode_bidang_urusan", "name"], suffixes=("_from", "_to"))
+        pairs.append(both[["versi_from", "kode_from", "versi_to", "kode_to"]])
+    return pd.concat(pairs, ignore_index=True)

@@ -125,6 +125,18 @@ def _apply_classifier(out: pd.DataFrame, todo: pd.Series, context: MappingContex
     out["mapping_version"] = predicted.model_version.reindex(out.index).astype("string").fillna(out["mapping_version"])
 
 
+def to_version_of(tahun: int, codes: pd.Series) -> pd.Series:
+    """Sub kegiatan codes of the other nomenclature version carried into the tahun's version through the
+    crosswalk (names match); codes already in force, or without a match, are returned as they are."""
+    target = loaders.version_for(loaders.NOMENKLATUR_VERSIONS, tahun).versi
+    walk = loaders.crosswalk()
+    walk = walk[walk.versi_to == target].drop_duplicates("kode_from").set_index("kode_from").kode_to
+    in_force = loaders.nomenklatur()
+    in_force = set(in_force.kode[(in_force.versi == target) & (in_force.tingkat == "sub_kegiatan")])
+    carried = codes.map(walk).astype("string")
+    return codes.where(codes.isin(in_force) | carried.isna(), carried)
+
+
 def map_usulan(staged: pd.DataFrame, context: MappingContext | str) -> pd.DataFrame:
     """Fill kamus, bidang, sub kegiatan and OPD awal/akhir with mapping method, version and confidence."""
     if isinstance(context, str):
@@ -174,4 +186,5 @@ def map_usulan(staged: pd.DataFrame, context: MappingContext | str) -> pd.DataFr
     todo = out["mapping_method"].isna() & out["uraian_usulan"].notna()
     _apply_classifier(out, todo, context, opd)
     out["nama_opd_akhir"] = opd.nama_of(out["kode_opd_akhir"]).fillna(out["nama_opd_akhir"])
+    out["kode_sub_kegiatan"] = to_version_of(context.tahun, out["kode_sub_kegiatan"])
     return out

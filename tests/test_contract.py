@@ -56,3 +56,18 @@ def test_great_expectations_is_imported_only_by_the_validation_step():
             "print('great_expectations' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_nomenclature_crosswalk_carries_codes_where_names_match():
+    from reference import loaders
+    from tasks.mapping import to_version_of
+
+    walk = loaders.crosswalk()
+    n = loaders.nomenklatur().set_index(["versi", "kode"]).nama
+    pair = walk[walk.versi_to == "kepmendagri-050-3708-2020"].iloc[0]
+    assert n[(pair.versi_from, pair.kode_from)].lower() == n[(pair.versi_to, pair.kode_to)].lower()
+    assert pair.kode_to.count(".") == 5 and len(pair.kode_to.rsplit(".", 1)[1]) == 2  # 2-digit 2019 form
+    codes = pd.Series([pair.kode_from, "9.99.99.2.99.9999", None], dtype="string")
+    carried = to_version_of(2022, codes)
+    assert carried.tolist()[:2] == [pair.kode_to, "9.99.99.2.99.9999"] and pd.isna(carried[2])
+    assert to_version_of(2026, codes).tolist()[0] == pair.kode_from  # already in force in 2026
