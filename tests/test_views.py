@@ -7,7 +7,9 @@ The annual flow runs once per backend for the whole module (module-scoped fixtur
 from __future__ import annotations
 
 import decimal
+import functools
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,9 +34,9 @@ PAGU = pd.DataFrame([
 MEASURES = ["n_usulan", "anggaran_usulan", "n_diterima", "anggaran_diterima", "n_ditolak", "anggaran_ditolak"]
 
 
-def _load(url: str, inbox, lake) -> str:
+def _load(url: str, inbox: Path, work: Path) -> str:
     """The annual flow on the sample, then a pagu kewilayahan frame."""
-    report = annual_run(tahun=TAHUN, inbox=inbox, lake_root=lake, warehouse_url=url)
+    report = annual_run(tahun=TAHUN, inbox=inbox, lake_root=work / "lake", warehouse_url=url)
     assert report.balanced and not report.failures
     engine = create_engine(url)
     replace_slice(engine, [(PAGU_KEWILAYAHAN, {"kode_pemda": PEMDA}, PAGU)])
@@ -44,22 +46,24 @@ def _load(url: str, inbox, lake) -> str:
 
 @pytest.fixture(scope="module")
 def sqlite_wh(prefect_server, sample_inbox, tmp_path_factory) -> str:
-    tmp = tmp_path_factory.mktemp("views_sqlite")
-    return _load(f"sqlite:///{tmp / 'w.sqlite'}", sample_inbox, tmp / "lake")
+    work = tmp_path_factory.mktemp("views_sqlite")
+    return _load(f"sqlite:///{work / 'w.sqlite'}", sample_inbox, work)
 
 
 @pytest.fixture(scope="module")
-def postgresql_wh(prefect_server, sample_inbox, tmp_path_factory, pg_server_url) -> str:
-    """Like conftest's pg_url, but one schema for the whole module."""
+def postgresql_wh(prefect_server, sample_inbox, tmp_path_factory, pg_server_url):
+    """Like conftest's pg_url (a fresh schema), but for the whole module."""
     schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(pg_server_url)
     with admin.begin() as c:
         c.execute(sa.text(f"CREATE SCHEMA {schema}"))
     url = make_url(admin.url).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield _load(url.render_as_string(hide_password=False), sample_inbox, tmp_path_factory.mktemp("views_pg") / "lake")
-    with admin.begin() as c:
-        c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield _load(url.render_as_string(hide_password=False), sample_inbox, tmp_path_factory.mktemp("views_pg"))
+    finally:
+        with admin.begin() as c:
+            c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -68,6 +72,11 @@ def wh(request) -> str:
 
 
 def read(url: str, sql: str) -> pd.DataFrame:
+    return _read(url, sql).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _read(url: str, sql: str) -> pd.DataFrame:
     """Query to a frame with NUMERIC (Decimal on PostgreSQL) as float and no pandas string dtype."""
     engine = create_engine(url)
     with engine.connect() as connection:

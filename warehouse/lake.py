@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -28,22 +29,46 @@ def slice_dir(root: Path, table: Table, key: dict) -> Path:
     return path
 
 
-def write_slice(root: Path, table: Table, key: dict, frame: pd.DataFrame) -> Path:
-    """Replace one slice directory with `frame`; other slices are untouched."""
+@dataclass(frozen=True)
+class Swap:
+    """A slice directory swapped in, with the previous one kept aside until the swap is committed."""
+
+    final: Path
+    previous: Path | None
+
+    def commit(self) -> None:
+        if self.previous is not None and self.previous.exists():
+            shutil.rmtree(self.previous)
+
+    def undo(self) -> None:
+        """Put the previous slice back (or remove a slice that did not exist before)."""
+        if self.final.exists():
+            shutil.rmtree(self.final)
+        if self.previous is not None and self.previous.exists():
+            self.previous.rename(self.final)
+
+
+def swap_slice(root: Path, table: Table, key: dict, frame: pd.DataFrame) -> Swap:
+    """Write the slice to a hidden folder and swap it in; the old one stays aside until commit/undo."""
     final = slice_dir(root, table, key)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex[:8]}")
     tmp.mkdir()
     arrow = table.to_arrow(frame).drop_columns(list(SLICE_COLUMNS))
     pq.write_table(arrow, tmp / "part-0.parquet", compression="zstd", row_group_size=256_000)
-    old = None
+    previous = None
     if final.exists():
-        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-        final.rename(old)
+        previous = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+        final.rename(previous)
     tmp.rename(final)
-    if old is not None:
-        shutil.rmtree(old)
-    return final
+    return Swap(final, previous)
+
+
+def write_slice(root: Path, table: Table, key: dict, frame: pd.DataFrame) -> Path:
+    """Replace one slice directory with `frame`; other slices are untouched."""
+    swap = swap_slice(root, table, key, frame)
+    swap.commit()
+    return swap.final
 
 
 def partitioning(table: Table) -> ds.Partitioning:

@@ -7,8 +7,11 @@ sound path). A failure part way rolls the transaction back, so the previous slic
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from schemas import Table
@@ -18,32 +21,38 @@ from warehouse.models import TABLES
 COPY_CHUNK_ROWS = 100_000
 
 
-def _rows(table: Table, frame: pd.DataFrame, sqlite: bool) -> list[tuple]:
+def _rows(table: Table, frame: pd.DataFrame) -> list[tuple]:
+    """Plain tuples for SQLite's executemany (dates and timestamps as ISO text)."""
     frame = table.conform(frame)
     columns = []
     for c in table.columns:
         s = frame[c.name]
-        if c.kind == "timestamp" and sqlite:
+        if c.kind == "timestamp":
             s = s.map(lambda v: None if pd.isna(v) else v.isoformat(sep=" "))
-        elif c.kind == "date" and sqlite:
+        elif c.kind == "date":
             s = s.map(lambda v: None if v is None or pd.isna(v) else v.isoformat())
         columns.append(s.astype(object).where(s.notna(), None).to_numpy())
     return list(zip(*columns)) if columns else []
 
 
 def _copy(connection: sa.Connection, table: Table, frame: pd.DataFrame) -> None:
-    cursor = connection.connection.driver_connection.cursor()
+    """COPY ... FROM STDIN (FORMAT csv) fed by Arrow's CSV writer in chunks; Arrow quotes every string,
+    so NULL and '' stay distinct (errors surface as psycopg errors, inside the caller's transaction)."""
+    arrow = table.to_arrow(frame)
     names = ", ".join(f'"{n}"' for n in table.column_names)
-    for start in range(0, len(frame), COPY_CHUNK_ROWS):
-        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in _rows(table, frame.iloc[start:start + COPY_CHUNK_ROWS], sqlite=False):
-                copy.write_row(row)
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
+        for batch in arrow.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+            buffer = io.BytesIO()
+            pacsv.write_csv(pa.Table.from_batches([batch]), buffer, write_options=options)
+            copy.write(buffer.getbuffer())
 
 
 def _insert(connection: sa.Connection, table: Table, frame: pd.DataFrame) -> None:
     marks = ", ".join("?" for _ in table.column_names)
     names = ", ".join(f'"{n}"' for n in table.column_names)
-    rows = _rows(table, frame, sqlite=True)
+    rows = _rows(table, frame)
     if rows:
         connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', rows)
 
@@ -70,6 +79,14 @@ def replace_slice(engine: sa.Engine, replacements: list[tuple[Table, dict, pd.Da
         for table, where, frame in replacements:
             delete_where(connection, table, where)
             append(connection, table, frame)
+
+
+def analyze(engine: sa.Engine, tables: tuple[str, ...] = ("usulan", "quarantine")) -> None:
+    """Refresh PostgreSQL's planner statistics after a run's loads (stale ones slow the views 10x)."""
+    if is_postgres(engine):
+        with engine.begin() as connection:
+            for name in tables:
+                connection.exec_driver_sql(f'ANALYZE "{name}"')
 
 
 def upsert_rows(engine: sa.Engine, table: Table, frame: pd.DataFrame) -> None:
