@@ -1,4 +1,10 @@
-"""The annual run: extract every level's forum results of a tahun, validate, map, and publish."""
+"""The annual run: extract every level's forum results of a tahun, validate, map, and publish.
+
+Regions (kab/kota) are independent partitions: one region runs inline; several run as parallel tasks
+on the flow's task runner (threads by default, Dask for many regions, see `with_task_runner`).
+Within a region the slices run in funnel order, each one written in a Prefect transaction: when the
+warehouse load fails, the lake write is rolled back.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +12,27 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from prefect import flow, task
+from prefect.runtime import flow_run
+from prefect.transactions import transaction
 
+from flows import steps
+from flows.hooks import alert_on_failure
 from schemas import LEVELS, RUN
-from tasks.batch import SliceBatch
-from tasks.discover import discover
-from tasks.discover import SourceSlice
-from tasks.extract import display_path, extract_slice
-from tasks.incremental import file_fingerprint, slice_signature, unchanged_since
-from tasks.batch import SliceKey
-from tasks.classify import train_cached
-from tasks.mapping import MappingContext, map_usulan
-from tasks.review import read_verified, verified_fingerprint
-from tasks.publish import publish, publish_unchanged
-from tasks.quality_report import write_quality_page
+from tasks.discover import SourceSlice, discover
+from tasks.review import verified_fingerprint
 from tasks.rules import ValidationConfig
-from tasks.validate import build_data_docs, check_contract, check_domain
 from warehouse.db import create_engine
-from warehouse.loaders import upsert_rows, utcnow
+from warehouse.loaders import analyze, upsert_rows, utcnow
 from warehouse.migrate import upgrade
 from warehouse.reference_load import load_reference
+
+LOG_COLUMNS = ["level", "source", "source_file", "rows_read", "rows_loaded", "rows_quarantined", "status", "message"]
 
 
 @dataclass
@@ -65,109 +69,135 @@ class RunReport:
         return bool((f.rows_read == f.rows_loaded + f.rows_quarantined).all())
 
 
-def _run_id(tahun: int) -> str:
-    return f"{tahun}-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+@dataclass(frozen=True)
+class RunSettings:
+    """Where a run reads and writes, and how it validates (passed to every region partition)."""
+
+    run_id: str
+    tahun: int
+    inbox: Path
+    lake_root: Path
+    warehouse_url: str
+    quality_dir: Path
+    models_dir: Path
+    config: ValidationConfig
+    force: bool = False
 
 
-@task(task_run_name="fingerprint-{source_slice.key.level}-{source_slice.key.source}-{source_slice.key.kode_pemda}")
-def fingerprint(source_slice: SourceSlice, base: Path, extra: str) -> tuple[dict[str, str], str]:
-    """sha256 of every file and the slice signature (files + pipeline code + reference data + extra)."""
-    fingerprints = {display_path(p, base): file_fingerprint(p) for p in source_slice.files}
-    return fingerprints, slice_signature(fingerprints, extra)
+def next_tahun() -> int:
+    """Forums held in year N plan the RKPD of N+1 (Asia/Jakarta calendar)."""
+    return datetime.now(ZoneInfo("Asia/Jakarta")).year + 1
 
 
-@task(task_run_name="prepare-mapping-{kode_pemda}")
-def prepare_mapping(tahun: int, kode_pemda: str, warehouse_url: str, models_dir: Path) -> MappingContext:
-    """Verified corrections of the pemda and the text classifier trained with them (cached on disk)."""
-    verified = read_verified(create_engine(warehouse_url), kode_pemda)
-    classifier = train_cached(tahun, kode_pemda, verified if len(verified) else None, cache_dir=models_dir)
-    return MappingContext(tahun, kode_pemda, verified, classifier)
+def run_name(prefix: str) -> str:
+    """'annual-2025-18.02', 'kecamatan-2025-all' from the flow run's parameters."""
+    parameters = flow_run.parameters or {}
+    pemda = parameters.get("pemda") or ["all"]
+    region = pemda[0] if len(pemda) == 1 else f"{len(pemda)}-regions"
+    return f"{prefix}-{parameters.get('tahun') or next_tahun()}-{region}"
 
 
-@task(task_run_name="extract-{source_slice.key.level}-{source_slice.key.source}-{source_slice.key.kode_pemda}")
-def extract(source_slice: SourceSlice, run_id: str, base: Path, fingerprints: dict[str, str],
-            signature: str, config: ValidationConfig) -> SliceBatch:
-    return extract_slice(source_slice.key, source_slice.files, run_id, base, fingerprints, signature, config)
+def run_slices(slices: list[SourceSlice], settings: RunSettings) -> list[pd.DataFrame]:
+    """Every slice of one region, in funnel order: skip the unchanged, else extract, check, map, publish."""
+    if not slices:
+        return []
+    kode_pemda = slices[0].key.kode_pemda
+    context = steps.prepare_mapping(settings.tahun, kode_pemda, settings.warehouse_url, settings.models_dir)
+    extra = verified_fingerprint(context.verified)
+    logs = []
+    for source_slice in slices:
+        fingerprints, signature = steps.fingerprint(source_slice, settings.inbox, extra)
+        unchanged = None if settings.force else steps.skip_if_unchanged(source_slice, signature, settings.run_id,
+                                                                        settings.warehouse_url)
+        if unchanged is not None:
+            logs.append(unchanged)
+            continue
+        batch = steps.extract_for_run(source_slice, settings.inbox, fingerprints, signature, settings.run_id,
+                                      settings.config)
+        batch = steps.validate_contract(batch, settings.quality_dir)
+        mapped = steps.map_to_opd(batch, context)
+        publication = steps.validate_domain(batch, mapped, settings.warehouse_url)
+        with transaction():
+            steps.lake_write(publication, settings.lake_root)
+            logs.append(steps.warehouse_load(publication, settings.warehouse_url))
+    return logs
 
 
-@task(task_run_name="check-contract-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
-def validate_contract(batch: SliceBatch, docs_dir: Path | None) -> SliceBatch:
-    check_contract(batch, docs_dir)
-    return batch
+@task(task_run_name="region-{kode_pemda}")
+def run_region(kode_pemda: str, slices: list[SourceSlice], settings: RunSettings) -> list[pd.DataFrame]:
+    """One region as a partition of a many-region run (threads or Dask workers run them in parallel)."""
+    return run_slices(slices, settings)
 
 
-@task(task_run_name="map-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
-def map_to_opd(batch: SliceBatch, context: MappingContext) -> pd.DataFrame:
-    return map_usulan(batch.clean(), context)
-
-
-@task(task_run_name="check-domain-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
-def validate_domain(batch: SliceBatch, mapped: pd.DataFrame, warehouse_url: str) -> pd.DataFrame:
-    return check_domain(batch, mapped, create_engine(warehouse_url))
-
-
-@task(task_run_name="publish-{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}")
-def publish_slice(batch: SliceBatch, mapped: pd.DataFrame, lake_root: Path, warehouse_url: str) -> pd.DataFrame:
-    return publish(batch, mapped, lake_root, create_engine(warehouse_url))
-
-
-@flow(name="musrenbang-annual", flow_run_name="annual-{tahun}")
-def annual_run(tahun: int, inbox: Path, lake_root: Path, warehouse_url: str,
-               pemda: list[str] | None = None, force: bool = False, max_error_share: float = 0.25,
-               severity: dict[str, str] | None = None, quality_dir: Path | None = None,
-               models_dir: Path | None = None) -> RunReport:
-    """Run every level of a tahun, slice by slice, and record the run with its totals. A slice whose
-    files, code and reference data are unchanged since its last load is skipped unless `force`. A
-    slice whose share of rows breaking an error rule exceeds `max_error_share` is not published;
-    `severity` overrides the default severity of rules (see tasks/rules.py). The quality page and the
-    Great Expectations Data Docs go to `quality_dir` (default: next to the lake, `quality/`), trained
-    text models to `models_dir` (default: $RKPD_MODELS_DIR, else next to the lake, `models/`)."""
-    config = ValidationConfig(max_error_share, dict(severity or {}))
+def execute(tahun: int | None, inbox: Path, lake_root: Path, warehouse_url: str, pemda: list[str] | None,
+            levels: list[str] | None, force: bool, max_error_share: float, severity: dict | None,
+            quality_dir: Path | None, models_dir: Path | None) -> RunReport:
+    """The body shared by the annual, per-level and backfill flows."""
+    tahun = tahun or next_tahun()
     inbox, lake_root = Path(inbox), Path(lake_root)
-    quality_dir = Path(quality_dir) if quality_dir else lake_root.parent / "quality"
-    models_dir = Path(models_dir or os.environ.get("RKPD_MODELS_DIR") or lake_root.parent / "models")
-    run_id = _run_id(tahun)
+    settings = RunSettings(
+        run_id=f"{tahun}-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", tahun=tahun, inbox=inbox,
+        lake_root=lake_root, warehouse_url=warehouse_url,
+        quality_dir=Path(quality_dir) if quality_dir else lake_root.parent / "quality",
+        models_dir=Path(models_dir or os.environ.get("RKPD_MODELS_DIR") or lake_root.parent / "models"),
+        config=ValidationConfig(max_error_share, dict(severity or {})), force=force)
     engine = create_engine(warehouse_url)
     upgrade(engine)
-    found = discover(inbox, tahun, pemda)
+    found = discover(inbox, tahun, pemda, levels)
+    parameters = json.dumps({"inbox": str(inbox), "pemda": pemda, "levels": levels, "lake": str(lake_root),
+                             "force": force, "max_error_share": max_error_share, "severity": severity})
     started = utcnow()
-    upsert_rows(engine, RUN, pd.DataFrame([{"run_id": run_id, "tahun": tahun, "started_at": started,
-                                            "status": "running", "parameters": json.dumps({
-                                                "inbox": str(inbox), "pemda": pemda, "lake": str(lake_root)})}]))
-    load_reference(engine, sorted({s.key.kode_pemda for s in found.slices}))
-    logs, contexts = [], {}
+    upsert_rows(engine, RUN, pd.DataFrame([{"run_id": settings.run_id, "tahun": tahun, "started_at": started,
+                                            "status": "running", "parameters": parameters}]))
+    by_region: dict[str, list[SourceSlice]] = {}
     for source_slice in found.slices:
-        pemda_of_slice = source_slice.key.kode_pemda
-        if pemda_of_slice not in contexts:
-            contexts[pemda_of_slice] = prepare_mapping(tahun, pemda_of_slice, warehouse_url, models_dir)
-        context = contexts[pemda_of_slice]
-        fingerprints, signature = fingerprint(source_slice, inbox, verified_fingerprint(context.verified))
-        previous = None if force else unchanged_since(engine, source_slice.key, signature)
-        if previous is not None:
-            logs.append(publish_unchanged(previous, run_id, engine))
-            continue
-        batch = extract(source_slice, run_id, inbox, fingerprints, signature, config)
-        batch = validate_contract(batch, quality_dir)
-        mapped = map_to_opd(batch, context)
-        rows = validate_domain(batch, mapped, warehouse_url)
-        logs.append(publish_slice(batch, rows, lake_root, warehouse_url))
-    files = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(
-        columns=["level", "source", "source_file", "rows_read", "rows_loaded", "rows_quarantined", "status", "message"])
-    report = RunReport(run_id, tahun, files, found.ignored)
+        by_region.setdefault(source_slice.key.kode_pemda, []).append(source_slice)
+    load_reference(engine, sorted(by_region))
+    if len(by_region) <= 1:
+        logs = [log for slices in by_region.values() for log in run_slices(slices, settings)]
+    else:
+        futures = [run_region.submit(kode, slices, settings) for kode, slices in by_region.items()]
+        logs = [log for future in futures for log in future.result()]
+    files = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
+    report = RunReport(settings.run_id, tahun, files, found.ignored)
     upsert_rows(engine, RUN, pd.DataFrame([{
-        "run_id": run_id, "tahun": tahun, "started_at": started, "finished_at": utcnow(),
+        "run_id": settings.run_id, "tahun": tahun, "started_at": started, "finished_at": utcnow(),
         "status": "success" if report.balanced and not report.failures else "failed",
         "rows_read": int(files.rows_read.sum()), "rows_loaded": int(files.rows_loaded.sum()),
-        "rows_quarantined": int(files.rows_quarantined.sum()),  # held-back rows: see etl_load_log
-        "parameters": json.dumps({"inbox": str(inbox), "pemda": pemda, "lake": str(lake_root), "force": force,
-                              "max_error_share": max_error_share, "severity": severity})}]))
-    report.quality_page = quality_report(engine, run_id, quality_dir)
+        "rows_quarantined": int(files.rows_quarantined.sum()), "parameters": parameters}]))
+    analyze(engine)
+    report.quality_page = steps.quality_report(warehouse_url, settings.run_id, settings.quality_dir)
     if not report.balanced:
         raise AssertionError("rows were lost: read != loaded + quarantined for some file")
     return report
 
 
-@task(task_run_name="quality-report")
-def quality_report(engine, run_id: str, quality_dir: Path) -> Path:
-    build_data_docs(quality_dir)
-    return write_quality_page(engine, run_id, quality_dir)
+@flow(name="musrenbang-annual", flow_run_name=lambda: run_name("annual"), on_failure=[alert_on_failure])
+def annual_run(tahun: int | None = None, inbox: Path = Path("data/inbox"), lake_root: Path = Path("data/lake"),
+               warehouse_url: str = "sqlite:///data/warehouse.sqlite", pemda: list[str] | None = None,
+               levels: list[str] | None = None, force: bool = False, max_error_share: float = 0.25,
+               severity: dict[str, str] | None = None, quality_dir: Path | None = None,
+               models_dir: Path | None = None) -> RunReport:
+    """Run every level (or `levels`) of a tahun (default: next year's RKPD) for the regions found in the
+    inbox (or `pemda`), slice by slice. An unchanged slice is skipped unless `force`; a slice whose
+    share of rows breaking an error rule exceeds `max_error_share` is not published; `severity`
+    overrides rule severities (tasks/rules.py). Quality page and Data Docs go to `quality_dir`
+    (default `<lake>/../quality`), trained text models to `models_dir` ($RKPD_MODELS_DIR or
+    `<lake>/../models`)."""
+    return execute(tahun, inbox, lake_root, warehouse_url, pemda, levels, force, max_error_share, severity,
+                   quality_dir, models_dir)
+
+
+def with_task_runner(runner: str = "threads", dask_address: str | None = None, workers: int | None = None):
+    """The annual flow with its region partitions on threads (default) or Dask (a local cluster, or the
+    scheduler at `dask_address`)."""
+    if runner == "threads":
+        return annual_run
+    if runner != "dask":
+        raise ValueError(f"unknown task runner {runner!r}: use threads or dask")
+    from prefect_dask import DaskTaskRunner
+
+    if dask_address:
+        return annual_run.with_options(task_runner=DaskTaskRunner(address=dask_address))
+    cluster = {"n_workers": workers or os.cpu_count() or 2, "threads_per_worker": 1, "processes": True}
+    return annual_run.with_options(task_runner=DaskTaskRunner(cluster_kwargs=cluster))

@@ -77,6 +77,10 @@ def run(
                                                      "an error rule than this share"),
     severity: Optional[list[str]] = typer.Option(None, help="Override a rule's severity, e.g. "
                                                             "--severity alasan_missing=error (repeat)"),
+    level: Optional[list[str]] = typer.Option(None, help="Only these level folders (repeat): desa, kecamatan, "
+                                                         "forum_opd, kabkota, provinsi, pokir"),
+    task_runner: str = typer.Option("threads", help="Where regions run in parallel: threads or dask"),
+    dask_address: Optional[str] = typer.Option(None, help="Dask scheduler address (default: a local cluster)"),
 ) -> None:
     """Extract, validate, map and load every level of a tahun; print read/loaded/quarantined per level."""
     quiet_services()
@@ -86,7 +90,7 @@ def run(
         console.print(f"[red]{inbox / str(tahun)}: no inbox folder for tahun {tahun}[/red] "
                       "(run `rkpd sample` for sample data, or put files under <inbox>/<tahun>/<kode_pemda>/<level>/)")
         raise typer.Exit(2)
-    from flows.annual import annual_run
+    from flows.annual import with_task_runner
     from tasks.rules import RULES
 
     overrides = dict(item.split("=", 1) for item in severity or [])
@@ -95,9 +99,10 @@ def run(
         console.print(f"[red]unknown rule or severity:[/red] {', '.join(wrong)} (rules: {', '.join(RULES)})",
                       soft_wrap=True)
         raise typer.Exit(2)
+    annual_run = with_task_runner(task_runner, dask_address)
     report = annual_run(tahun=tahun, inbox=inbox, lake_root=lake or settings.lake,
-                        warehouse_url=warehouse_url or settings.warehouse_url, pemda=pemda or None, force=force,
-                        max_error_share=max_error_share, severity=overrides)
+                        warehouse_url=warehouse_url or settings.warehouse_url, pemda=pemda or None,
+                        levels=level or None, force=force, max_error_share=max_error_share, severity=overrides)
     print_report(report)
     if report.failures:
         raise typer.Exit(1)
@@ -210,6 +215,28 @@ def mapping_evaluate(
 
     frame = pd.read_csv(eval_file, dtype=str, keep_default_na=False).replace("", pd.NA)
     console.print(format_report(evaluate(_classifier(tahun, pemda), frame, threshold)), soft_wrap=True)
+
+
+@app.command()
+def serve(
+    data: Optional[Path] = typer.Option(None, help="Data folder the served runs use (default: RKPD_DATA_DIR or ./data)"),
+) -> None:
+    """Serve every deployment of prefect.yaml from this process, without a worker (schedules fire when a
+    Prefect server runs: `prefect server start`, then set PREFECT_API_URL)."""
+    quiet_services()
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import runner_deployments
+
+    settings = load_settings()
+    root = data or settings.data_dir
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print("[yellow]PREFECT_API_URL is not set:[/yellow] schedules only fire against a running "
+                      "server (`prefect server start`, then `export PREFECT_API_URL=http://127.0.0.1:4200/api`)",
+                      soft_wrap=True)
+    prefect_serve(*runner_deployments(overrides={
+        "inbox": str(root / "inbox"), "lake_root": str(root / "lake"),
+        "warehouse_url": os.environ.get("RKPD_WAREHOUSE_URL") or settings.warehouse_url}))
 
 
 @db_app.command("upgrade")

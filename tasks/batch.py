@@ -59,6 +59,14 @@ class SliceBatch:
             issues = issues.assign(severity=issues["rule"].map(self.config.severity_of))
             self.issues = pd.concat([self.issues, issues], ignore_index=True) if len(self.issues) else issues
 
+    def rebind(self, run_id: str, config: ValidationConfig) -> SliceBatch:
+        """Reuse an extraction (e.g. from the cache) in another run, with this run's severities."""
+        self.run_id, self.config = run_id, config
+        self.staged["run_id"] = run_id
+        if len(self.issues):
+            self.issues["severity"] = self.issues["rule"].map(config.severity_of)
+        return self
+
     def quality_flags(self) -> pd.Series:
         """Warning rule ids per row, comma separated (rows without warnings: missing)."""
         warnings = self.issues[self.issues["severity"] == "warning"]

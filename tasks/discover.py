@@ -39,7 +39,8 @@ def _source_name(path: Path, level_folder: Path) -> str:
     return SOURCE_OF_SUFFIX[path.suffix.lower()]
 
 
-def discover(inbox: Path, tahun: int, pemda: list[str] | None = None) -> Discovery:
+def discover(inbox: Path, tahun: int, pemda: list[str] | None = None, levels: list[str] | None = None) -> Discovery:
+    """Slices of the tahun, lower forums first; only `pemda` and level folders in `levels` when given."""
     root = inbox / str(tahun)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no inbox folder for tahun {tahun}")
@@ -54,6 +55,8 @@ def discover(inbox: Path, tahun: int, pemda: list[str] | None = None) -> Discove
         for folder in sorted(p for p in pemda_dir.iterdir() if not p.name.startswith((".", "_"))):
             if not folder.is_dir() or folder.name not in FOLDER_LEVELS:
                 ignored.append(f"{folder}: unknown level folder (expected one of {', '.join(FOLDER_LEVELS)})")
+                continue
+            if levels and folder.name not in levels:
                 continue
             level, stream = FOLDER_LEVELS[folder.name]
             for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith((".", "_"))):

@@ -1,0 +1,107 @@
+"""Orchestration: deployments from prefect.yaml on a real (test) Prefect server, per-level and backfill
+flows, and a failure in the load step that rolls the slice back and raises the alert."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from flows.annual import annual_run
+from flows.backfill import backfill
+from flows.deployments import runner_deployments
+from flows.levels import kecamatan_run
+from schemas import USULAN
+from warehouse.db import create_engine
+from warehouse.lake import read_dataset
+
+
+def counts(url: str) -> pd.DataFrame:
+    with create_engine(url).connect() as connection:
+        return pd.read_sql(sa.text("SELECT level, source, count(*) AS n, sum(anggaran) AS anggaran FROM usulan "
+                                   "GROUP BY level, source ORDER BY level, source"), connection)
+
+
+def lake_counts(lake) -> dict:
+    table = read_dataset(lake, USULAN).to_pandas()
+    return table.groupby(["level", "source"]).size().to_dict()
+
+
+def test_deployment_from_prefect_yaml_registers_and_runs(prefect_server, sample_inbox, tmp_path):
+    from prefect import get_client
+    from prefect.deployments import run_deployment
+    from prefect.runner import Runner
+
+    overrides = {"inbox": str(sample_inbox), "lake_root": str(tmp_path / "lake"),
+                 "warehouse_url": f"sqlite:///{tmp_path / 'w.sqlite'}", "tahun": 2025}
+    deployments = {d.name: d for d in runner_deployments(overrides=overrides)}
+    assert set(deployments) == {"desa", "kecamatan", "forum-opd", "pokir", "kabkota", "provinsi", "annual", "backfill"}
+    desa = deployments["desa"]
+    deployment_id = desa.apply()
+
+    async def registered():
+        async with get_client() as client:
+            return await client.read_deployment(deployment_id)
+
+    stored = asyncio.run(registered())
+    assert [(s.schedule.cron, s.schedule.timezone) for s in stored.schedules] == [("0 2 * 1 *", "Asia/Jakarta")]
+
+    flow_run = run_deployment("musrenbang-desa/desa", timeout=0)
+    runner = Runner()
+    runner.add_deployment(desa)
+    asyncio.run(runner.execute_flow_run(flow_run.id))
+
+    async def finished():
+        async with get_client() as client:
+            return await client.read_flow_run(flow_run.id)
+
+    done = asyncio.run(finished())
+    assert done.state.is_completed(), done.state
+    assert done.name == "desa-2025-all"
+    assert counts(overrides["warehouse_url"]).level.unique().tolist() == ["desa"]
+
+
+def test_level_flow_and_backfill(prefect_server, sample_inbox, tmp_path):
+    url, lake = f"sqlite:///{tmp_path / 'w.sqlite'}", tmp_path / "lake"
+    report = kecamatan_run(tahun=2025, inbox=sample_inbox, lake_root=lake, warehouse_url=url, pemda=["18.02"])
+    assert set(report.files.level) == {"kecamatan"}
+    done = backfill(tahun_from=2024, tahun_to=2025, inbox=sample_inbox, lake_root=lake, warehouse_url=url)
+    assert done[2024] == "no inbox folder" and done[2025].startswith("2025-")
+    assert set(counts(url).level) == {"desa", "kecamatan", "forum_opd", "kabkota", "provinsi"}
+
+
+def test_failed_load_rolls_the_slice_back_and_alerts(prefect_server, sample_inbox, tmp_path, monkeypatch):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(sample_inbox, inbox)
+    url, lake = f"sqlite:///{tmp_path / 'w.sqlite'}", tmp_path / "lake"
+    annual_run(tahun=2025, inbox=inbox, lake_root=lake, warehouse_url=url)
+    before, lake_before = counts(url), lake_counts(lake)
+
+    provinsi = next((inbox / "2025" / "18.02" / "provinsi").glob("*.csv"))
+    lines = provinsi.read_bytes().splitlines(keepends=True)
+    provinsi.write_bytes(b"".join(lines[:-3]))  # a changed file: its slice is loaded again
+
+    import warehouse.loaders as loaders
+
+    real_append = loaders.append
+
+    def failing_append(connection, table, frame):
+        real_append(connection, table, frame)  # the rows are written inside the transaction, then it fails
+        if table.name == "usulan":
+            raise RuntimeError("disk full while loading usulan")
+
+    monkeypatch.setattr(loaders, "append", failing_append)
+    alerts = tmp_path / "alerts"
+    monkeypatch.setenv("RKPD_ALERT_DIR", str(alerts))
+    with pytest.raises(RuntimeError, match="disk full"):
+        annual_run(tahun=2025, inbox=inbox, lake_root=lake, warehouse_url=url)
+
+    pd.testing.assert_frame_equal(counts(url), before)  # no partial slice in the warehouse
+    assert lake_counts(lake) == lake_before  # the lake slice was put back
+    assert not list(lake.rglob(".*.old-*")) and not list(lake.rglob(".*.tmp-*"))
+    alert = json.loads((alerts / "annual-2025-all.json").read_text())  # no pemda given: all regions
+    assert alert["state"] == "Failed" and "disk full" in alert["message"]
