@@ -27,6 +27,7 @@ from schemas import LEVELS, RUN
 from tasks.discover import SourceSlice, discover
 from tasks.review import verified_fingerprint
 from tasks.rules import ValidationConfig
+from tasks.validate import region_docs_dir
 from warehouse.db import create_engine
 from warehouse.loaders import analyze, upsert_rows, utcnow
 from warehouse.migrate import upgrade
@@ -114,7 +115,7 @@ def run_slices(slices: list[SourceSlice], settings: RunSettings) -> list[pd.Data
             continue
         batch = steps.extract_for_run(source_slice, settings.inbox, fingerprints, signature, settings.run_id,
                                       settings.config)
-        batch = steps.validate_contract(batch, settings.quality_dir)
+        batch = steps.validate_contract(batch, region_docs_dir(settings.quality_dir, kode_pemda))
         mapped = steps.map_to_opd(batch, context)
         publication = steps.validate_domain(batch, mapped, settings.warehouse_url)
         with transaction():

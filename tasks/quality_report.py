@@ -10,7 +10,6 @@ import sqlalchemy as sa
 
 from reference import loaders
 
-DATA_DOCS_INDEX = Path("gx/uncommitted/data_docs/local_site/index.html")
 
 PAGE = jinja2.Template("""<!doctype html>
 <html lang="id"><head><meta charset="utf-8"><title>Kualitas data {{ run_id }}</title>
@@ -21,7 +20,8 @@ td:first-child,th:first-child{text-align:left} .error{color:#a40000} .warning{co
 </style></head><body>
 <h1>Laporan kualitas data Musrenbang / Data quality report</h1>
 <p>Run <b>{{ run_id }}</b>, tahun {{ tahun }}. {{ verdict }}</p>
-<p><a href="{{ data_docs }}">Great Expectations Data Docs</a> (contract checks of every slice).
+<p>Great Expectations Data Docs (contract checks of every slice):
+{% for region, link in data_docs %}<a href="{{ link }}">{{ region }}</a>{% if not loop.last %}, {% endif %}{% endfor %}.
 Quarantined rows: warehouse table <code>quarantine</code> (severity <i>error</i> = kept out,
 <i>warning</i> = loaded with <code>quality_flags</code>).</p>
 <h2>Baris per forum / Rows per level and source</h2>{{ per_level }}
@@ -59,7 +59,9 @@ def write_quality_page(engine: sa.Engine, run_id: str, quality_dir: Path) -> Pat
                f"{len(problems)} file(s) not published: " + "; ".join(problems.message.dropna().unique()))
     quality_dir.mkdir(parents=True, exist_ok=True)
     page = quality_dir / f"quality_{run_id}.html"
-    page.write_text(PAGE.render(run_id=run_id, tahun=tahun, verdict=verdict, data_docs=DATA_DOCS_INDEX.as_posix(),
+    sites = sorted((quality_dir / "data_docs").glob("*/gx/uncommitted/data_docs/local_site/index.html"))
+    data_docs = [(site.parents[4].name.replace("_", "."), site.relative_to(quality_dir).as_posix()) for site in sites]
+    page.write_text(PAGE.render(run_id=run_id, tahun=tahun, verdict=verdict, data_docs=data_docs,
                                 per_level=_table(per_level), per_rule=_table(per_rule),
                                 per_kecamatan=_table(kecamatan)), encoding="utf-8")
     return page

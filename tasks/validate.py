@@ -59,12 +59,19 @@ def _checkpoint(table_name: str, docs_dir: str | None):
         result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False}))
 
 
-def build_data_docs(docs_dir: Path) -> Path | None:
-    """Render the GX Data Docs site of every validation kept in `docs_dir` (once per run)."""
-    if not (Path(docs_dir) / "gx").exists():
-        return None
-    _context(str(docs_dir)).build_data_docs()
-    return Path(docs_dir) / "gx/uncommitted/data_docs/local_site/index.html"
+def region_docs_dir(quality_dir: Path, kode_pemda: str) -> Path:
+    """Each region keeps its own GX project, so regions validated in parallel never share its files."""
+    return Path(quality_dir) / "data_docs" / kode_pemda.replace(".", "_")
+
+
+def build_data_docs(quality_dir: Path) -> list[Path]:
+    """Render the GX Data Docs site of every region validated under `quality_dir` (once per run)."""
+    sites = []
+    for region in sorted((Path(quality_dir) / "data_docs").glob("*")):
+        if (region / "gx").is_dir():
+            _context(str(region)).build_data_docs()
+            sites.append(region / "gx/uncommitted/data_docs/local_site/index.html")
+    return sites
 
 
 def _describe(table: Table, column: str, rule: str) -> str:
