@@ -12,6 +12,7 @@ the same features) within the predicted bidang, if similar enough. Planner-verif
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 import time
 from dataclasses import dataclass, field
@@ -156,9 +157,12 @@ class Classifier:
 
     # --- persistence --------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
+        """Write atomically (temp file, then rename): a parallel run never reads half a model."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, path, compress=3)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        joblib.dump(self, partial, compress=3)
+        os.replace(partial, path)
         return path
 
 
