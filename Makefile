@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 
-.PHONY: run test sample install clean
+.PHONY: run test sample install clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ run: sample
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+browser:  # Debian's chromium, for the test that renders the run report headless
+	scripts/install-browser.sh
 
 clean:
 	rm -rf data .prefect

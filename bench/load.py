@@ -128,7 +128,7 @@ def run(lake: Path, rows: int, workdir: Path, pg_url: str) -> None:
     lite.dispose()
     csv_path.unlink(missing_ok=True)
 
-    print(f"\n| method | rows | seconds | rows/s |\n| --- | ---: | ---: | ---: |")
+    print("\n| method | rows | seconds | rows/s |\n| --- | ---: | ---: | ---: |")
     for label, n, seconds in RESULTS:
         if not label.startswith("("):
             print(f"| {label.strip()} | {n:,} | {seconds:.2f} | {n / seconds:,.0f} |")

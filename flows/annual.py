@@ -43,6 +43,8 @@ class RunReport:
     files: pd.DataFrame  # one row per source file with its counts and status
     ignored: list[str]
     quality_page: Path | None = None
+    report_page: Path | None = None  # run_<run_id>.html
+    extracts: list[dict] | None = None  # manifests of the per-OPD extracts
 
     def per_level(self) -> pd.DataFrame:
         """Rows per level and source; rows of a slice held back because one of its files failed are
@@ -168,8 +170,12 @@ def execute(tahun: int | None, inbox: Path, lake_root: Path, warehouse_url: str,
         "rows_quarantined": int(files.rows_quarantined.sum()), "parameters": parameters}]))
     analyze(engine)
     report.quality_page = steps.quality_report(warehouse_url, settings.run_id, settings.quality_dir)
+    report.report_page = steps.run_report(warehouse_url, settings.run_id, lake_root.parent / "reports", report)
     if not report.balanced:
         raise AssertionError("rows were lost: read != loaded + quarantined for some file")
+    futures = [steps.opd_extracts.submit(warehouse_url, tahun, kode, lake_root.parent / "extracts", settings.run_id)
+               for kode in sorted(by_region)]
+    report.extracts = [manifest for future in futures for manifest in future.result()]
     return report
 
 

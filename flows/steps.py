@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 from prefect.transactions import get_transaction
 
@@ -120,3 +121,21 @@ def extract_for_run(source_slice: SourceSlice, base: Path, fingerprints: dict[st
                     run_id: str, config: ValidationConfig) -> SliceBatch:
     """The (possibly cached) extraction, bound to this run and its validation settings."""
     return extract(source_slice, base, fingerprints, signature).rebind(run_id, config)
+
+
+@task(task_run_name="extracts-{kode_pemda}", cache_policy=NO_CACHE)
+def opd_extracts(warehouse_url: str, tahun: int, kode_pemda: str, out_dir: Path, run_id: str) -> list[dict]:
+    """Per-OPD xlsx/csv/parquet extracts of one region (tasks/extracts.py)."""
+    from tasks.extracts import write_opd_extracts
+
+    return write_opd_extracts(create_engine(warehouse_url), tahun, kode_pemda, out_dir, run_id=run_id)
+
+
+@task(task_run_name="run-report", cache_policy=NO_CACHE)
+def run_report(warehouse_url: str, run_id: str, out_dir: Path, report) -> Path:
+    """The run's static HTML report, and its table and markdown artifacts on this flow run."""
+    from tasks.run_report import publish_artifacts, write_run_report
+
+    path = write_run_report(create_engine(warehouse_url), run_id, out_dir, report=report)
+    publish_artifacts(path, report.per_level(), run_id)
+    return path

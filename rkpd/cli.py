@@ -161,6 +161,41 @@ def print_report(report) -> None:
         console.print(f"[yellow]ignored:[/yellow] {message}", soft_wrap=True)
     if report.quality_page:
         console.print(f"quality report: {report.quality_page}", soft_wrap=True)
+    if getattr(report, "report_page", None):
+        console.print(f"run report: {report.report_page}", soft_wrap=True)
+    if getattr(report, "extracts", None):
+        console.print(f"OPD extracts: {len(report.extracts)} folder(s) under "
+                      f"{Path(report.report_page).parent.parent / 'extracts' if report.report_page else 'extracts'}",
+                      soft_wrap=True)
+
+
+@app.command()
+def extracts(
+    tahun: int = typer.Option(..., help="Tahun anggaran"),
+    pemda: Optional[list[str]] = typer.Option(None, help="Kode pemda (repeat); default: every pemda with usulan"),
+    out: Optional[Path] = typer.Option(None, help="Folder to write (default: <data>/extracts)"),
+    run_id: Optional[str] = typer.Option(None, help="Run id for the manifests (default: the tahun's latest run)"),
+    warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
+) -> None:
+    """Write each OPD's usulan (xlsx, csv, parquet + manifest.json) from the warehouse, per pemda."""
+    import time
+
+    from tasks.extracts import pemdas_of, write_opd_extracts
+
+    engine = _engine(warehouse_url)
+    out = out or load_settings().data_dir / "extracts"
+    regions = pemda or pemdas_of(engine, tahun)
+    if not regions:
+        console.print(f"[red]no usulan for tahun {tahun} in the warehouse[/red] (run `rkpd run` first)")
+        raise typer.Exit(2)
+    table = RichTable("pemda", "OPD folders", "usulan", "anggaran (Rp)", "seconds",
+                      title=f"OPD extracts {tahun} -> {out}")
+    for kode in regions:
+        started = time.perf_counter()
+        manifests = write_opd_extracts(engine, tahun, kode, out, run_id=run_id)
+        table.add_row(kode, str(len(manifests)), f"{sum(m['rows'] for m in manifests):,}",
+                      f"{sum(m['anggaran'] for m in manifests):,.0f}", f"{time.perf_counter() - started:.1f}")
+    console.print(table)
 
 
 @review_app.command("export")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,23 +41,39 @@ def pg_server_url() -> str:
     return url
 
 
-@pytest.fixture
-def pg_url(pg_server_url: str):
-    """A fresh schema on the real PostgreSQL for one test, dropped afterwards."""
+@contextmanager
+def fresh_schema(server_url: str):
+    """A new schema on the real PostgreSQL, as a URL whose search_path points at it; dropped afterwards."""
     import sqlalchemy as sa
     from sqlalchemy.engine import make_url
 
     from warehouse.db import create_engine
 
     schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_server_url)
+    admin = create_engine(server_url)
     with admin.begin() as c:
         c.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = make_url(create_engine(pg_server_url).url).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as c:
-        c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    url = make_url(admin.url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as c:
+            c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str):
+    """A fresh schema on the real PostgreSQL for one test."""
+    with fresh_schema(pg_server_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def pg_module_url(pg_server_url: str):
+    """A fresh schema on the real PostgreSQL for a whole module (flows that run once per backend)."""
+    with fresh_schema(pg_server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from flows.annual import annual_run
 from schemas import PAGU_KEWILAYAHAN, USULAN
@@ -51,19 +50,8 @@ def sqlite_wh(prefect_server, sample_inbox, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="module")
-def postgresql_wh(prefect_server, sample_inbox, tmp_path_factory, pg_server_url):
-    """Like conftest's pg_url (a fresh schema), but for the whole module."""
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(pg_server_url)
-    with admin.begin() as c:
-        c.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = make_url(admin.url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield _load(url.render_as_string(hide_password=False), sample_inbox, tmp_path_factory.mktemp("views_pg"))
-    finally:
-        with admin.begin() as c:
-            c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+def postgresql_wh(prefect_server, sample_inbox, tmp_path_factory, pg_module_url) -> str:
+    return _load(pg_module_url, sample_inbox, tmp_path_factory.mktemp("views_pg"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

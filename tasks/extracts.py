@@ -1,0 +1,460 @@
+"""Per-OPD extracts of a tahun: what each Perangkat Daerah receives from the Musrenbang of its pemda.
+
+For every OPD of the pemda's master that carries usulan, one folder
+
+    <out_dir>/<tahun>/<kode_pemda 18_02>/<kode_skpd 1_03_0_00_0_00_01_0000>/
+        usulan_<kode_skpd>_<tahun>.xlsx    four sheets for planners (Indonesian headers, rupiah format)
+        usulan_<kode_skpd>_<tahun>.csv     the rows of "Per Kecamatan & Desa": UTF-8 with BOM, ';', decimal ','
+        usulan_<kode_skpd>_<tahun>.parquet the same rows, contract column names, codes as text, anggaran decimal
+        manifest.json                      run, versions, and name / rows / sha256 of every file
+
+and `<out_dir>/<tahun>/<kode_pemda>/index.json` listing the folders. Folder and file names are built from
+codes only. Personal data never leaves the warehouse: the query selects an allow-list of columns that
+excludes every `USULAN.personal_columns` (checked at import).
+
+Grain of the extract: one row per usulan, at the highest forum level it reached (the row no higher-level
+row descends from: same id_usulan, or named by a higher row's id_usulan_asal). It belongs to the OPD that
+carries it at that level (`kode_opd_akhir`). "Dalam Review" lists the usulan whose OPD tujuan awal is this
+OPD but whose mapping is still empty (they are in no OPD's main sheet until a planner maps them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+import xlsxwriter
+
+from reference import loaders
+from schemas import LEVELS, USULAN
+from schemas.usulan import LEVEL_LABELS
+
+# --- columns -----------------------------------------------------------------------------------------
+# (contract column, Indonesian header, kind). The order is the order of the sheet, CSV and parquet.
+# kind: code (text, never a number), text, money, number, int, ratio, date, level.
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("id_usulan", "ID Usulan", "code"),
+    ("stream", "Jenis Usulan", "code"),
+    ("level", "Level Terakhir", "level"),
+    ("kode_kecamatan", "Kode Kecamatan", "code"),
+    ("nama_kecamatan", "Kecamatan", "text"),
+    ("kode_desa", "Kode Desa/Kelurahan", "code"),
+    ("nama_desa", "Desa/Kelurahan", "text"),
+    ("lokasi", "Lokasi", "text"),
+    ("latitude", "Lintang", "number"),
+    ("longitude", "Bujur", "number"),
+    ("prioritas", "Prioritas", "int"),
+    ("uraian_usulan", "Uraian Usulan", "text"),
+    ("permasalahan", "Permasalahan", "text"),
+    ("id_kamus", "ID Kamus", "code"),
+    ("nama_kamus", "Kamus Usulan", "text"),
+    ("volume", "Volume", "number"),
+    ("satuan", "Satuan", "text"),
+    ("anggaran", "Anggaran (Rp)", "money"),
+    ("status", "Status", "code"),
+    ("alasan", "Alasan", "text"),
+    ("tanggal_usul", "Tanggal Usul", "date"),
+    ("kode_bidang_urusan", "Kode Bidang Urusan", "code"),
+    ("kode_sub_kegiatan", "Kode Sub Kegiatan", "code"),
+    ("nama_sub_kegiatan", "Sub Kegiatan", "text"),
+    ("kode_opd_awal", "Kode OPD Awal", "code"),
+    ("kode_opd_akhir", "Kode OPD", "code"),
+    ("mapping_method", "Metode Pemetaan", "code"),
+    ("mapping_confidence", "Keyakinan Pemetaan", "ratio"),
+)
+HEADERS = {name: header for name, header, _ in COLUMNS}
+KINDS = {name: kind for name, _, kind in COLUMNS}
+# Read from the warehouse: the exported columns that are stored, plus lineage (not exported).
+_DERIVED = {"nama_sub_kegiatan"}
+_QUERY_COLUMNS = [c for c, _, _ in COLUMNS if c not in _DERIVED] + ["id_usulan_asal"]
+_PERSONAL = set(USULAN.personal_columns)
+assert not _PERSONAL & set(_QUERY_COLUMNS) and not _PERSONAL & set(HEADERS), "personal data in the extract columns"
+assert set(_QUERY_COLUMNS) <= {c.name for c in USULAN.columns}, "extract column missing from the contract"
+
+SHEET_ROWS = "Per Kecamatan & Desa"
+SHEET_SUB = "Per Sub Kegiatan"
+SHEET_SUMMARY = "Ringkasan"
+SHEET_REVIEW = "Dalam Review"
+SHEETS = (SHEET_ROWS, SHEET_SUB, SHEET_SUMMARY, SHEET_REVIEW)
+
+RUPIAH_FORMAT = '"Rp" #,##0'
+MAX_WIDTH = 60
+_CODE_NAME = re.compile(r"^[0-9A-Za-z_]+$")
+_RANK = {level: i for i, level in enumerate(LEVELS)}
+
+
+def code_name(kode: str) -> str:
+    """A folder/file name from a code: dots become underscores; anything but code characters is refused."""
+    name = str(kode).replace(".", "_")
+    if not _CODE_NAME.match(name):
+        raise ValueError(f"{kode!r} is not a code usable as a file name")
+    return name
+
+
+# --- reading -----------------------------------------------------------------------------------------
+def _read_usulan(engine: sa.Engine, tahun: int, kode_pemda: str) -> pd.DataFrame:
+    cols = ", ".join(_QUERY_COLUMNS)
+    with engine.connect() as c:
+        frame = pd.read_sql(sa.text(f"SELECT {cols} FROM usulan WHERE tahun = :t AND kode_pemda = :p"), c,
+                            params={"t": tahun, "p": kode_pemda})
+    for name in _QUERY_COLUMNS:
+        kind = KINDS.get(name, "code")
+        if kind in ("money", "number", "ratio"):
+            frame[name] = pd.to_numeric(frame[name].map(lambda v: float(v) if isinstance(v, Decimal) else v),
+                                        errors="coerce").astype("float64")
+        elif kind == "int":
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("Int64")
+        elif kind == "date":
+            dates = pd.to_datetime(frame[name].map(lambda v: None if v is None else str(v)[:10]), errors="coerce",
+                                   format="%Y-%m-%d")
+            frame[name] = [None if pd.isna(v) else v.date() for v in dates]
+        else:
+            frame[name] = frame[name].astype("object").where(frame[name].notna(), None)
+    return frame
+
+
+def highest_level(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep, per usulan, the row of the highest level it reached: drop every row a higher-level row of
+    the same stream descends from (same id_usulan, or named by its id_usulan_asal)."""
+    if frame.empty:
+        return frame
+    rank = frame.level.map(_RANK)
+    by_id = pd.DataFrame({"stream": frame.stream, "id": frame.id_usulan, "rank": rank})
+    by_asal = pd.DataFrame({"stream": frame.stream, "id": frame.id_usulan_asal, "rank": rank}).dropna(subset=["id"])
+    top = pd.concat([by_id, by_asal]).groupby(["stream", "id"])["rank"].max()
+    key = pd.MultiIndex.from_arrays([frame.stream, frame.id_usulan])
+    above = pd.Series(top.reindex(key).to_numpy(), index=frame.index)
+    return frame[~(above > rank)]
+
+
+@dataclass(frozen=True)
+class _Names:
+    kecamatan: dict[str, str]
+    desa: dict[str, str]
+    sub_kegiatan: dict[str, str]
+    opd: pd.DataFrame
+    nomenklatur_versi: str
+    wilayah_versi: str
+
+
+def _names(tahun: int, kode_pemda: str) -> _Names:
+    wv = loaders.version_for(loaders.WILAYAH_VERSIONS, tahun)
+    nv = loaders.version_for(loaders.NOMENKLATUR_VERSIONS, tahun)
+    w = loaders.wilayah()
+    w = w[(w.versi == wv.versi) & w.kode.str.startswith(kode_pemda + ".")]
+    n = loaders.nomenklatur()
+    n = n[(n.versi == nv.versi) & (n.tingkat == "sub_kegiatan")]
+    opd = loaders.opd(kode_pemda)
+    in_force = opd.tahun_mulai[opd.tahun_mulai <= tahun]
+    sotk = in_force.max() if len(in_force) else opd.tahun_mulai.min()
+    opd = opd[opd.tahun_mulai == sotk]
+    as_dict = lambda f: dict(zip(f.kode.astype(str), f.nama.astype(str)))  # noqa: E731
+    return _Names(as_dict(w[w.tingkat == "kecamatan"]), as_dict(w[w.tingkat == "desa"]), as_dict(n), opd,
+                  nv.versi, wv.versi)
+
+
+def _with_names(frame: pd.DataFrame, names: _Names) -> pd.DataFrame:
+    """Official names in force for the tahun (the source's spelling where a code has none)."""
+    out = frame.copy()
+    out["nama_kecamatan"] = [names.kecamatan.get(k, s) if k else s
+                             for k, s in zip(out.kode_kecamatan, out.nama_kecamatan)]
+    out["nama_desa"] = [names.desa.get(k, s) if k else s for k, s in zip(out.kode_desa, out.nama_desa)]
+    out["nama_sub_kegiatan"] = [names.sub_kegiatan.get(k) if k else None for k in out.kode_sub_kegiatan]
+    return out
+
+
+def _sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["kode_kecamatan", "kode_desa", "prioritas", "id_usulan"], na_position="last",
+                             kind="mergesort")[[c for c, _, _ in COLUMNS]].reset_index(drop=True)
+
+
+# --- sheets ------------------------------------------------------------------------------------------
+def _measures(group: pd.DataFrame) -> dict:
+    acc, rej = group.status == "diterima", group.status == "ditolak"
+    return {
+        "Jumlah Usulan": len(group), "Anggaran Usulan (Rp)": round(group.anggaran.sum(), 2),
+        "Jumlah Diterima": int(acc.sum()), "Anggaran Diterima (Rp)": round(group.anggaran[acc].sum(), 2),
+        "Jumlah Ditolak": int(rej.sum()), "Anggaran Ditolak (Rp)": round(group.anggaran[rej].sum(), 2),
+    }
+
+
+def per_sub_kegiatan(rows: pd.DataFrame) -> pd.DataFrame:
+    """The extract's rows grouped by sub kegiatan (name from the nomenclature of the tahun)."""
+    if rows.empty:
+        return pd.DataFrame(columns=["Kode Sub Kegiatan", "Sub Kegiatan", "Jumlah Usulan", "Anggaran (Rp)",
+                                     "Jumlah Diterima", "Anggaran Diterima (Rp)"])
+    out = []
+    for (kode, nama), g in rows.groupby([rows.kode_sub_kegiatan.fillna(""), rows.nama_sub_kegiatan.fillna("")],
+                                        sort=True):
+        m = _measures(g)
+        out.append({"Kode Sub Kegiatan": kode or None,
+                    "Sub Kegiatan": nama or ("(belum dipetakan / not mapped)" if not kode else None),
+                    "Jumlah Usulan": m["Jumlah Usulan"], "Anggaran (Rp)": m["Anggaran Usulan (Rp)"],
+                    "Jumlah Diterima": m["Jumlah Diterima"], "Anggaran Diterima (Rp)": m["Anggaran Diterima (Rp)"]})
+    return pd.DataFrame(out)
+
+
+def summary(all_levels: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Usulan, diterima and ditolak (count, anggaran) per level and stream of the OPD's rows at each level
+    (the v_rekap_opd grain), a subtotal per level when it has several streams, and the usulan of the extract."""
+    out = []
+    for level in LEVELS:
+        at = all_levels[all_levels.level == level]
+        if at.empty:
+            continue
+        streams = sorted(at.stream.unique())
+        for stream in streams:
+            out.append({"Level": LEVEL_LABELS[level], "Jenis Usulan": stream, **_measures(at[at.stream == stream])})
+        if len(streams) > 1:
+            out.append({"Level": LEVEL_LABELS[level], "Jenis Usulan": "semua", **_measures(at)})
+    out.append({"Level": "Total usulan (level terakhir)", "Jenis Usulan": "semua", **_measures(rows)})
+    return pd.DataFrame(out)
+
+
+# --- writers -----------------------------------------------------------------------------------------
+def _is_blank(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value) or value is pd.NaT
+
+
+def _display(name: str, value):
+    """Value as the sheet/CSV shows it."""
+    if _is_blank(value):
+        return None
+    if KINDS.get(name) == "level":
+        return LEVEL_LABELS.get(value, value)
+    return value
+
+
+def _sheet_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows with Indonesian headers and displayed values (level label)."""
+    out = pd.DataFrame({HEADERS[c]: [_display(c, v) for v in rows[c].tolist()] for c in rows.columns},
+                       dtype=object)
+    return out if len(rows) else pd.DataFrame(columns=[HEADERS[c] for c in rows.columns])
+
+
+def _write_sheet(book, name: str, frame: pd.DataFrame, kinds: dict[str, str], fmt: dict) -> None:
+    """A sheet with a bold frozen header, autofilter, typed cells and widths fitted to the content."""
+    ws = book.add_worksheet(name)
+    widths = [len(str(c)) for c in frame.columns]
+    for j, column in enumerate(frame.columns):
+        ws.write_string(0, j, str(column), fmt["header"])
+    column_kinds = [kinds.get(c, "text") for c in frame.columns]
+    for i, record in enumerate(frame.itertuples(index=False, name=None), start=1):
+        for j, value in enumerate(record):
+            kind = column_kinds[j]
+            if _is_blank(value):
+                ws.write_blank(i, j, None, fmt.get(kind))
+                continue
+            if kind in ("money", "number", "int", "ratio"):
+                ws.write_number(i, j, float(value), fmt.get(kind))
+                shown = (f"Rp {float(value):,.0f}" if kind == "money" else f"{float(value):.2f}" if kind == "ratio"
+                         else f"{float(value):,.6f}".rstrip("0").rstrip("."))
+            elif kind == "date":
+                ws.write_datetime(i, j, datetime(value.year, value.month, value.day), fmt["date"])
+                shown = "2024-01-01"
+            else:  # codes and text stay text: never let a code become a number or a date
+                ws.write_string(i, j, str(value), fmt.get(kind))
+                shown = str(value)
+            widths[j] = max(widths[j], len(shown))
+    last_row, last_col = max(len(frame), 1), len(frame.columns) - 1
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, last_row, last_col)
+    for j, width in enumerate(widths):
+        ws.set_column(j, j, min(width + 2, MAX_WIDTH))
+
+
+def _header_kinds(frame: pd.DataFrame) -> dict[str, str]:
+    kinds = {HEADERS[c]: KINDS[c] for c in HEADERS}
+    for column in frame.columns:
+        if "(Rp)" in column:
+            kinds[column] = "money"
+        elif column.startswith("Jumlah"):
+            kinds[column] = "int"
+        elif column.startswith("Kode"):
+            kinds[column] = "code"
+    return kinds
+
+
+def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+    book = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_numbers": False,
+                                           "strings_to_formulas": False, "strings_to_urls": False})
+    fmt = {
+        "header": book.add_format({"bold": True, "bg_color": "#DDE7F0", "border": 1, "text_wrap": False}),
+        "money": book.add_format({"num_format": RUPIAH_FORMAT}),
+        "number": book.add_format({"num_format": "#,##0.######"}),
+        "int": book.add_format({"num_format": "0"}),
+        "ratio": book.add_format({"num_format": "0.00"}),
+        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+        "code": book.add_format({"num_format": "@"}),
+    }
+    for name, frame in sheets.items():
+        _write_sheet(book, name, frame, _header_kinds(frame), fmt)
+    book.close()
+
+
+def _csv_text(kind: str, value) -> str | None:
+    """Numbers with a decimal comma (what Excel in an Indonesian locale reads); whole numbers without."""
+    if _is_blank(value):
+        return None
+    if kind in ("money", "number", "ratio", "int"):
+        v = float(value)
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return (f"{v:.2f}" if kind == "money" else repr(v)).replace(".", ",")
+    if kind == "date":
+        return value.isoformat()
+    return str(value)
+
+
+def write_csv(path: Path, rows: pd.DataFrame) -> None:
+    shown = _sheet_frame(rows)
+    kinds = _header_kinds(shown)
+    text = pd.DataFrame({h: [_csv_text(kinds.get(h, "text"), v) for v in shown[h].tolist()]
+                         for h in shown.columns}, dtype=object)
+    text.to_csv(path, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+
+
+_ARROW = {"code": pa.string(), "text": pa.string(), "level": pa.string(), "number": pa.float64(),
+          "ratio": pa.float64(), "int": pa.int32(), "money": pa.decimal128(18, 2), "date": pa.date32()}
+
+
+def write_parquet(path: Path, rows: pd.DataFrame) -> None:
+    """Contract column names (machine readers), codes as strings, anggaran as decimal(18,2)."""
+    arrays, fields = [], []
+    for name in rows.columns:
+        kind = KINDS[name]
+        values = [None if _is_blank(v) else v for v in rows[name].tolist()]
+        if kind == "money":
+            values = [None if v is None else Decimal(f"{float(v):.2f}") for v in values]
+        elif kind == "int":
+            values = [None if v is None else int(v) for v in values]
+        elif kind in ("code", "text", "level"):
+            values = [None if v is None else str(v) for v in values]
+        arrays.append(pa.array(values, type=_ARROW[kind]))
+        fields.append(pa.field(name, _ARROW[kind], metadata={"header": HEADERS[name]}))
+    pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), path)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _latest_run(engine: sa.Engine, tahun: int) -> str | None:
+    with engine.connect() as c:
+        return c.execute(sa.text("SELECT run_id FROM etl_run WHERE tahun = :t ORDER BY started_at DESC"),
+                         {"t": tahun}).scalar()
+
+
+# --- the extracts ------------------------------------------------------------------------------------
+def write_opd_extracts(engine: sa.Engine, tahun: int, kode_pemda: str, out_dir: Path,
+                       run_id: str | None = None) -> list[dict]:
+    """Write the extract folder of every OPD of `kode_pemda`'s master that has usulan in `tahun`, and the
+    pemda's index.json; return the manifests. The pemda folder is rebuilt as a whole and swapped in at the
+    end, so a reader never sees a half-written set and OPDs without usulan any more do not linger."""
+    tahun = int(tahun)
+    pemda_name = code_name(kode_pemda)
+    run_id = run_id or _latest_run(engine, tahun)
+    names = _names(tahun, kode_pemda)
+    all_levels = _with_names(_read_usulan(engine, tahun, kode_pemda), names)
+    top = highest_level(all_levels)
+    # The review queue's grain (tasks/review.review_queue): unmapped rows, each usulan at the highest
+    # level it is unmapped at; listed under the OPD first targeted.
+    unmapped = highest_level(all_levels[all_levels.mapping_method.isna()])
+    review = unmapped[unmapped.kode_opd_awal.notna()]
+
+    master = names.opd.sort_values("kode_skpd")
+    carried = set(top.kode_opd_akhir.dropna()) | set(review.kode_opd_awal)
+    created_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+    final = Path(out_dir) / str(tahun) / pemda_name
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = final.parent / f".{pemda_name}.tmp-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    manifests, index_entries = [], []
+    try:
+        for opd in master.itertuples(index=False):
+            kode = str(opd.kode_skpd)
+            if kode not in carried:
+                continue
+            name = code_name(kode)
+            folder = staging / name
+            folder.mkdir()
+            rows = _sorted_rows(top[top.kode_opd_akhir == kode])
+            opd_review = _sorted_rows(review[review.kode_opd_awal == kode])
+            levels_of_opd = all_levels[all_levels.kode_opd_akhir == kode]
+            stem = f"usulan_{name}_{tahun}"
+            sheets = {SHEET_ROWS: _sheet_frame(rows), SHEET_SUB: per_sub_kegiatan(rows),
+                      SHEET_SUMMARY: summary(levels_of_opd, rows), SHEET_REVIEW: _sheet_frame(opd_review)}
+            write_xlsx(folder / f"{stem}.xlsx", sheets)
+            write_csv(folder / f"{stem}.csv", rows)
+            write_parquet(folder / f"{stem}.parquet", rows)
+            files = [
+                {"name": f"{stem}.xlsx", "rows": len(rows), "sheets": {k: len(v) for k, v in sheets.items()}},
+                {"name": f"{stem}.csv", "rows": len(rows)},
+                {"name": f"{stem}.parquet", "rows": len(rows)},
+            ]
+            for entry in files:
+                entry["sha256"] = sha256(folder / entry["name"])
+                entry["bytes"] = (folder / entry["name"]).stat().st_size
+            manifest = {
+                "run_id": run_id, "tahun": tahun, "kode_pemda": kode_pemda, "kode_skpd": kode,
+                "nama_skpd": str(opd.nama_skpd), "sotk_tahun_mulai": int(opd.tahun_mulai),
+                "nomenklatur_versi": names.nomenklatur_versi, "wilayah_versi": names.wilayah_versi,
+                "created_at": created_at,
+                "rows": len(rows), "anggaran": round(float(rows.anggaran.sum()), 2),
+                "rows_dalam_review": len(opd_review),
+                "grain": "one row per usulan at the highest forum level it reached, carried by this OPD there",
+                "columns": {c: HEADERS[c] for c in rows.columns},
+                "files": files,
+            }
+            (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
+                                                  encoding="utf-8")
+            manifests.append(manifest)
+            index_entries.append({"kode_skpd": kode, "nama_skpd": manifest["nama_skpd"], "folder": name,
+                                  "rows": manifest["rows"], "anggaran": manifest["anggaran"],
+                                  "rows_dalam_review": len(opd_review),
+                                  "manifest": f"{name}/manifest.json",
+                                  "manifest_sha256": sha256(folder / "manifest.json")})
+        in_master = set(master.kode_skpd.astype(str))
+        outside = top[top.kode_opd_akhir.notna() & ~top.kode_opd_akhir.isin(in_master)]
+        index = {
+            "run_id": run_id, "tahun": tahun, "kode_pemda": kode_pemda, "created_at": created_at,
+            "nomenklatur_versi": names.nomenklatur_versi, "wilayah_versi": names.wilayah_versi,
+            "usulan": len(top), "opd": index_entries,
+            # What is in no OPD folder, so nothing disappears silently:
+            "tanpa_opd": int(top.kode_opd_akhir.isna().sum()),
+            "opd_di_luar_master": {str(k): int(v) for k, v in outside.kode_opd_akhir.value_counts().items()},
+        }
+        (staging / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=2), encoding="utf-8")
+        old = final.parent / f".{pemda_name}.old-{uuid.uuid4().hex[:8]}"
+        if final.exists():
+            os.replace(final, old)
+        os.replace(staging, final)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifests
+
+
+def pemdas_of(engine: sa.Engine, tahun: int) -> list[str]:
+    """The pemda that have usulan in `tahun`."""
+    with engine.connect() as c:
+        return [r[0] for r in c.execute(sa.text("SELECT DISTINCT kode_pemda FROM usulan WHERE tahun = :t "
+                                                "ORDER BY kode_pemda"), {"t": int(tahun)})]

@@ -1,0 +1,295 @@
+"""Per-OPD extracts of the sample run, on SQLite and the real PostgreSQL: every file of every OPD opened
+and checked against the warehouse with SQL written independently of tasks/extracts.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from flows.annual import annual_run
+from schemas import USULAN
+from tasks.extracts import SHEETS, write_opd_extracts
+from warehouse.db import create_engine
+
+TAHUN, PEMDA = 2025, "18.02"
+PERSONAL = USULAN.personal_columns
+RANK = ("CASE {a}.level WHEN 'desa' THEN 0 WHEN 'kecamatan' THEN 1 WHEN 'forum_opd' THEN 2 WHEN 'kabkota' THEN 3 "
+        "WHEN 'provinsi' THEN 4 WHEN 'nasional' THEN 5 END")
+# An usulan's row at the highest level it reached: no row of a higher level of the same stream carries its
+# id_usulan or names it as id_usulan_asal.
+TOP_ROWS = f"""
+SELECT u.stream, u.id_usulan, u.kode_opd_akhir, u.status, u.anggaran FROM usulan u
+WHERE u.tahun = :t AND u.kode_pemda = :p
+  AND NOT EXISTS (SELECT 1 FROM usulan h WHERE h.tahun = u.tahun AND h.stream = u.stream
+                  AND h.id_usulan = u.id_usulan AND {RANK.format(a='h')} > {RANK.format(a='u')})
+  AND NOT EXISTS (SELECT 1 FROM usulan h WHERE h.tahun = u.tahun AND h.stream = u.stream
+                  AND h.id_usulan_asal = u.id_usulan AND {RANK.format(a='h')} > {RANK.format(a='u')})"""
+CODE_NAME = re.compile(r"^[0-9_]+$")
+FILE_NAME = re.compile(r"^(usulan_[0-9_]+_\d{4}\.(xlsx|csv|parquet)|manifest\.json)$")
+
+
+@dataclass
+class Extracted:
+    backend: str
+    url: str
+    root: Path
+    manifests: list[dict]
+    run_id: str
+    seconds: float
+    top: pd.DataFrame  # the warehouse's answer (independent SQL): one row per usulan at its highest level
+    _files: dict = field(default_factory=dict)
+
+    def files(self, folder: Path) -> tuple[pd.DataFrame, pa.Table, openpyxl.Workbook]:
+        """csv, parquet and workbook of an OPD folder, opened once per module."""
+        if folder not in self._files:
+            self._files[folder] = read_files(folder)
+        return self._files[folder]
+
+
+def query(url: str, sql: str, **params) -> pd.DataFrame:
+    engine = create_engine(url)
+    with engine.connect() as c:
+        frame = pd.read_sql(sa.text(sql), c, params=params)
+    engine.dispose()
+    return frame
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def extracted(request, prefect_server, sample_inbox, tmp_path_factory) -> Extracted:
+    tmp = tmp_path_factory.mktemp(f"extracts_{request.param}")
+    url = f"sqlite:///{tmp / 'w.sqlite'}" if request.param == "sqlite" else request.getfixturevalue("pg_module_url")
+    report = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=tmp / "lake", warehouse_url=url)
+    engine = create_engine(url)
+    started = time.perf_counter()
+    manifests = write_opd_extracts(engine, TAHUN, PEMDA, tmp / "extracts", run_id=report.run_id)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    print(f"\n[{request.param}] {len(manifests)} OPD extracts in {seconds:.2f} s")
+    top = query(url, TOP_ROWS, t=TAHUN, p=PEMDA)
+    top["anggaran"] = top.anggaran.astype(float)
+    return Extracted(request.param, url, tmp / "extracts", manifests, report.run_id, seconds, top)
+
+
+def opd_dirs(ex: Extracted) -> list[Path]:
+    return sorted(p for p in (ex.root / str(TAHUN) / "18_02").iterdir() if p.is_dir())
+
+
+def read_files(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, openpyxl.Workbook]:
+    stem = f"usulan_{folder.name}_{TAHUN}"
+    csv = pd.read_csv(folder / f"{stem}.csv", sep=";", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    parquet = pq.read_table(folder / f"{stem}.parquet")
+    return csv, parquet, openpyxl.load_workbook(folder / f"{stem}.xlsx")
+
+
+def sheet_frame(ws) -> pd.DataFrame:
+    rows = list(ws.iter_rows(values_only=True))
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def csv_number(text: str) -> float:
+    return float(text.replace(",", ".")) if text else 0.0
+
+
+# --- tests -------------------------------------------------------------------------------------------
+def test_one_folder_per_opd_with_usulan_and_an_index(extracted):
+    top = extracted.top
+    expected = set(top.kode_opd_akhir.dropna())
+    folders = opd_dirs(extracted)
+    assert {m["kode_skpd"] for m in extracted.manifests} == expected
+    assert {f.name for f in folders} == {k.replace(".", "_") for k in expected}
+    index = json.loads((extracted.root / str(TAHUN) / "18_02" / "index.json").read_text(encoding="utf-8"))
+    assert index["run_id"] == extracted.run_id and index["kode_pemda"] == PEMDA
+    assert sorted(e["folder"] for e in index["opd"]) == [f.name for f in folders]
+    assert sum(e["rows"] for e in index["opd"]) + index["tanpa_opd"] + sum(index["opd_di_luar_master"].values()) \
+        == len(top)
+    for entry in index["opd"]:
+        manifest = extracted.root / str(TAHUN) / "18_02" / entry["manifest"]
+        assert hashlib.sha256(manifest.read_bytes()).hexdigest() == entry["manifest_sha256"]
+    # only code characters in folder and file names
+    for folder in folders:
+        assert CODE_NAME.match(folder.name), folder.name
+        assert all(FILE_NAME.match(f.name) for f in folder.iterdir()), list(folder.iterdir())
+    assert not [p for p in (extracted.root / str(TAHUN)).iterdir() if p.name.startswith(".")], "staging left over"
+    assert extracted.seconds < 30
+
+
+def test_every_extract_matches_the_warehouse(extracted):
+    top = extracted.top
+    for folder in opd_dirs(extracted):
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        kode = manifest["kode_skpd"]
+        mine = top[top.kode_opd_akhir == kode]
+        ids = set(zip(mine.stream, mine.id_usulan))
+        csv, parquet, book = extracted.files(folder)
+        rows = sheet_frame(book[SHEETS[0]])
+        pq_frame = parquet.to_pandas()
+        for name, frame, opd_col, id_cols in (("csv", csv, "Kode OPD", ("Jenis Usulan", "ID Usulan")),
+                                              ("xlsx", rows, "Kode OPD", ("Jenis Usulan", "ID Usulan")),
+                                              ("parquet", pq_frame, "kode_opd_akhir", ("stream", "id_usulan"))):
+            assert len(frame) == len(mine), (kode, name)
+            assert set(frame[opd_col]) == {kode}, (kode, name)
+            assert set(zip(frame[id_cols[0]], frame[id_cols[1]])) == ids, (kode, name)
+        total = round(mine.anggaran.sum(), 2)
+        accepted = round(mine.anggaran[mine.status == "diterima"].sum(), 2)
+        assert round(sum(csv_number(v) for v in csv["Anggaran (Rp)"]), 2) == total, kode
+        assert round(float(rows["Anggaran (Rp)"].fillna(0).sum()), 2) == total, kode
+        assert round(float(sum(v for v in pq_frame.anggaran if v is not None)), 2) == total, kode
+        assert round(manifest["anggaran"], 2) == total
+        # per sub kegiatan: every row once, accepted value as in the warehouse
+        sub = sheet_frame(book[SHEETS[1]])
+        assert int(sub["Jumlah Usulan"].sum()) == len(mine)
+        assert round(float(sub["Anggaran Diterima (Rp)"].sum()), 2) == accepted
+        # rows sorted by kecamatan, desa, prioritas
+        keys = list(zip(csv["Kode Kecamatan"].replace("", "~"), csv["Kode Desa/Kelurahan"].replace("", "~"),
+                        [int(p) if p else 10**9 for p in csv["Prioritas"]]))
+        assert keys == sorted(keys), kode
+        # manifest: files, row counts and checksums
+        assert manifest["run_id"] == extracted.run_id and manifest["tahun"] == TAHUN
+        assert manifest["nomenklatur_versi"] == "sipd-ri-2026" and manifest["nama_skpd"]
+        for entry in manifest["files"]:
+            data = (folder / entry["name"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["name"]
+            assert entry["rows"] == len(mine)
+        assert {e["name"].rsplit(".", 1)[1] for e in manifest["files"]} == {"xlsx", "csv", "parquet"}
+
+
+def test_ringkasan_agrees_with_the_planner_view(extracted):
+    rekap = query(extracted.url, "SELECT kode_opd_akhir, level, stream, n_usulan, anggaran_usulan, n_diterima, "
+                                 "n_ditolak FROM v_rekap_opd WHERE tahun = :t AND kode_pemda = :p", t=TAHUN, p=PEMDA)
+    labels = {"desa": "Musrenbang Desa/Kelurahan", "kecamatan": "Musrenbang Kecamatan",
+              "forum_opd": "Forum Perangkat Daerah", "kabkota": "Musrenbang RKPD Kabupaten/Kota",
+              "provinsi": "Musrenbang RKPD Provinsi"}
+    for folder in opd_dirs(extracted):
+        kode = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["kode_skpd"]
+        summary = sheet_frame(extracted.files(folder)[2][SHEETS[2]])
+        summary = summary[summary["Jenis Usulan"] != "semua"]
+        view = rekap[rekap.kode_opd_akhir == kode]
+        got = {(r["Level"], r["Jenis Usulan"]): (r["Jumlah Usulan"], round(float(r["Anggaran Usulan (Rp)"]), 2),
+                                                 r["Jumlah Diterima"], r["Jumlah Ditolak"])
+               for _, r in summary.iterrows()}
+        want = {(labels[r.level], r.stream): (int(r.n_usulan), round(float(r.anggaran_usulan), 2),
+                                              int(r.n_diterima), int(r.n_ditolak)) for r in view.itertuples()}
+        assert got == want, kode
+
+
+def test_no_personal_data_in_any_file(extracted):
+    personal = query(extracted.url, "SELECT DISTINCT pengusul, kontak_pengusul FROM usulan WHERE tahun = :t",
+                     t=TAHUN)
+    names = {v.strip() for v in personal.pengusul.dropna() if v.strip()}
+    contacts = {re.sub(r"\D", "", v) for v in personal.kontak_pengusul.dropna()} - {""}
+    assert names and contacts
+    distinctive = {" ".join(v.split()) for v in names if len(v.split()) >= 2}
+    banned_headers = {c.lower() for c in PERSONAL} | {"pengusul", "kontak", "kontak pengusul", "nik", "telepon",
+                                                      "no hp", "nama pengusul"}
+    for folder in opd_dirs(extracted):
+        csv, parquet, book = extracted.files(folder)
+        cells: list[str] = []
+        headers = [*csv.columns, *parquet.schema.names]
+        for ws in book.worksheets:
+            values = list(ws.iter_rows(values_only=True))
+            headers += [str(h) for h in values[0]]
+            cells += [v for row in values for v in row if isinstance(v, str)]
+        cells += [v for column in csv.columns for v in csv[column] if v]
+        for column in parquet.schema.names:
+            cells += [v for v in parquet.column(column).to_pylist() if isinstance(v, str)]
+        assert not {h.lower() for h in headers} & banned_headers, folder.name
+        assert not set(cells) & names, (folder.name, set(cells) & names)
+        # a proposer's name inside a longer text (word n-grams) or a phone number / NIK anywhere
+        grams = set()
+        for cell in set(cells):
+            words = cell.split()
+            for i in range(len(words)):
+                for j in range(i + 2, min(i + 7, len(words)) + 1):
+                    grams.add(" ".join(words[i:j]))
+        assert not grams & distinctive, (folder.name, grams & distinctive)
+        digits = {re.sub(r"\D", "", m) for cell in cells for m in re.findall(r"\+?\d[\d\s.\-]{7,}\d", cell)}
+        assert not digits & contacts, (folder.name, digits & contacts)
+        raw = b"".join((folder / n).read_bytes() for n in ("manifest.json",))
+        assert b"pengusul" not in raw
+
+
+def test_workbook_layout(extracted):
+    for folder in opd_dirs(extracted):
+        book = extracted.files(folder)[2]
+        assert book.sheetnames == list(SHEETS)
+        for ws in book.worksheets:
+            assert ws.freeze_panes == "A2", (folder.name, ws.title)
+            assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), (folder.name, ws.title)
+            widths = [d.width for d in ws.column_dimensions.values() if d.width]
+            assert widths and max(widths) <= 61
+        ws = book[SHEETS[0]]
+        header = [c.value for c in ws[1]]
+        for name in ("ID Usulan", "Kecamatan", "Desa/Kelurahan", "Uraian Usulan", "Volume", "Satuan",
+                     "Anggaran (Rp)", "Status", "Alasan", "Sub Kegiatan", "Level Terakhir"):
+            assert name in header
+        money = header.index("Anggaran (Rp)") + 1
+        code_columns = [header.index(h) + 1 for h in ("ID Usulan", "Kode Kecamatan", "Kode Desa/Kelurahan",
+                                                      "Kode Sub Kegiatan", "Kode OPD")]
+        for row in ws.iter_rows(min_row=2, max_row=min(ws.max_row, 40)):
+            cell = row[money - 1]
+            if cell.value is not None:
+                assert "#,##0" in cell.number_format and "Rp" in cell.number_format
+                assert isinstance(cell.value, (int, float))
+            for j in code_columns:  # codes stay text
+                assert row[j - 1].value is None or row[j - 1].data_type == "s"
+        for ws_name, column in ((SHEETS[1], "Anggaran (Rp)"), (SHEETS[2], "Anggaran Usulan (Rp)")):
+            ws = book[ws_name]
+            j = [c.value for c in ws[1]].index(column)
+            assert "Rp" in ws.cell(row=2, column=j + 1).number_format
+
+
+def test_codes_stay_text_in_parquet_and_csv(extracted):
+    folder = opd_dirs(extracted)[0]
+    csv, parquet, _ = extracted.files(folder)
+    for column in ("id_usulan", "kode_kecamatan", "kode_desa", "kode_sub_kegiatan", "kode_opd_akhir"):
+        assert str(parquet.schema.field(column).type) == "string", column
+    assert str(parquet.schema.field("anggaran").type).startswith("decimal")
+    assert csv["Kode Kecamatan"].str.fullmatch(r"\d{2}\.\d{2}\.\d{2}|").all()
+    assert (folder / f"usulan_{folder.name}_{TAHUN}.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.parametrize("extracted", ["sqlite"], indirect=True)
+def test_dalam_review_lists_unmapped_usulan_first_targeted_at_the_opd(extracted, tmp_path):
+    """Unmap three usulan in a copy of the SQLite warehouse: they leave the OPD's main sheet and show up
+    under "Dalam Review" of the OPD first targeted."""
+    source = Path(make_url(extracted.url).database)
+    copy = tmp_path / "w.sqlite"
+    with sqlite3.connect(source) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    url = f"sqlite:///{copy}"
+    picked = query(url, "SELECT stream, id_usulan, kode_opd_awal FROM usulan WHERE tahun = :t AND level = 'kabkota' "
+                        "AND kode_opd_awal = '1.03.0.00.0.00.01.0000' AND NOT EXISTS (SELECT 1 FROM usulan p WHERE "
+                        "p.level = 'provinsi' AND p.id_usulan = usulan.id_usulan) ORDER BY id_usulan LIMIT 3", t=TAHUN)
+    assert len(picked) == 3
+    engine = create_engine(url)
+    with engine.begin() as c:
+        for r in picked.itertuples():
+            c.execute(sa.text("UPDATE usulan SET mapping_method = NULL, kode_opd_akhir = NULL, mapping_confidence = "
+                              "0.2 WHERE stream = :s AND id_usulan = :i AND level = 'kabkota'"),
+                      {"s": r.stream, "i": r.id_usulan})
+    write_opd_extracts(engine, TAHUN, PEMDA, tmp_path / "out", run_id="test")
+    engine.dispose()
+    folder = tmp_path / "out" / str(TAHUN) / "18_02" / "1_03_0_00_0_00_01_0000"
+    csv, _, book = read_files(folder)
+    review = sheet_frame(book["Dalam Review"])
+    assert set(review["ID Usulan"]) == set(picked.id_usulan)
+    assert set(review["Kode OPD Awal"]) == {"1.03.0.00.0.00.01.0000"}
+    assert review["Metode Pemetaan"].isna().all()
+    assert not set(csv["ID Usulan"]) & set(picked.id_usulan)
+    index = json.loads((tmp_path / "out" / str(TAHUN) / "18_02" / "index.json").read_text(encoding="utf-8"))
+    assert index["tanpa_opd"] == 3
+    shutil.rmtree(tmp_path / "out")

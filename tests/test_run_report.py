@@ -1,0 +1,208 @@
+"""The run report of a real sample run: self-contained HTML, rendered offline in headless Chromium, and the
+Prefect artifacts that point at it.
+
+Chromium: /usr/bin/chromium (scripts/install-browser.sh installs it; RKPD_CHROMIUM overrides the path).
+Without it the browser test is skipped, unless RKPD_REQUIRE_BROWSER=1 (CI), where it fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import struct
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from prefect import flow
+
+from flows.annual import annual_run
+from tasks.run_report import artifact_key, publish_artifacts, write_run_report
+from warehouse.db import create_engine
+
+TAHUN = 2025
+CHARTS = ("rows", "funnel", "bidang", "kecamatan", "mapping", "quality")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+@pytest.fixture(scope="module")
+def run(prefect_server, sample_inbox, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    url = f"sqlite:///{tmp / 'w.sqlite'}"
+    report = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=tmp / "lake", warehouse_url=url)
+    engine = create_engine(url)
+    path = write_run_report(engine, report.run_id, tmp / "reports", report=report)
+    engine.dispose()
+    return report, path, tmp
+
+
+def chromium_binary() -> str:
+    return os.environ.get("RKPD_CHROMIUM", "/usr/bin/chromium")
+
+
+def chromium() -> str:
+    """The browser; missing, the test is skipped, or failed when RKPD_REQUIRE_BROWSER=1 (CI)."""
+    binary = chromium_binary()
+    if not os.access(binary, os.X_OK):
+        if os.environ.get("RKPD_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"RKPD_REQUIRE_BROWSER=1 but no Chromium at {binary} (run scripts/install-browser.sh)")
+        pytest.skip(f"no Chromium at {binary} (scripts/install-browser.sh installs it)")
+    return binary
+
+
+@pytest.fixture(scope="module")
+def browser() -> bool:
+    """Looked up before the (slow) sample run, so a missing browser skips at once; a required one that is
+    missing still fails in the test itself."""
+    if not os.access(chromium_binary(), os.X_OK) and os.environ.get("RKPD_REQUIRE_BROWSER") != "1":
+        chromium()
+    return True
+
+
+def browse(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    """Headless Chromium with every host name unresolvable: the page must render from the file alone."""
+    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--disable-dev-shm-usage", "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND",
+               f"--user-data-dir={profile}", "--virtual-time-budget=10000", *args, page.resolve().as_uri()]
+    done = subprocess.run(command, capture_output=True, timeout=180)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    return done
+
+
+class ChartCensus(HTMLParser):
+    """Per <section data-chart>: plotly's main-svg elements and the marks (paths of bars, funnel stages,
+    histogram bins) inside its g.point elements."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, set[str], str | None]] = []
+        self.charts: dict[str, dict[str, int]] = {}
+
+    def _chart(self) -> str | None:
+        return next((c for _, _, c in reversed(self.stack) if c), None)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        classes = set((a.get("class") or "").split())
+        chart = a.get("data-chart") if tag == "section" else None
+        if chart:
+            self.charts[chart] = {"main_svg": 0, "marks": 0}
+        current = chart or self._chart()
+        if current:
+            if tag == "svg" and "main-svg" in classes:
+                self.charts[current]["main_svg"] += 1
+            if tag == "path" and any("point" in c for _, c, _ in self.stack[-2:]) and a.get("d"):
+                self.charts[current]["marks"] += 1
+        if tag not in VOID:
+            self.stack.append((tag, classes, chart))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID and self.stack and self.stack[-1][0] == tag:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                return
+
+
+class ExternalRefs(HTMLParser):
+    """src/href attributes of real tags (script bodies are data to the parser, not tags)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.refs: list[str] = []
+        self.inline_scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.refs += [a[k] for k in ("src", "href") if a.get(k)]
+        if tag == "script" and not a.get("src"):
+            self.inline_scripts += 1
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+# --- tests -------------------------------------------------------------------------------------------
+def test_report_is_one_self_contained_file(run):
+    report, path, tmp = run
+    assert path.name == f"run_{report.run_id}.html" and path.parent == tmp / "reports"
+    html = path.read_text(encoding="utf-8")
+    refs = ExternalRefs()
+    refs.feed(html)
+    assert refs.inline_scripts >= 1
+    external = [r for r in refs.refs if re.match(r"^(https?:)?//", r)]
+    assert not external, external
+    # the run's numbers, in Indonesian notation
+    totals = report.per_level().sum(numeric_only=True)
+    for value in (totals.rows_read, totals.rows_loaded, totals.rows_quarantined):
+        assert f"{int(value):,}".replace(",", ".") in html
+    # links to the quality page and the GX Data Docs, relative and pointing at files that exist
+    quality = [r for r in refs.refs if r.endswith(f"quality_{report.run_id}.html")]
+    docs = [r for r in refs.refs if r.endswith("data_docs/local_site/index.html")]
+    assert quality and docs
+    for link in quality + docs:
+        assert not link.startswith("/") and (path.parent / link).resolve().exists(), link
+    assert "pengusul" not in html and "kontak" not in html
+
+
+def test_report_renders_offline_in_headless_chromium(browser, run, tmp_path):
+    chromium()
+    report, path, _ = run
+    dom = browse(path, tmp_path / "profile", "--window-size=1400,1000", "--dump-dom").stdout.decode("utf-8")
+    census = ChartCensus()
+    census.feed(dom)
+    assert set(census.charts) == set(CHARTS), census.charts
+    for name, seen in census.charts.items():
+        assert seen["main_svg"] >= 1, (name, seen)  # plotly drew the chart
+        assert seen["marks"] >= 3, (name, seen)      # with its bars / funnel stages / bins
+    assert census.charts["kecamatan"]["marks"] >= 28  # 28 kecamatan of Lampung Tengah, several series
+
+    shot = tmp_path / "report.png"
+    browse(path, tmp_path / "profile2", "--window-size=1400,6000", f"--screenshot={shot}")
+    blank_page = tmp_path / "blank.html"
+    blank_page.write_text("<!doctype html><html><body style='background:#f5f7fa'></body></html>")
+    blank = tmp_path / "blank.png"
+    browse(blank_page, tmp_path / "profile3", "--window-size=1400,6000", f"--screenshot={blank}")
+    assert png_size(shot) == (1400, 6000)
+    # charts, text and tables compress far worse than an empty page of the same size
+    assert shot.stat().st_size > 100_000 and shot.stat().st_size > 10 * blank.stat().st_size, \
+        (shot.stat().st_size, blank.stat().st_size)
+
+
+def test_artifacts_on_the_flow_run(run):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+    from prefect.context import get_run_context
+
+    report, path, _ = run
+    per_level = report.per_level()
+
+    @flow(name="publish-report-test")
+    def publish() -> tuple[dict, str]:
+        return publish_artifacts(path, per_level, report.run_id), str(get_run_context().flow_run.id)
+
+    created, flow_run_id = publish()
+    assert created["key"] == artifact_key(report.run_id) == f"rkpd-run-{TAHUN}"
+    assert re.fullmatch(r"[a-z0-9-]+", created["key"])
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    by_type = {a.type: a for a in artifacts}
+    assert set(by_type) >= {"table", "markdown"}
+    table = by_type["table"].data
+    rows = json.loads(table) if isinstance(table, str) else table
+    assert len(rows) == len(per_level) and {"level", "source", "rows_read"} <= set(rows[0])
+    assert sum(r["rows_loaded"] for r in rows) == int(per_level.rows_loaded.sum())
+    assert by_type["table"].key == f"rkpd-run-{TAHUN}"
+    assert str(path.resolve()) in by_type["markdown"].data
+    # outside a flow run there is nothing to attach to
+    assert publish_artifacts(path, per_level, report.run_id) == {}
