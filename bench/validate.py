@@ -11,7 +11,7 @@ from pathlib import Path
 from tasks.batch import SliceKey
 from tasks.domain_checks import domain_issues
 from tasks.extract import extract_slice
-from tasks.mapping import map_usulan
+from tasks.mapping import MappingContext, map_usulan
 from tasks.validate import check_contract, contract_issues
 from warehouse.db import create_engine
 from warehouse.migrate import upgrade
@@ -35,7 +35,7 @@ def run(workdir: Path) -> None:
     upgrade(engine)
     _, contract_only = timed("contract-only GX suite", rows, lambda: contract_issues(batch.clean()))
     _, contract = timed("full: contract suite + duplicate keys", rows, lambda: check_contract(batch))
-    mapped, _ = timed("(mapping, not validation)", rows, lambda: map_usulan(batch.clean(), key.kode_pemda))
+    mapped, _ = timed("(mapping, not validation)", rows, lambda: map_usulan(batch.clean(), MappingContext(key.tahun, key.kode_pemda)))
     _, domain = timed("full: domain rules", rows, lambda: domain_issues(mapped, key, engine))
     full = contract + domain
     print(f"{'full rule set':<52} {rows:>10,} rows {full:8.2f} s {rows / full:>12,.0f} rows/s")

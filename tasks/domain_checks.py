@@ -47,7 +47,8 @@ def normalise_satuan(satuan: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 @lru_cache(maxsize=8)
-def _in_force(tahun: int) -> tuple[frozenset, frozenset, frozenset]:
+def codes_in_force(tahun: int) -> tuple[frozenset, frozenset, frozenset]:
+    """Kode wilayah, bidang urusan and sub kegiatan codes of the versions in force for the tahun."""
     w, n = loaders.wilayah(), loaders.nomenklatur()
     w = w[w.versi == version_for(WILAYAH_VERSIONS, tahun).versi]
     n = n[n.versi == version_for(NOMENKLATUR_VERSIONS, tahun).versi]
@@ -94,7 +95,7 @@ def _not_in(values: pd.Series, allowed: frozenset) -> pd.Series:
 
 
 def check_in_force(frame: pd.DataFrame, tahun: int) -> list[pd.DataFrame]:
-    wilayah, bidang, sub_kegiatan = _in_force(tahun)
+    wilayah, bidang, sub_kegiatan = codes_in_force(tahun)
     checks = (("kode_desa", wilayah, "wilayah_not_in_force"), ("kode_kecamatan", wilayah, "wilayah_not_in_force"),
               ("kode_bidang_urusan", bidang, "bidang_unknown"), ("kode_sub_kegiatan", sub_kegiatan,
                                                                   "sub_kegiatan_unknown"))

@@ -137,10 +137,8 @@ def to_version_of(tahun: int, codes: pd.Series) -> pd.Series:
     return codes.where(codes.isin(in_force) | carried.isna(), carried)
 
 
-def map_usulan(staged: pd.DataFrame, context: MappingContext | str) -> pd.DataFrame:
+def map_usulan(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     """Fill kamus, bidang, sub kegiatan and OPD awal/akhir with mapping method, version and confidence."""
-    if isinstance(context, str):
-        context = MappingContext(tahun=int(staged.tahun.iloc[0]) if len(staged) else 2025, kode_pemda=context)
     kode_pemda = context.kode_pemda
     kamus = loaders.kamus(kode_pemda).drop_duplicates("id_kamus").set_index("id_kamus")
     kamus_by_name = pd.Series(kamus.index, index=text_key(kamus["nama_kamus"]))

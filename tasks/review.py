@@ -15,7 +15,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from reference import loaders
 from reference.loaders import NOMENKLATUR_VERSIONS, version_for
-from schemas import MAPPING_VERIFIED
+from schemas import LEVELS, MAPPING_VERIFIED
+from tasks.domain_checks import codes_in_force
 from tasks.errors import SourceError
 from tasks.extract.readers import read_excel
 from warehouse.loaders import upsert_rows, utcnow
@@ -52,8 +53,6 @@ def review_queue(engine: sa.Engine, tahun: int, kode_pemda: str) -> pd.DataFrame
         rows = pd.read_sql(sa.select(*columns).where(
             usulan.c.tahun == tahun, usulan.c.kode_pemda == kode_pemda, usulan.c.mapping_method.is_(None)),
             connection)
-    from schemas import LEVELS
-
     rows["_order"] = rows.level.map({level: i for i, level in enumerate(LEVELS)})
     return rows.sort_values("_order").drop_duplicates(["stream", "id_usulan"], keep="last").drop(columns="_order")
 
@@ -125,14 +124,13 @@ def import_review(engine: sa.Engine, path: Path, kode_pemda: str) -> ImportResul
     for index, row in answered.iterrows():
         where = f"{Path(path).name} row {raw.source_row[index]}"
         tahun = int(float(row["Tahun"]))
-        codes = loaders.nomenklatur()
-        codes = codes[codes.versi == version_for(NOMENKLATUR_VERSIONS, tahun).versi]
+        _, bidang_codes, sub_codes = codes_in_force(tahun)
         bidang = row[ANSWER_COLUMNS[0]].split()[0]
         sub = row[ANSWER_COLUMNS[1]].split()[0] if row[ANSWER_COLUMNS[1]] else None
         kode_opd = row[ANSWER_COLUMNS[2]].split()[0] if row[ANSWER_COLUMNS[2]] else None
-        if bidang not in set(codes.kode[codes.tingkat == "bidang"]):
+        if bidang not in bidang_codes:
             result.problems.append(f"{where}: bidang urusan '{bidang}' is not in the nomenclature of {tahun}")
-        elif sub and (sub not in set(codes.kode[codes.tingkat == "sub_kegiatan"]) or not sub.startswith(bidang)):
+        elif sub and (sub not in sub_codes or not sub.startswith(bidang)):
             result.problems.append(f"{where}: sub kegiatan '{sub}' is not a sub kegiatan of bidang {bidang} in {tahun}")
         elif kode_opd and (kode_opd not in opd.index or bidang not in set(opd.loc[kode_opd, ["bidang_urusan_1",
                                                                                           "bidang_urusan_2",

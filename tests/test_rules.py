@@ -12,7 +12,7 @@ from schemas import USULAN
 from tasks.batch import SliceKey
 from tasks.domain_checks import check_in_force, normalise_satuan
 from tasks.extract import extract_slice
-from tasks.mapping import map_usulan
+from tasks.mapping import MappingContext, map_usulan
 from tasks.publish import publish
 from tasks.rules import RULES, ValidationConfig
 from tasks.validate import check_contract, check_domain
@@ -65,7 +65,7 @@ def write(path: Path, rows: dict[int, tuple], prefix: str = "18020090") -> Path:
 def run_slice(path: Path, key: SliceKey, engine, config: ValidationConfig | None = None, lake: Path | None = None):
     batch = extract_slice(key, [path], "test-run", path.parent, config=config)
     check_contract(batch)
-    rows = check_domain(batch, map_usulan(batch.clean(), key.kode_pemda), engine)
+    rows = check_domain(batch, map_usulan(batch.clean(), MappingContext(key.tahun, key.kode_pemda)), engine)
     log = publish(batch, rows, lake or path.parent / "lake", engine)
     return batch, rows, log
 

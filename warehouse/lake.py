@@ -64,13 +64,6 @@ def swap_slice(root: Path, table: Table, key: dict, frame: pd.DataFrame) -> Swap
     return Swap(final, previous)
 
 
-def write_slice(root: Path, table: Table, key: dict, frame: pd.DataFrame) -> Path:
-    """Replace one slice directory with `frame`; other slices are untouched."""
-    swap = swap_slice(root, table, key, frame)
-    swap.commit()
-    return swap.final
-
-
 def partitioning(table: Table) -> ds.Partitioning:
     return ds.partitioning(pa.schema([table.arrow_schema.field(n) for n in SLICE_COLUMNS]), flavor="hive")
 

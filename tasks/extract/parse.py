@@ -61,14 +61,10 @@ def on_distinct(func):
     return wrapper
 
 
-def _by_unique(values: pd.Series, func) -> pd.Series:
-    uniques = values.dropna().unique()
-    return values.map(dict(zip(uniques, map(func, uniques))))
-
-
+@on_distinct
 def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = values.fillna("").astype("string").str.strip()
-    parsed = _by_unique(text.where(text != ""), parse_number_text).astype("Float64")
+    parsed = pd.Series([parse_number_text(t) if t else None for t in text], index=text.index, dtype="Float64")
     bad = (text != "") & parsed.isna()
     return parsed, bad
 
