@@ -34,7 +34,7 @@ def run(workdir: Path) -> None:
     engine = create_engine(f"sqlite:///{workdir / 'validate.sqlite'}")
     upgrade(engine)
     _, contract_only = timed("contract-only GX suite", rows, lambda: contract_issues(batch.clean()))
-    _, contract = timed("full: contract suite + duplicate keys", rows, lambda: check_contract(batch))
+    _, contract = timed("full: contract suite + duplicate keys", rows, lambda: check_contract([batch]))
     mapped, _ = timed("(mapping, not validation)", rows, lambda: map_usulan(batch.clean(), MappingContext(key.tahun, key.kode_pemda)))
     _, domain = timed("full: domain rules", rows, lambda: domain_issues(mapped, key, engine))
     full = contract + domain

@@ -1,14 +1,16 @@
 """The annual run: extract every level's forum results of a tahun, validate, map, and publish.
 
-Regions (kab/kota) are independent partitions: one region runs inline; several run as parallel tasks
-on the flow's task runner (threads by default, Dask for many regions, see `with_task_runner`).
-Within a region the slices run in funnel order, each one written in a Prefect transaction: when the
+Regions (kab/kota) are independent: they are grouped into partitions of consecutive regions (`partitions`);
+one partition runs inline, several run as parallel tasks on the flow's task runner (threads by default,
+Dask for many regions, see `with_task_runner`). A partition's slices share one contract validation; then
+within a region the slices run in funnel order, each one written in a Prefect transaction: when the
 warehouse load fails, the lake write is rolled back.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import uuid
 from dataclasses import dataclass
@@ -25,9 +27,10 @@ from flows import steps
 from flows.hooks import alert_on_failure
 from schemas import LEVELS, RUN
 from tasks.discover import SourceSlice, discover
+from tasks.mapping import MappingContext
 from tasks.review import verified_fingerprint
 from tasks.rules import ValidationConfig
-from tasks.validate import region_docs_dir
+from tasks.validate import partition_docs_dir
 from warehouse.db import create_engine
 from warehouse.loaders import analyze, upsert_rows, utcnow
 from warehouse.migrate import upgrade
@@ -100,25 +103,46 @@ def run_name(prefix: str) -> str:
     return f"{prefix}-{parameters.get('tahun') or next_tahun()}-{region}"
 
 
-def run_slices(slices: list[SourceSlice], settings: RunSettings) -> list[pd.DataFrame]:
-    """Every slice of one region, in funnel order: skip the unchanged, else extract, check, map, publish."""
-    if not slices:
-        return []
-    kode_pemda = slices[0].key.kode_pemda
-    context = steps.prepare_mapping(settings.tahun, kode_pemda, settings.warehouse_url, settings.models_dir)
-    extra = verified_fingerprint(context.verified)
-    logs = []
+def partitions(slices: list[SourceSlice], size: int | None = None) -> list[list[SourceSlice]]:
+    """The slices grouped by `size` consecutive regions (default: enough to make about 8 partitions, at most
+    16 regions each), each region's slices in funnel order. A partition is the unit of
+    parallel work; its slices share one contract validation, whose cost is mostly fixed."""
+    by_region: dict[str, list[SourceSlice]] = {}
     for source_slice in slices:
-        fingerprints, signature = steps.fingerprint(source_slice, settings.inbox, extra)
+        by_region.setdefault(source_slice.key.kode_pemda, []).append(source_slice)
+    regions = sorted(by_region)
+    size = size or max(1, min(16, math.ceil(len(regions) / 8)))
+    return [[s for kode in regions[i:i + size] for s in by_region[kode]] for i in range(0, len(regions), size)]
+
+
+def partition_label(slices: list[SourceSlice]) -> str:
+    """'18.02', or '11.01-11.18' for a partition of several regions."""
+    regions = sorted({s.key.kode_pemda for s in slices})
+    return regions[0] if len(regions) == 1 else f"{regions[0]}-{regions[-1]}"
+
+
+def run_partition(slices: list[SourceSlice], settings: RunSettings) -> list[pd.DataFrame]:
+    """The slices of some regions: skip the unchanged, extract the rest and check their contract in one
+    validation, then map, check and publish slice by slice in funnel order (lineage reads the levels below)."""
+    contexts: dict[str, MappingContext] = {}
+    logs, batches = [], []
+    for source_slice in slices:
+        kode = source_slice.key.kode_pemda
+        if kode not in contexts:
+            contexts[kode] = steps.prepare_mapping(settings.tahun, kode, settings.warehouse_url, settings.models_dir)
+        fingerprints, signature = steps.fingerprint(source_slice, settings.inbox,
+                                                    verified_fingerprint(contexts[kode].verified))
         unchanged = None if settings.force else steps.skip_if_unchanged(source_slice, signature, settings.run_id,
                                                                         settings.warehouse_url)
         if unchanged is not None:
             logs.append(unchanged)
             continue
-        batch = steps.extract_for_run(source_slice, settings.inbox, fingerprints, signature, settings.run_id,
-                                      settings.config)
-        batch = steps.validate_contract(batch, region_docs_dir(settings.quality_dir, kode_pemda))
-        mapped = steps.map_to_opd(batch, context)
+        batches.append(steps.extract_for_run(source_slice, settings.inbox, fingerprints, signature,
+                                             settings.run_id, settings.config))
+    if batches:
+        batches = steps.validate_contract(batches, partition_docs_dir(settings.quality_dir, partition_label(slices)))
+    for batch in batches:
+        mapped = steps.map_to_opd(batch, contexts[batch.key.kode_pemda])
         publication = steps.validate_domain(batch, mapped, settings.warehouse_url)
         with transaction():
             steps.lake_write(publication, settings.lake_root)
@@ -126,15 +150,16 @@ def run_slices(slices: list[SourceSlice], settings: RunSettings) -> list[pd.Data
     return logs
 
 
-@task(task_run_name="region-{kode_pemda}")
-def run_region(kode_pemda: str, slices: list[SourceSlice], settings: RunSettings) -> list[pd.DataFrame]:
-    """One region as a partition of a many-region run (threads or Dask workers run them in parallel)."""
-    return run_slices(slices, settings)
+@task(task_run_name="regions-{label}")
+def run_partition_task(label: str, slices: list[SourceSlice], settings: RunSettings) -> list[pd.DataFrame]:
+    """One partition of a many-region run (threads or Dask workers run them in parallel)."""
+    return run_partition(slices, settings)
 
 
 def execute(tahun: int | None, inbox: Path, lake_root: Path, warehouse_url: str, pemda: list[str] | None,
-            levels: list[str] | None, force: bool, max_error_share: float, severity: dict | None,
-            quality_dir: Path | None, models_dir: Path | None) -> RunReport:
+            levels: list[str] | None, *, force: bool = False, max_error_share: float = 0.25,
+            severity: dict | None = None, quality_dir: Path | None = None, models_dir: Path | None = None,
+            partition_size: int | None = None, extracts: bool = True) -> RunReport:
     """The body shared by the annual, per-level and backfill flows."""
     tahun = tahun or next_tahun()
     inbox, lake_root = Path(inbox), Path(lake_root)
@@ -152,14 +177,13 @@ def execute(tahun: int | None, inbox: Path, lake_root: Path, warehouse_url: str,
     started = utcnow()
     upsert_rows(engine, RUN, pd.DataFrame([{"run_id": settings.run_id, "tahun": tahun, "started_at": started,
                                             "status": "running", "parameters": parameters}]))
-    by_region: dict[str, list[SourceSlice]] = {}
-    for source_slice in found.slices:
-        by_region.setdefault(source_slice.key.kode_pemda, []).append(source_slice)
-    load_reference(engine, sorted(by_region))
-    if len(by_region) <= 1:
-        logs = [log for slices in by_region.values() for log in run_slices(slices, settings)]
+    regions = sorted({s.key.kode_pemda for s in found.slices})
+    load_reference(engine, regions)
+    parts = partitions(found.slices, partition_size)
+    if len(parts) <= 1:
+        logs = [log for part in parts for log in run_partition(part, settings)]
     else:
-        futures = [run_region.submit(kode, slices, settings) for kode, slices in by_region.items()]
+        futures = [run_partition_task.submit(partition_label(part), part, settings) for part in parts]
         logs = [log for future in futures for log in future.result()]
     files = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
     report = RunReport(settings.run_id, tahun, files, found.ignored)
@@ -173,9 +197,10 @@ def execute(tahun: int | None, inbox: Path, lake_root: Path, warehouse_url: str,
     report.report_page = steps.run_report(warehouse_url, settings.run_id, lake_root.parent / "reports", report)
     if not report.balanced:
         raise AssertionError("rows were lost: read != loaded + quarantined for some file")
-    futures = [steps.opd_extracts.submit(warehouse_url, tahun, kode, lake_root.parent / "extracts", settings.run_id)
-               for kode in sorted(by_region)]
-    report.extracts = [manifest for future in futures for manifest in future.result()]
+    if extracts:
+        futures = [steps.opd_extracts.submit(warehouse_url, tahun, kode, lake_root.parent / "extracts",
+                                             settings.run_id) for kode in regions]
+        report.extracts = [manifest for future in futures for manifest in future.result()]
     return report
 
 
@@ -184,15 +209,18 @@ def annual_run(tahun: int | None = None, inbox: Path = Path("data/inbox"), lake_
                warehouse_url: str = "sqlite:///data/warehouse.sqlite", pemda: list[str] | None = None,
                levels: list[str] | None = None, force: bool = False, max_error_share: float = 0.25,
                severity: dict[str, str] | None = None, quality_dir: Path | None = None,
-               models_dir: Path | None = None) -> RunReport:
+               models_dir: Path | None = None, partition_size: int | None = None,
+               extracts: bool = True) -> RunReport:
     """Run every level (or `levels`) of a tahun (default: next year's RKPD) for the regions found in the
     inbox (or `pemda`), slice by slice. An unchanged slice is skipped unless `force`; a slice whose
     share of rows breaking an error rule exceeds `max_error_share` is not published; `severity`
     overrides rule severities (tasks/rules.py). Quality page and Data Docs go to `quality_dir`
     (default `<lake>/../quality`), trained text models to `models_dir` ($RKPD_MODELS_DIR or
-    `<lake>/../models`)."""
-    return execute(tahun, inbox, lake_root, warehouse_url, pemda, levels, force, max_error_share, severity,
-                   quality_dir, models_dir)
+    `<lake>/../models`). Regions run in partitions of `partition_size` (see `partitions`). With `extracts`,
+    every OPD gets its files under `<lake>/../extracts`."""
+    return execute(tahun, inbox, lake_root, warehouse_url, pemda, levels, force=force,
+                   max_error_share=max_error_share, severity=severity, quality_dir=quality_dir,
+                   models_dir=models_dir, partition_size=partition_size, extracts=extracts)
 
 
 def with_task_runner(runner: str = "threads", dask_address: str | None = None, workers: int | None = None):

@@ -20,8 +20,8 @@ def level_flow(folder: str):
     def run_level(tahun: int | None = None, inbox: Path = Path("data/inbox"), lake_root: Path = Path("data/lake"),
                   warehouse_url: str = "sqlite:///data/warehouse.sqlite", pemda: list[str] | None = None,
                   force: bool = False, max_error_share: float = 0.25) -> RunReport:
-        return execute(tahun, inbox, lake_root, warehouse_url, pemda, [folder], force, max_error_share,
-                       None, None, None)
+        return execute(tahun, inbox, lake_root, warehouse_url, pemda, [folder], force=force,
+                       max_error_share=max_error_share)
 
     run_level.__doc__ = f"Run the {folder} folder of the inbox for a tahun (default: next year's RKPD)."
     # deployments find a flow by its module-level name (flows/levels.py:desa_run)

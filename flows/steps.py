@@ -71,10 +71,12 @@ def extract(source_slice: SourceSlice, base: Path, fingerprints: dict[str, str],
     return extract_slice(source_slice.key, source_slice.files, "cached", base, fingerprints, signature)
 
 
-@task(task_run_name="check-contract-" + BATCH)
-def validate_contract(batch: SliceBatch, docs_dir: Path | None) -> SliceBatch:
-    check_contract(batch, docs_dir)
-    return batch
+@task(task_run_name="check-contract-{docs_dir.name}")
+def validate_contract(batches: list[SliceBatch], docs_dir: Path) -> list[SliceBatch]:
+    """The contract of every slice of a partition, in one Great Expectations validation."""
+    keys = sorted({b.key.kode_pemda for b in batches})
+    check_contract(batches, docs_dir, run_name=f"{batches[0].run_id if batches else ''} {', '.join(keys)}")
+    return batches
 
 
 @task(task_run_name="map-" + BATCH)

@@ -200,12 +200,19 @@ def opd_standar() -> pd.DataFrame:
 
 # --- kamus usulan -------------------------------------------------------------------------------
 @lru_cache(maxsize=8)
+def _kamus_path(kode_pemda: str) -> Path:
+    return DATA / f"kamus/kamus_usulan_{kode_pemda.replace('.', '_')}.csv"
+
+
+def kamus_owner(kode_pemda: str) -> str:
+    """The pemda the kamus of `kode_pemda` was written for: itself, or the template region."""
+    return kode_pemda if _kamus_path(kode_pemda).exists() else TEMPLATE_PEMDA
+
+
 def kamus(kode_pemda: str = TEMPLATE_PEMDA) -> pd.DataFrame:
     """Kamus usulan of a pemda (ref_kamus); pemda without their own get the template kamus, whose
     kecamatan-carried entries point at the first kecamatan SKPD (re-targeted by location in mapping)."""
-    own_path = DATA / f"kamus/kamus_usulan_{kode_pemda.replace('.', '_')}.csv"
-    path = own_path if own_path.exists() else DATA / f"kamus/kamus_usulan_{TEMPLATE_PEMDA.replace('.', '_')}.csv"
-    raw = _read(path)
+    raw = _read(_kamus_path(kamus_owner(kode_pemda)))
     raw["kode_pemda"] = kode_pemda
     raw["tahun_mulai"] = opd(kode_pemda).tahun_mulai.iloc[0]
     raw["harga_satuan"] = pd.to_numeric(raw.harga_satuan)

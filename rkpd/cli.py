@@ -81,6 +81,9 @@ def run(
                                                          "forum_opd, kabkota, provinsi, pokir"),
     task_runner: str = typer.Option("threads", help="Where regions run in parallel: threads or dask"),
     dask_address: Optional[str] = typer.Option(None, help="Dask scheduler address (default: a local cluster)"),
+    partition_size: Optional[int] = typer.Option(None, min=1, help="Regions per parallel partition (default: "
+                                                                    "about 8 partitions, at most 16 regions each)"),
+    extracts: bool = typer.Option(True, help="Write the per-OPD extracts of every region after the load"),
 ) -> None:
     """Extract, validate, map and load every level of a tahun; print read/loaded/quarantined per level."""
     quiet_services()
@@ -102,7 +105,8 @@ def run(
     annual_run = with_task_runner(task_runner, dask_address)
     report = annual_run(tahun=tahun, inbox=inbox, lake_root=lake or settings.lake,
                         warehouse_url=warehouse_url or settings.warehouse_url, pemda=pemda or None,
-                        levels=level or None, force=force, max_error_share=max_error_share, severity=overrides)
+                        levels=level or None, force=force, max_error_share=max_error_share, severity=overrides,
+                        partition_size=partition_size, extracts=extracts)
     print_report(report)
     if report.failures:
         raise typer.Exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from schemas import QUALITY_SUMMARY
@@ -9,19 +10,20 @@ from tasks.batch import SliceBatch
 
 
 def summary_frame(batch: SliceBatch) -> pd.DataFrame:
-    kecamatan = batch.staged["kode_kecamatan"].astype("string")
-    parts = []
-    failing = batch.issues.drop_duplicates(["row", "rule"])
-    for rule, rows in batch.checked.items():
-        checked = kecamatan.loc[rows].fillna("").value_counts()
-        failed_rows = failing.loc[failing["rule"] == rule, "row"]
-        failed = kecamatan.loc[failed_rows].fillna("").value_counts()
-        part = pd.DataFrame({"checked": checked}).join(pd.DataFrame({"failed": failed}), how="outer").fillna(0)
-        parts.append(part.assign(rule=rule, severity=batch.config.severity_of(rule)).rename_axis("kode_kecamatan")
-                     .reset_index())
-    if not parts:
+    if not batch.checked:
         return QUALITY_SUMMARY.empty_frame()
-    frame = pd.concat(parts, ignore_index=True)
+    kecamatan = batch.staged["kode_kecamatan"].astype("string").fillna("")
+    rules = list(batch.checked)
+    checked_rows = np.concatenate([np.asarray(rows) for rows in batch.checked.values()])
+    checked = pd.DataFrame({"rule": np.repeat(rules, [len(rows) for rows in batch.checked.values()]),
+                            "kode_kecamatan": kecamatan.loc[checked_rows].to_numpy()})
+    failing = batch.issues.drop_duplicates(["row", "rule"])
+    failing = failing[failing["rule"].isin(rules)]
+    failed = pd.DataFrame({"rule": failing["rule"].to_numpy(),
+                           "kode_kecamatan": kecamatan.loc[failing["row"]].to_numpy()})
+    frame = pd.concat({"checked": checked.groupby(["rule", "kode_kecamatan"]).size(),
+                       "failed": failed.groupby(["rule", "kode_kecamatan"]).size()}, axis=1).fillna(0).reset_index()
+    frame["severity"] = frame["rule"].map(batch.config.severity_of)
     frame["kode_kecamatan"] = frame["kode_kecamatan"].replace("", pd.NA)
     frame = frame.sort_values(["rule", "kode_kecamatan"], na_position="first").reset_index(drop=True)
     frame = frame.assign(run_id=batch.run_id, **batch.key.as_dict(), summary_id=range(1, len(frame) + 1))

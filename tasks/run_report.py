@@ -29,8 +29,8 @@ from plotly.subplots import make_subplots
 from schemas import LEVELS
 from schemas.usulan import LEVEL_LABELS
 
-# GX Data Docs: one site per region under <quality>/data_docs/<pemda>/ (tasks/validate.region_docs_dir), or a
-# single site at <quality>/gx/ (runs made before sites were per region).
+# GX Data Docs: one site per partition of regions under <quality>/data_docs/<18_02 or 11_01-11_18>/
+# (tasks/validate.partition_docs_dir), or a single site at <quality>/gx/ (runs made before sites were split).
 DATA_DOCS_SITE = "gx/uncommitted/data_docs/local_site/index.html"
 _RUN_ID = re.compile(r"^[0-9A-Za-z_.-]+$")
 _ORDER = {level: i for i, level in enumerate(LEVELS)}
@@ -357,11 +357,16 @@ def _relative(target: Path | None, out_dir: Path) -> str | None:
 
 
 def data_docs_sites(quality_dir: Path, pemda: list[str]) -> list[tuple[str, Path]]:
-    """(region, index.html) of the Data Docs sites of the run's pemda that exist."""
+    """(partition, index.html) of the Data Docs sites that cover the run's pemda ("18.02", "11.01-11.18")."""
     quality_dir = Path(quality_dir)
-    sites = [(kode, quality_dir / "data_docs" / kode.replace(".", "_") / DATA_DOCS_SITE) for kode in pemda if kode]
-    sites.append(("", quality_dir / DATA_DOCS_SITE))
-    return [(region, site) for region, site in sites if site.exists()]
+    sites = []
+    for site in sorted((quality_dir / "data_docs").glob(f"*/{DATA_DOCS_SITE}")):
+        label = site.parents[4].name.replace("_", ".")
+        first, _, last = label.partition("-")
+        if any(first <= kode <= (last or first) for kode in pemda if kode):
+            sites.append((label, site))
+    legacy = quality_dir / DATA_DOCS_SITE
+    return sites + ([("", legacy)] if legacy.exists() else [])
 
 
 def _quality_dir(run: dict, report) -> Path | None:

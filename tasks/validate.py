@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import sqlalchemy as sa
@@ -19,6 +22,7 @@ from tasks.domain_checks import domain_issues
 from tasks.quarantine import concat_issues, issues_frame
 
 CONTRACT_RULES = tuple(sorted(set(RULE_OF_EXPECTATION.values())))
+_GX_LOCK = threading.Lock()  # Great Expectations contexts are not thread-safe (concurrent ones corrupt their yml)
 DOMAIN_RULES = ("wilayah_not_in_force", "bidang_unknown", "sub_kegiatan_unknown", "satuan_unknown", "volume_missing",
                 "anggaran_implausible", "prioritas_duplicate", "duplicate_text", "repeat_accepted", "lineage_missing",
                 "alasan_missing")
@@ -59,13 +63,14 @@ def _checkpoint(table_name: str, docs_dir: str | None):
         result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False}))
 
 
-def region_docs_dir(quality_dir: Path, kode_pemda: str) -> Path:
-    """Each region keeps its own GX project, so regions validated in parallel never share its files."""
-    return Path(quality_dir) / "data_docs" / kode_pemda.replace(".", "_")
+def partition_docs_dir(quality_dir: Path, label: str) -> Path:
+    """Each partition of regions ("18.02", "11.01-11.18") keeps its own GX project, so partitions validated
+    in parallel never share its files."""
+    return Path(quality_dir) / "data_docs" / label.replace(".", "_")
 
 
 def build_data_docs(quality_dir: Path) -> list[Path]:
-    """Render the GX Data Docs site of every region validated under `quality_dir` (once per run)."""
+    """Render the GX Data Docs site of every partition validated under `quality_dir` (once per run)."""
     sites = []
     for region in sorted((Path(quality_dir) / "data_docs").glob("*")):
         if (region / "gx").is_dir():
@@ -95,8 +100,9 @@ def contract_issues(staged: pd.DataFrame, table: Table = USULAN, docs_dir: Path 
             frame[c.name] = frame[c.name].astype("float64")
     from great_expectations.core.run_identifier import RunIdentifier
 
-    checkpoint = _checkpoint(table.name, str(docs_dir) if docs_dir else None)
-    outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=run_name))
+    with _GX_LOCK:
+        checkpoint = _checkpoint(table.name, str(docs_dir) if docs_dir else None)
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=run_name))
     issues = []
     for r in next(iter(outcome.run_results.values())).results:
         config = r.expectation_config
@@ -120,14 +126,21 @@ def duplicate_key_issues(staged: pd.DataFrame, table: Table = USULAN) -> pd.Data
     return issues_frame(staged.index[dup], "duplicate_key", "id_usulan", staged.loc[dup, "id_usulan"])
 
 
-def check_contract(batch: SliceBatch, docs_dir: Path | None = None) -> None:
-    """Contract (GX suite) and duplicate-key issues of the rows still clean."""
-    clean = batch.clean()
-    key = batch.key
-    run_name = f"{batch.run_id} {key.level} {key.source} {key.kode_pemda}"
-    batch.add_issues(contract_issues(clean, docs_dir=docs_dir, run_name=run_name), CONTRACT_RULES, clean.index)
-    clean = batch.clean()
-    batch.add_issues(duplicate_key_issues(clean), ("duplicate_key",), clean.index)
+def check_contract(batches: Sequence[SliceBatch], docs_dir: Path | None = None, run_name: str = "contract") -> None:
+    """Contract and duplicate-key issues of the rows still clean, for many slices at once: Great
+    Expectations costs seconds per validation whatever its size, so all batches of a partition share one."""
+    cleans = [batch.clean() for batch in batches]
+    frame = pd.concat(cleans, ignore_index=True) if cleans else pd.DataFrame()
+    owner = np.repeat(np.arange(len(cleans)), [len(c) for c in cleans])
+    origin = np.concatenate([c.index.to_numpy() for c in cleans]) if cleans else np.empty(0)
+    issues = contract_issues(frame, docs_dir=docs_dir, run_name=run_name)
+    at = issues["row"].to_numpy(dtype=np.int64)
+    for i, (batch, clean) in enumerate(zip(batches, cleans)):
+        mine = issues[owner[at] == i] if len(issues) else issues
+        batch.add_issues(mine.assign(row=origin[at[owner[at] == i]]) if len(mine) else mine, CONTRACT_RULES,
+                         clean.index)
+        clean = batch.clean()
+        batch.add_issues(duplicate_key_issues(clean), ("duplicate_key",), clean.index)
 
 
 def check_domain(batch: SliceBatch, mapped: pd.DataFrame, engine: sa.Engine) -> pd.DataFrame:

@@ -128,18 +128,27 @@ def test_each_distinct_text_is_classified_once(classifier):
     assert seconds < 2.0
 
 
-def test_save_load_and_cache_train_once(classifier, tmp_path, monkeypatch):
-    first = model.train_cached(2025, "18.02", cache_dir=tmp_path)  # from memory, written to disk
-    path = tmp_path / f"classify_{classifier.model_version}.joblib"
-    assert first is classifier and path.exists()
+def test_fit_cached_on_disk_and_shared_by_pemda_with_equal_training_rows(classifier, tmp_path, monkeypatch):
+    monkeypatch.setattr(model, "_MEMORY", {})  # a new process: memory empty, nothing on disk yet
+    monkeypatch.setattr(model, "_FITTED", {})
+    first = model.train_cached(2025, "18.02", cache_dir=tmp_path)
+    fits = list(tmp_path.glob("fit_*.joblib"))
+    assert len(fits) == 1 and first.model_version == classifier.model_version
 
-    monkeypatch.setattr(model, "_MEMORY", {})  # a new process
-    monkeypatch.setattr(model, "_calibrate", lambda *a, **k: pytest.fail("trained again"))
+    monkeypatch.setattr(model, "_MEMORY", {})  # another process: the fit comes from disk, never again
+    monkeypatch.setattr(model, "_FITTED", {})
+    monkeypatch.setattr(model, "_calibrate", lambda *a, **k: pytest.fail("fitted again"))
     again = model.train_cached(2025, "18.02", cache_dir=tmp_path)
-    assert again.model_version == classifier.model_version
-    texts = pd.Series(["pengadaan hand traktor utk poktan", "asdf"])
+    texts = pd.Series(["pengadaan hand traktor utk poktan", "asdf", "rehab jln dusun sukamaju"])
     pd.testing.assert_frame_equal(again.predict(texts), classifier.predict(texts))
-    assert model.load(path).model_version == classifier.model_version
+
+    # Lampung Timur (18.07) has no kamus of its own (the 18.02 template) but its own place names: its own
+    # normaliser and model version over the same fit, so no fit and no second file
+    other = model.train_cached(2025, "18.07", cache_dir=tmp_path)
+    assert other.model_version != again.model_version and other.estimator is again.estimator
+    assert "sukadana" in " ".join(other.normaliser.place_names) and list(tmp_path.glob("fit_*.joblib")) == fits
+    assert other.predict(pd.Series(["rehab jln desa sukadana"])).kode_bidang_urusan.iloc[0] == \
+        again.predict(pd.Series(["rehab jln"])).kode_bidang_urusan.iloc[0]
 
 
 def test_eval_set_is_large_and_every_code_exists(eval_frame):

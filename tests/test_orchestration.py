@@ -105,3 +105,29 @@ def test_failed_load_rolls_the_slice_back_and_alerts(prefect_server, sample_inbo
     assert not list(lake.rglob(".*.old-*")) and not list(lake.rglob(".*.tmp-*"))
     alert = json.loads((alerts / "annual-2025-all.json").read_text())  # no pemda given: all regions
     assert alert["state"] == "Failed" and "disk full" in alert["message"]
+
+
+def test_regions_validated_together_in_a_partition_load_as_when_run_alone(prefect_server, tmp_path):
+    import sample
+
+    inbox = tmp_path / "inbox"
+    sample.generate(inbox, tahun=2025, pemda=("18.71", "18.72"), seed=7)
+    tables = {}
+    for size in (1, 2):
+        work = tmp_path / f"size{size}"
+        url = f"sqlite:///{work / 'w.sqlite'}"
+        report = annual_run(tahun=2025, inbox=inbox, lake_root=work / "lake", warehouse_url=url,
+                            partition_size=size, extracts=False)
+        assert report.balanced and not report.failures
+        with create_engine(url).connect() as c:
+            tables[size] = [pd.read_sql(sa.text(q), c) for q in (
+                "SELECT kode_pemda, level, count(*) AS n, sum(anggaran) AS anggaran, "
+                "count(kode_opd_akhir) AS mapped FROM usulan GROUP BY kode_pemda, level ORDER BY kode_pemda, level",
+                "SELECT kode_pemda, level, rule, field, count(*) AS n FROM quarantine "
+                "GROUP BY kode_pemda, level, rule, field ORDER BY kode_pemda, level, rule, field")]
+        docs = sorted(p.name for p in (work / "quality" / "data_docs").iterdir())
+        assert docs == (["18_71", "18_72"] if size == 1 else ["18_71-18_72"])  # one GX validation per partition
+    usulan, quarantine = tables[2]
+    assert set(usulan.kode_pemda) == {"18.71", "18.72"} and quarantine.n.sum() > 0
+    for alone, together in zip(tables[1], tables[2]):
+        pd.testing.assert_frame_equal(alone, together)

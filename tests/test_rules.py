@@ -64,7 +64,7 @@ def write(path: Path, rows: dict[int, tuple], prefix: str = "18020090") -> Path:
 
 def run_slice(path: Path, key: SliceKey, engine, config: ValidationConfig | None = None, lake: Path | None = None):
     batch = extract_slice(key, [path], "test-run", path.parent, config=config)
-    check_contract(batch)
+    check_contract([batch])
     rows = check_domain(batch, map_usulan(batch.clean(), MappingContext(key.tahun, key.kode_pemda)), engine)
     log = publish(batch, rows, lake or path.parent / "lake", engine)
     return batch, rows, log

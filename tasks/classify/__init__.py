@@ -6,8 +6,8 @@
 """
 
 from tasks.classify.evaluate import EvaluationReport, evaluate, format_report
-from tasks.classify.model import Classifier, load, train, train_cached
+from tasks.classify.model import Classifier, train, train_cached
 from tasks.classify.normalise import Normaliser, normalise
 
-__all__ = ["Classifier", "EvaluationReport", "Normaliser", "evaluate", "format_report", "load", "normalise",
+__all__ = ["Classifier", "EvaluationReport", "Normaliser", "evaluate", "format_report", "normalise",
            "train", "train_cached"]

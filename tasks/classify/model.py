@@ -14,7 +14,9 @@ from __future__ import annotations
 import hashlib
 import os
 import json
+import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +47,9 @@ PARAMS = {
     "code": 1,  # bump when the training or prediction code changes results
 }
 OUTPUT_COLUMNS = ["kode_bidang_urusan", "kode_sub_kegiatan", "confidence", "model_version"]
-_MEMORY: dict[str, "Classifier"] = {}
+_MEMORY: dict[str, "Classifier"] = {}  # by model version
+_FITTED: dict[str, dict] = {}  # fitted parts by fit key
+_FIT_LOCK = threading.Lock()
 
 
 def _features(params: dict) -> FeatureUnion:
@@ -155,22 +159,6 @@ class Classifier:
             out[rows[good]] = self.sub_codes[docs[best[good]]]
         return out
 
-    # --- persistence --------------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Write atomically (temp file, then rename): a parallel run never reads half a model."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        joblib.dump(self, partial, compress=3)
-        os.replace(partial, path)
-        return path
-
-
-def load(path: str | Path) -> Classifier:
-    classifier = joblib.load(path)
-    _MEMORY.setdefault(classifier.model_version, classifier)
-    return classifier
-
 
 # --- training -------------------------------------------------------------------------------------------------
 def _verified_lookup(frame: pd.DataFrame, normalised: pd.Series) -> dict[str, tuple[str, str | None]]:
@@ -212,51 +200,75 @@ def _prepare(tahun: int, kode_pemda: str, verified: pd.DataFrame | None, params:
     return frame, normaliser, model_version(frame, normaliser, params)
 
 
+def _fit_key(texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray,
+             subs: np.ndarray, params: dict) -> str:
+    """Hash of exactly what the fit sees: pemda whose normalised training rows are equal share one fit."""
+    digest = hashlib.sha256(json.dumps([params, sklearn.__version__.rsplit(".", 1)[0]], sort_keys=True,
+                                       default=list).encode())
+    for column in (texts, labels, weights.astype(str), groups, subs):
+        digest.update("\x1f".join(map(str, column)).encode() + b"\x1e")
+    return digest.hexdigest()[:16]
+
+
+def _fit(texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray, subs: np.ndarray,
+         params: dict) -> dict:
+    """Calibrated estimator and sub kegiatan index fitted on normalised texts."""
+    temperature = _calibrate(texts, labels, weights, groups, params)
+    features = _features(params)
+    estimator = _estimator(params).fit(features.fit_transform(texts), labels, sample_weight=weights)
+    has_sub = pd.notna(subs)
+    return {"features": features, "estimator": estimator, "temperature": temperature,
+            "sub_docs": normalize(features.transform(texts[has_sub])).tocsr(), "sub_codes": subs[has_sub],
+            "sub_bidang": labels[has_sub]}
+
+
+def _fitted(texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray, subs: np.ndarray,
+            params: dict, cache_dir: Path | None) -> dict:
+    """The fit for these rows: from this process's memory, else `cache_dir/fit_<key>.joblib`, else fitted
+    now and written there atomically (parallel workers never read half a file). Threads wait for one fit."""
+    key = _fit_key(texts, labels, weights, groups, subs, params)
+    with _FIT_LOCK:
+        if key in _FITTED:
+            return _FITTED[key]
+        path = Path(cache_dir) / f"fit_{key}.joblib" if cache_dir else None
+        if path is not None and path.exists():
+            parts = joblib.load(path)
+        else:
+            parts = _fit(texts, labels, weights, groups, subs, params)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+                joblib.dump(parts, partial, compress=3)
+                os.replace(partial, path)
+        return _FITTED.setdefault(key, parts)
+
+
 def train(tahun: int, kode_pemda: str, verified: pd.DataFrame | None = None,
-          params: dict | None = None) -> Classifier:
-    """Train (or take from this process's memory) the classifier for a tahun and pemda."""
+          params: dict | None = None, cache_dir: str | Path | None = None) -> Classifier:
+    """The classifier of a tahun and pemda: its own normaliser (place names, keep words) over a fit that
+    is shared with every pemda whose normalised training rows are the same (see `_fitted`)."""
     params = dict(PARAMS if params is None else params)
     frame, normaliser, version = _prepare(tahun, kode_pemda, verified, params)
     if version in _MEMORY:
         return _MEMORY[version]
 
     started = time.perf_counter()
-    normalised = normaliser(frame.text)
+    normalised = training.normalise_rows(frame, tahun, kode_pemda, normaliser)
     usable = (normalised.fillna("") != "").to_numpy()
     frame, normalised = frame[usable].reset_index(drop=True), normalised[usable].reset_index(drop=True)
     texts = normalised.to_numpy(dtype=object)
     labels = frame.kode_bidang_urusan.to_numpy(dtype=object)
     weights = frame.source.map(params["weights"]).to_numpy(dtype=float)
     groups = frame.group.fillna("").to_numpy(dtype=object)
-
-    temperature = _calibrate(texts, labels, weights, groups, params)
-    features = _features(params)
-    estimator = _estimator(params).fit(features.fit_transform(texts), labels, sample_weight=weights)
-    has_sub = frame.kode_sub_kegiatan.notna().to_numpy()
-    classifier = Classifier(
-        tahun=tahun, kode_pemda=kode_pemda, model_version=version, normaliser=normaliser, features=features,
-        estimator=estimator, temperature=temperature,
-        sub_docs=normalize(features.transform(texts[has_sub])).tocsr(),
-        sub_codes=frame.kode_sub_kegiatan.to_numpy(dtype=object)[has_sub],
-        sub_bidang=labels[has_sub], verified=_verified_lookup(frame, normalised), params=params,
-    )
+    subs = frame.kode_sub_kegiatan.astype(object).where(frame.kode_sub_kegiatan.notna(), None).to_numpy()
+    parts = _fitted(texts, labels, weights, groups, subs, params, cache_dir)
+    classifier = Classifier(tahun=tahun, kode_pemda=kode_pemda, model_version=version, normaliser=normaliser,
+                            verified=_verified_lookup(frame, normalised), params=params, **parts)
     classifier.training_seconds = time.perf_counter() - started
-    _MEMORY[version] = classifier
-    return classifier
+    return _MEMORY.setdefault(version, classifier)
 
 
 def train_cached(tahun: int, kode_pemda: str, verified: pd.DataFrame | None = None,
                  cache_dir: str | Path | None = None, params: dict | None = None) -> Classifier:
-    """Train once per model version: from memory, else from `cache_dir/<model_version>.joblib`, else train
-    and save there."""
-    params = dict(PARAMS if params is None else params)
-    if cache_dir is None:
-        return train(tahun, kode_pemda, verified, params)
-    _, _, version = _prepare(tahun, kode_pemda, verified, params)
-    path = Path(cache_dir) / f"classify_{version}.joblib"
-    if version not in _MEMORY and path.exists():
-        return load(path)
-    classifier = train(tahun, kode_pemda, verified, params)  # from memory when this process trained it
-    if not path.exists():
-        classifier.save(path)
-    return classifier
+    """`train` with its fit cached on disk in `cache_dir` (shared by runs, processes and pemda)."""
+    return train(tahun, kode_pemda, verified, params, cache_dir)

@@ -7,11 +7,13 @@ holds unspecific texts labelled BACKGROUND.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 
 from reference import loaders
 from tasks.classify import lexicon
-from tasks.classify.normalise import expand_words
+from tasks.classify.normalise import Normaliser, expand_words
 
 COLUMNS = ["text", "kode_bidang_urusan", "kode_sub_kegiatan", "source", "group"]  # group: kamus entry
 
@@ -107,6 +109,26 @@ def training_texts(tahun: int, kode_pemda: str, verified: pd.DataFrame | None = 
     nom = nomenclature_texts(tahun)
     nom = nom[nom.kode_bidang_urusan.isin(allowed)]
     return pd.concat([nom, kamus, checked, generic_texts()], ignore_index=True)[COLUMNS]
+
+
+def normalise_rows(frame: pd.DataFrame, tahun: int, kode_pemda: str, normaliser: Normaliser) -> pd.Series:
+    """Each training text normalised with the place names of the region it was written in: verified texts
+    with the pemda's own `normaliser`, the kamus (and the rest) with those of the pemda the kamus was written
+    for. So pemda sharing the template kamus share one fit (model._fitted)."""
+    owner = loaders.kamus_owner(kode_pemda)
+    if owner == kode_pemda:
+        return normaliser(frame.text)
+    out = pd.Series(_normalised_as(tahun, owner, tuple(frame.text.fillna(""))), index=frame.index, dtype="string")
+    local = frame.source == "verified"
+    out[local] = normaliser(frame.text[local])
+    return out
+
+
+@lru_cache(maxsize=8)
+def _normalised_as(tahun: int, kode_pemda: str, texts: tuple[str, ...]) -> tuple[str, ...]:
+    """Texts normalised as written in `kode_pemda` (computed once per process for the template's rows)."""
+    normaliser = Normaliser(keep_words(tahun, kode_pemda), place_names(kode_pemda))
+    return tuple(normaliser(pd.Series(texts, dtype="string")))
 
 
 def keep_words(tahun: int, kode_pemda: str) -> frozenset[str]:
