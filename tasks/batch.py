@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -60,12 +60,13 @@ class SliceBatch:
             self.issues = pd.concat([self.issues, issues], ignore_index=True) if len(self.issues) else issues
 
     def rebind(self, run_id: str, config: ValidationConfig) -> SliceBatch:
-        """Reuse an extraction (e.g. from the cache) in another run, with this run's severities."""
-        self.run_id, self.config = run_id, config
-        self.staged["run_id"] = run_id
-        if len(self.issues):
-            self.issues["severity"] = self.issues["rule"].map(config.severity_of)
-        return self
+        """A copy of this extraction for a run, with the run's severities. The extraction itself (e.g. held
+        in Prefect's result cache and handed out again to the next run in this process) stays as read."""
+        issues = self.issues.copy()
+        if len(issues):
+            issues["severity"] = issues["rule"].map(config.severity_of)
+        return replace(self, run_id=run_id, config=config, staged=self.staged.assign(run_id=run_id), issues=issues,
+                       files=[replace(f) for f in self.files], checked=dict(self.checked))
 
     def quality_flags(self) -> pd.Series:
         """Warning rule ids per row, comma separated (rows without warnings: missing)."""
