@@ -121,7 +121,7 @@ def run_flow(runner: str, **parameters):
     return state.result(), state.state_details.flow_run_id
 
 
-def copy_floor(server_url: str, database_url: str, lake: Path, workdir: Path) -> None:
+def copy_floor(database_url: str, lake: Path, workdir: Path) -> None:
     """`psql \\copy` of the loaded rows into a copy of the usulan table (same keys and indexes)."""
     loaded = read_dataset(lake, USULAN)
     csv = workdir / "floor.csv"
@@ -192,7 +192,7 @@ def run(args: argparse.Namespace) -> None:
               f"{files.rows_quarantined.sum():,}; files failed {int((files.status == 'failed').sum())}; "
               f"balanced {report.balanced}", flush=True)
         print_stages(task_runs(flow_run_id), rows)
-    copy_floor(args.server_url, url, out / "lake", workdir)
+    copy_floor(url, out / "lake", workdir)
     prefect_overhead(inbox, regions[0], workdir)
 
 

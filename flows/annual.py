@@ -125,13 +125,14 @@ def run_partition(slices: list[SourceSlice], settings: RunSettings) -> list[pd.D
     """The slices of some regions: skip the unchanged, extract the rest and check their contract in one
     validation, then map, check and publish slice by slice in funnel order (lineage reads the levels below)."""
     contexts: dict[str, MappingContext] = {}
+    verified: dict[str, str] = {}  # fingerprint of each region's verified corrections, part of its signatures
     logs, batches = [], []
     for source_slice in slices:
         kode = source_slice.key.kode_pemda
         if kode not in contexts:
             contexts[kode] = steps.prepare_mapping(settings.tahun, kode, settings.warehouse_url, settings.models_dir)
-        fingerprints, signature = steps.fingerprint(source_slice, settings.inbox,
-                                                    verified_fingerprint(contexts[kode].verified))
+            verified[kode] = verified_fingerprint(contexts[kode].verified)
+        fingerprints, signature = steps.fingerprint(source_slice, settings.inbox, verified[kode])
         unchanged = None if settings.force else steps.skip_if_unchanged(source_slice, signature, settings.run_id,
                                                                         settings.warehouse_url)
         if unchanged is not None:

@@ -135,10 +135,10 @@ def check_contract(batches: Sequence[SliceBatch], docs_dir: Path | None = None, 
     origin = np.concatenate([c.index.to_numpy() for c in cleans]) if cleans else np.empty(0)
     issues = contract_issues(frame, docs_dir=docs_dir, run_name=run_name)
     at = issues["row"].to_numpy(dtype=np.int64)
+    batch_of_issue = owner[at]
     for i, (batch, clean) in enumerate(zip(batches, cleans)):
-        mine = issues[owner[at] == i] if len(issues) else issues
-        batch.add_issues(mine.assign(row=origin[at[owner[at] == i]]) if len(mine) else mine, CONTRACT_RULES,
-                         clean.index)
+        mine = batch_of_issue == i
+        batch.add_issues(issues[mine].assign(row=origin[at[mine]]), CONTRACT_RULES, clean.index)
         clean = batch.clean()
         batch.add_issues(duplicate_key_issues(clean), ("duplicate_key",), clean.index)
 
