@@ -10,7 +10,7 @@ from schemas import USULAN
 from tasks.batch import FileResult, SliceBatch, SliceKey
 from tasks.errors import SourceError
 from tasks.extract.readers import read_source
-from tasks.extract.staging import stage
+from tasks.extract.staging import file_fields, stage_fields
 from tasks.quarantine import concat_issues
 from tasks.rules import ValidationConfig
 from tasks.wilayah import WilayahResolver
@@ -30,9 +30,8 @@ WILAYAH_RULES = ("wilayah_unknown", "wilayah_ambiguous")
 def extract_slice(key: SliceKey, files: list[Path], run_id: str, base: Path | None = None,
                   fingerprints: dict[str, str] | None = None, signature: str | None = None,
                   config: ValidationConfig | None = None) -> SliceBatch:
-    """Read and stage every file; a file that cannot be read is recorded with its message."""
-    staged, raws, issues, results = [], [], [], []
-    offset = 0
+    """Read every file and stage the slice; a file that cannot be read is recorded with its message."""
+    fields, raws, results = [], [], []
     fingerprints = fingerprints or {}
     for path in files:
         name = display_path(path, base)
@@ -40,23 +39,20 @@ def extract_slice(key: SliceKey, files: list[Path], run_id: str, base: Path | No
         results.append(result)
         try:
             raw = read_source(path)
-            rows, row_issues = stage(raw, key, name, run_id)
+            fields.append(file_fields(raw, key, name))
         except SourceError as exc:
             result.error = f"{name}: {exc.problem}"
             continue
-        result.rows_read = len(rows)
-        index = pd.RangeIndex(offset, offset + len(rows))
-        rows.index, raw.cells.index = index, index
-        row_issues["row"] = row_issues["row"] + offset
-        offset += len(rows)
-        staged.append(rows)
+        result.rows_read = len(fields[-1])
         raws.append(raw.cells)
-        issues.append(row_issues)
-    frame = pd.concat(staged) if staged else USULAN.empty_frame()
-    raw_cells = pd.concat(raws) if raws else pd.DataFrame(index=frame.index)
+    if fields:
+        frame, issues = stage_fields(pd.concat(fields, ignore_index=True), key, run_id)
+        raw_cells = pd.concat(raws, ignore_index=True)
+    else:
+        frame, issues, raw_cells = USULAN.empty_frame(), concat_issues([]), pd.DataFrame()
     batch = SliceBatch(key, run_id, frame, raw_cells, concat_issues([]), results, signature,
                        config or ValidationConfig())
-    batch.add_issues(concat_issues(issues), READ_RULES, frame.index)
+    batch.add_issues(issues, READ_RULES, frame.index)
     clean = batch.clean()
     resolved, wilayah_issues = WilayahResolver(key.kode_pemda).resolve(clean, desa_required=key.level == "desa")
     batch.staged.loc[resolved.index, ["kode_kecamatan", "kode_desa"]] = resolved[["kode_kecamatan", "kode_desa"]]

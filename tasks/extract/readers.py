@@ -49,6 +49,8 @@ def read_source(path: Path) -> RawTable:
 
 # --- helpers --------------------------------------------------------------------------------------
 def _cell_text(value: object) -> str:
+    if type(value) is str:  # the common case first: most cells are text
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float):

@@ -1,4 +1,8 @@
-"""Turn a raw table of text cells into rows of the usulan contract, collecting parse issues."""
+"""Turn raw tables of text cells into rows of the usulan contract, collecting parse issues.
+
+`file_fields` maps one file's headers onto contract fields; `stage_fields` parses the fields of
+all files of a slice at once, so the fixed cost of each vectorised parse is paid once per slice.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from tasks.quarantine import concat_issues, issues_frame
 TEXT_FIELDS = ("id_usulan", "id_usulan_asal", "pengusul", "kontak_pengusul", "uraian_usulan", "permasalahan",
                "nama_kecamatan", "nama_desa", "nama_opd_awal", "nama_opd_akhir", "kode_opd_akhir", "alasan",
                "id_kamus", "nama_kamus", "kode_bidang_urusan", "kode_sub_kegiatan")
+PROVENANCE = ("source_file", "source_sheet", "source_row")
+EMPTY, TITLE = "_empty_row", "_title"  # per-row facts of the raw file that staging needs
 
 
 def _fields(cells: pd.DataFrame) -> dict[str, pd.Series]:
@@ -38,28 +44,44 @@ def title_status(titles: pd.Series) -> pd.Series:
     return status
 
 
-def stage(raw: RawTable, key: SliceKey, source_file: str, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Staged usulan rows (contract columns, index = position in `raw.cells`) and their parse issues."""
+def file_fields(raw: RawTable, key: SliceKey, source_file: str) -> pd.DataFrame:
+    """One file's cells by contract field, with the defaults that depend on its columns and its provenance."""
     cells = raw.cells.reset_index(drop=True)
     f = _fields(cells)
     if "uraian_usulan" not in f and "nama_kamus" not in f:
         raise SourceError(source_file, "missing required column: the usulan text (e.g. 'Usulan' or 'Uraian Usulan')")
-    n = len(cells)
+    if "id_usulan" not in f:  # annexes without an id: stable per file and row
+        f["id_usulan"] = (source_file.rsplit("/", 1)[-1] + "#" + raw.source_row.astype(str)).astype("string")
+    if "id_usulan_asal" not in f and key.stream == "musrenbang" and key.level != "desa":
+        f["id_usulan_asal"] = f["id_usulan"]  # SIPD keeps one record as it rises through the forums
+    fields = pd.DataFrame(f)
+    fields[EMPTY] = cells.eq("").all(axis=1) if len(cells) else pd.Series([], dtype=bool)
+    fields[TITLE] = raw.title.reset_index(drop=True) if raw.title is not None else pd.NA
+    return fields.assign(source_file=source_file, source_sheet=raw.source_sheet.to_numpy(),
+                         source_row=raw.source_row.to_numpy())
+
+
+def stage(raw: RawTable, key: SliceKey, source_file: str, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Staged rows of one file (index = position in `raw.cells`) and their parse issues."""
+    return stage_fields(file_fields(raw, key, source_file), key, run_id)
+
+
+def stage_fields(fields: pd.DataFrame, key: SliceKey, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Staged usulan rows (contract columns, index = position in `fields`) and their parse issues."""
+    fields = fields.reset_index(drop=True)
+    n = len(fields)
     blank = pd.Series([""] * n, dtype="string")
-    get = lambda name: f.get(name, blank)  # noqa: E731
-    issues = []
-    empty = cells.eq("").all(axis=1) if n else pd.Series([], dtype=bool)
-    issues.append(issues_frame(cells.index[empty], "empty_row", None, None))
+    get = lambda name: fields[name].fillna("") if name in fields else blank  # noqa: E731
+    empty = fields[EMPTY].astype(bool) if n else pd.Series([], dtype=bool)
+    issues = [issues_frame(fields.index[empty], "empty_row", None, None)]
     live = ~empty
 
     def bad(mask: pd.Series, rule: str, field: str, values: pd.Series) -> None:
         mask = mask & live
-        issues.append(issues_frame(cells.index[mask], rule, field, values[mask]))
+        issues.append(issues_frame(fields.index[mask], rule, field, values[mask]))
 
     out = pd.DataFrame({name: get(name) for name in TEXT_FIELDS})
     out["uraian_usulan"] = out["uraian_usulan"].where(out["uraian_usulan"] != "", out["nama_kamus"])
-    if "id_usulan" not in f:  # annexes without an id: stable per file and row
-        out["id_usulan"] = source_file.rsplit("/", 1)[-1] + "#" + raw.source_row.astype(str).to_numpy()
 
     out["volume"], out["satuan"], vol_bad = parse.parse_koefisien(get("volume"), get("satuan"))
     bad(vol_bad, "not_a_number", "volume", get("volume"))
@@ -77,11 +99,11 @@ def stage(raw: RawTable, key: SliceKey, source_file: str, run_id: str) -> tuple[
         out[name] = parsed.fillna(fallback)
 
     status_text = get("status_teks")
-    rekom = f.get(REKOMENDASI_OF_LEVEL.get(key.level, ""))
-    if rekom is not None:
-        status_text = status_text.where(status_text != "", rekom)
-    if raw.title is not None:  # berita acara annexes carry the decision in their title
-        status_text = status_text.where(status_text != "", title_status(raw.title).reindex(status_text.index).fillna(""))
+    rekom = REKOMENDASI_OF_LEVEL.get(key.level)
+    if rekom in fields:
+        status_text = status_text.where(status_text != "", get(rekom))
+    if fields[TITLE].notna().any():  # berita acara annexes carry the decision in their title
+        status_text = status_text.where(status_text != "", title_status(fields[TITLE].astype("string")))
     out["status"], status_bad = parse.parse_status(status_text)
     bad(status_bad, "unknown_status", "status", status_text)
 
@@ -89,12 +111,9 @@ def stage(raw: RawTable, key: SliceKey, source_file: str, run_id: str) -> tuple[
     out["kode_sub_kegiatan"] = out["kode_sub_kegiatan"].where(out["kode_sub_kegiatan"] != "", sub)
     bidang = parse.code_at_start(get("bidang_urusan_teks")).str[:4]
     out["kode_bidang_urusan"] = out["kode_bidang_urusan"].where(out["kode_bidang_urusan"] != "", bidang)
-    if "id_usulan_asal" not in f and key.stream == "musrenbang" and key.level != "desa":
-        out["id_usulan_asal"] = out["id_usulan"]  # SIPD keeps one record as it rises through the forums
 
     text_columns = [c.name for c in USULAN.columns if c.kind in ("text", "code") and c.name in out]
     out[text_columns] = out[text_columns].replace("", pd.NA)
     out = out.assign(tahun=key.tahun, level=key.level, stream=key.stream, kode_pemda=key.kode_pemda,
-                     source=key.source, source_file=source_file, source_sheet=raw.source_sheet.to_numpy(),
-                     source_row=raw.source_row.to_numpy(), run_id=run_id)
+                     source=key.source, run_id=run_id, **{c: fields[c].to_numpy() for c in PROVENANCE})
     return USULAN.conform(out), concat_issues(issues)
