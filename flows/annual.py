@@ -31,7 +31,7 @@ from tasks.mapping import MappingContext
 from tasks.review import verified_fingerprint
 from tasks.rules import ValidationConfig
 from tasks.validate import partition_docs_dir
-from warehouse.db import create_engine
+from warehouse.db import scoped_engine
 from warehouse.loaders import analyze, upsert_rows, utcnow
 from warehouse.migrate import upgrade
 from warehouse.reference_load import load_reference
@@ -170,16 +170,16 @@ def execute(tahun: int | None, inbox: Path, lake_root: Path, warehouse_url: str,
         quality_dir=Path(quality_dir) if quality_dir else lake_root.parent / "quality",
         models_dir=Path(models_dir or os.environ.get("RKPD_MODELS_DIR") or lake_root.parent / "models"),
         config=ValidationConfig(max_error_share, dict(severity or {})), force=force)
-    engine = create_engine(warehouse_url)
-    upgrade(engine)
     found = discover(inbox, tahun, pemda, levels)
     parameters = json.dumps({"inbox": str(inbox), "pemda": pemda, "levels": levels, "lake": str(lake_root),
                              "force": force, "max_error_share": max_error_share, "severity": severity})
     started = utcnow()
-    upsert_rows(engine, RUN, pd.DataFrame([{"run_id": settings.run_id, "tahun": tahun, "started_at": started,
-                                            "status": "running", "parameters": parameters}]))
     regions = sorted({s.key.kode_pemda for s in found.slices})
-    load_reference(engine, regions)
+    with scoped_engine(warehouse_url) as engine:
+        upgrade(engine)
+        upsert_rows(engine, RUN, pd.DataFrame([{"run_id": settings.run_id, "tahun": tahun, "started_at": started,
+                                                "status": "running", "parameters": parameters}]))
+        load_reference(engine, regions)
     parts = partitions(found.slices, partition_size)
     if len(parts) <= 1:
         logs = [log for part in parts for log in run_partition(part, settings)]
@@ -188,12 +188,13 @@ def execute(tahun: int | None, inbox: Path, lake_root: Path, warehouse_url: str,
         logs = [log for future in futures for log in future.result()]
     files = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
     report = RunReport(settings.run_id, tahun, files, found.ignored)
-    upsert_rows(engine, RUN, pd.DataFrame([{
-        "run_id": settings.run_id, "tahun": tahun, "started_at": started, "finished_at": utcnow(),
-        "status": "success" if report.balanced and not report.failures else "failed",
-        "rows_read": int(files.rows_read.sum()), "rows_loaded": int(files.rows_loaded.sum()),
-        "rows_quarantined": int(files.rows_quarantined.sum()), "parameters": parameters}]))
-    analyze(engine)
+    with scoped_engine(warehouse_url) as engine:
+        upsert_rows(engine, RUN, pd.DataFrame([{
+            "run_id": settings.run_id, "tahun": tahun, "started_at": started, "finished_at": utcnow(),
+            "status": "success" if report.balanced and not report.failures else "failed",
+            "rows_read": int(files.rows_read.sum()), "rows_loaded": int(files.rows_loaded.sum()),
+            "rows_quarantined": int(files.rows_quarantined.sum()), "parameters": parameters}]))
+        analyze(engine)
     report.quality_page = steps.quality_report(warehouse_url, settings.run_id, settings.quality_dir)
     report.report_page = steps.run_report(warehouse_url, settings.run_id, lake_root.parent / "reports", report)
     if not report.balanced:

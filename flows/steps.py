@@ -24,7 +24,7 @@ from tasks.quality_report import write_quality_page
 from tasks.review import read_verified
 from tasks.rules import ValidationConfig
 from tasks.validate import build_data_docs, check_contract, check_domain
-from warehouse.db import create_engine
+from warehouse.db import scoped_engine
 
 SLICE = "{source_slice.key.level}-{source_slice.key.source}-{source_slice.key.kode_pemda}"
 BATCH = "{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}"
@@ -47,15 +47,16 @@ def fingerprint(source_slice: SourceSlice, base: Path, extra: str) -> tuple[dict
 @task(task_run_name="unchanged-" + SLICE)
 def skip_if_unchanged(source_slice: SourceSlice, signature: str, run_id: str, warehouse_url: str):
     """The slice's load-log rows, repeated as 'unchanged', when its signature matches the last load."""
-    engine = create_engine(warehouse_url)
-    previous = unchanged_since(engine, source_slice.key, signature)
-    return None if previous is None else publish_unchanged(previous, run_id, engine)
+    with scoped_engine(warehouse_url) as engine:
+        previous = unchanged_since(engine, source_slice.key, signature)
+        return None if previous is None else publish_unchanged(previous, run_id, engine)
 
 
 @task(task_run_name="prepare-mapping-{kode_pemda}")
 def prepare_mapping(tahun: int, kode_pemda: str, warehouse_url: str, models_dir: Path) -> MappingContext:
     """Verified corrections of the pemda and the text classifier trained with them (cached on disk)."""
-    verified = read_verified(create_engine(warehouse_url), kode_pemda)
+    with scoped_engine(warehouse_url) as engine:
+        verified = read_verified(engine, kode_pemda)
     classifier = train_cached(tahun, kode_pemda, verified if len(verified) else None, cache_dir=models_dir)
     return MappingContext(tahun, kode_pemda, verified, classifier)
 
@@ -86,7 +87,8 @@ def map_to_opd(batch: SliceBatch, context: MappingContext) -> pd.DataFrame:
 
 @task(task_run_name="check-domain-" + BATCH)
 def validate_domain(batch: SliceBatch, mapped: pd.DataFrame, warehouse_url: str) -> Publication:
-    return prepare(batch, check_domain(batch, mapped, create_engine(warehouse_url)))
+    with scoped_engine(warehouse_url) as engine:
+        return prepare(batch, check_domain(batch, mapped, engine))
 
 
 @task(task_run_name="write-lake-{publication.key[level]}-{publication.key[source]}-{publication.key[kode_pemda]}")
@@ -110,13 +112,15 @@ def _drop_previous_lake(transaction) -> None:
 
 @task(task_run_name="load-warehouse-{publication.key[level]}-{publication.key[source]}-{publication.key[kode_pemda]}")
 def warehouse_load(publication: Publication, warehouse_url: str) -> pd.DataFrame:
-    return load_warehouse(publication, create_engine(warehouse_url))
+    with scoped_engine(warehouse_url) as engine:
+        return load_warehouse(publication, engine)
 
 
 @task(task_run_name="quality-report")
 def quality_report(warehouse_url: str, run_id: str, quality_dir: Path) -> Path:
     build_data_docs(quality_dir)
-    return write_quality_page(create_engine(warehouse_url), run_id, quality_dir)
+    with scoped_engine(warehouse_url) as engine:
+        return write_quality_page(engine, run_id, quality_dir)
 
 
 def extract_for_run(source_slice: SourceSlice, base: Path, fingerprints: dict[str, str], signature: str,
@@ -130,7 +134,8 @@ def opd_extracts(warehouse_url: str, tahun: int, kode_pemda: str, out_dir: Path,
     """Per-OPD xlsx/csv/parquet extracts of one region (tasks/extracts.py)."""
     from tasks.extracts import write_opd_extracts
 
-    return write_opd_extracts(create_engine(warehouse_url), tahun, kode_pemda, out_dir, run_id=run_id)
+    with scoped_engine(warehouse_url) as engine:
+        return write_opd_extracts(engine, tahun, kode_pemda, out_dir, run_id=run_id)
 
 
 @task(task_run_name="run-report", cache_policy=NO_CACHE)
@@ -138,6 +143,7 @@ def run_report(warehouse_url: str, run_id: str, out_dir: Path, report) -> Path:
     """The run's static HTML report, and its table and markdown artifacts on this flow run."""
     from tasks.run_report import publish_artifacts, write_run_report
 
-    path = write_run_report(create_engine(warehouse_url), run_id, out_dir, report=report)
+    with scoped_engine(warehouse_url) as engine:
+        path = write_run_report(engine, run_id, out_dir, report=report)
     publish_artifacts(path, report.per_level(), run_id)
     return path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -35,6 +37,17 @@ def create_engine(url: str) -> sa.Engine:
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+@contextmanager
+def scoped_engine(url: str) -> Iterator[sa.Engine]:
+    """An engine for one step, its pooled connections closed when the step ends. Steps run as thousands
+    of tasks in a national run; engines left to the garbage collector exhaust the server's connections."""
+    engine = create_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def is_postgres(engine: sa.Engine) -> bool:
