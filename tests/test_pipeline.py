@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +24,28 @@ TAHUN, PEMDA = 2025, "18.02"
 
 def manifest(inbox: Path) -> dict:
     return json.loads((inbox / str(TAHUN) / PEMDA / "_generated.json").read_text())
+
+
+@contextmanager
+def postgres_connections():
+    """Counts of PostgreSQL connections the pools of this process open and close meanwhile."""
+    import psycopg
+
+    counts = Counter()
+
+    def opened(connection, _record):
+        counts["opened"] += isinstance(connection, psycopg.Connection)
+
+    def closed(connection, _record):
+        counts["closed"] += isinstance(connection, psycopg.Connection)
+
+    sa.event.listen(sa.pool.Pool, "connect", opened)
+    sa.event.listen(sa.pool.Pool, "close", closed)
+    try:
+        yield counts
+    finally:
+        sa.event.remove(sa.pool.Pool, "connect", opened)
+        sa.event.remove(sa.pool.Pool, "close", closed)
 
 
 def query(url: str, sql: str) -> pd.DataFrame:
@@ -107,7 +131,10 @@ def test_annual_run_on_postgres_matches_sqlite(prefect_server, sample_inbox, pg_
     report = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=pg_url)
     check_run(report, sample_inbox, pg_url, lake)
     state = warehouse_state(pg_url)
-    annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=pg_url)
+    with postgres_connections() as connections:
+        annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=pg_url)
+    assert connections["opened"] > 0 and connections["opened"] == connections["closed"], \
+        f"the run left {connections['opened'] - connections['closed']} warehouse connections open"
     pd.testing.assert_frame_equal(warehouse_state(pg_url), state)
 
     sqlite_url = f"sqlite:///{tmp_path / 'w.sqlite'}"
