@@ -10,6 +10,7 @@ warehouse load fails, the lake write is rolled back.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import uuid
@@ -232,8 +233,13 @@ def with_task_runner(runner: str = "threads", dask_address: str | None = None, w
         return annual_run
     if runner != "dask":
         raise ValueError(f"unknown task runner {runner!r}: use threads or dask")
+    from prefect.settings import PREFECT_API_URL
     from prefect_dask import DaskTaskRunner
 
+    if not PREFECT_API_URL.value():
+        logging.getLogger(__name__).warning(
+            "no PREFECT_API_URL: every Dask worker starts its own ephemeral Prefect server on the shared "
+            "SQLite database; for many regions start `prefect server start` and export PREFECT_API_URL")
     if dask_address:
         return annual_run.with_options(task_runner=DaskTaskRunner(address=dask_address))
     cluster = {"n_workers": workers or os.cpu_count() or 2, "threads_per_worker": 1, "processes": True}
