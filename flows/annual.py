@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.transactions import transaction
 
@@ -152,7 +153,7 @@ def run_partition(slices: list[SourceSlice], settings: RunSettings) -> list[pd.D
     return logs
 
 
-@task(task_run_name="regions-{label}")
+@task(task_run_name="regions-{label}", cache_policy=NO_CACHE)
 def run_partition_task(label: str, slices: list[SourceSlice], settings: RunSettings) -> list[pd.DataFrame]:
     """One partition of a many-region run (threads or Dask workers run them in parallel)."""
     return run_partition(slices, settings)

@@ -1,5 +1,8 @@
 """The pipeline's steps as Prefect tasks: names that say slice and region, retries on sources, the
-extract cached by slice signature, and the lake write undone when the warehouse load fails."""
+extract cached by slice signature, and the lake write undone when the warehouse load fails.
+
+Every other step is NO_CACHE: Prefect's default policy hashes a task's inputs (whole frames and the
+classifier, pickled) on every call, which took a sixth of a Dask worker's time at national scale."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from warehouse.db import scoped_engine
 
 SLICE = "{source_slice.key.level}-{source_slice.key.source}-{source_slice.key.kode_pemda}"
 BATCH = "{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}"
+PUBLICATION = "{publication.key[level]}-{publication.key[source]}-{publication.key[kode_pemda]}"
 
 
 @task(task_run_name="pull-{folder}-{kode_pemda}", retries=3, retry_delay_seconds=exponential_backoff(10),
@@ -37,14 +41,14 @@ def pull_api(source: ApiSource, inbox: Path, kode_pemda: str, folder: str):
     return pull_into_inbox(source, inbox, kode_pemda, folder)
 
 
-@task(task_run_name="fingerprint-" + SLICE)
+@task(task_run_name="fingerprint-" + SLICE, cache_policy=NO_CACHE)
 def fingerprint(source_slice: SourceSlice, base: Path, extra: str) -> tuple[dict[str, str], str]:
     """sha256 of every file and the slice signature (files + pipeline code + reference data + extra)."""
     fingerprints = {display_path(p, base): file_fingerprint(p) for p in source_slice.files}
     return fingerprints, slice_signature(fingerprints, extra)
 
 
-@task(task_run_name="unchanged-" + SLICE)
+@task(task_run_name="unchanged-" + SLICE, cache_policy=NO_CACHE)
 def skip_if_unchanged(source_slice: SourceSlice, signature: str, run_id: str, warehouse_url: str):
     """The slice's load-log rows, repeated as 'unchanged', when its signature matches the last load."""
     with scoped_engine(warehouse_url) as engine:
@@ -52,7 +56,7 @@ def skip_if_unchanged(source_slice: SourceSlice, signature: str, run_id: str, wa
         return None if previous is None else publish_unchanged(previous, run_id, engine)
 
 
-@task(task_run_name="prepare-mapping-{kode_pemda}")
+@task(task_run_name="prepare-mapping-{kode_pemda}", cache_policy=NO_CACHE)
 def prepare_mapping(tahun: int, kode_pemda: str, warehouse_url: str, models_dir: Path) -> MappingContext:
     """Verified corrections of the pemda and the text classifier trained with them (cached on disk)."""
     with scoped_engine(warehouse_url) as engine:
@@ -72,7 +76,7 @@ def extract(source_slice: SourceSlice, base: Path, fingerprints: dict[str, str],
     return extract_slice(source_slice.key, source_slice.files, "cached", base, fingerprints, signature)
 
 
-@task(task_run_name="check-contract-{docs_dir.name}")
+@task(task_run_name="check-contract-{docs_dir.name}", cache_policy=NO_CACHE)
 def validate_contract(batches: list[SliceBatch], docs_dir: Path) -> list[SliceBatch]:
     """The contract of every slice of a partition, in one Great Expectations validation."""
     keys = sorted({b.key.kode_pemda for b in batches})
@@ -80,18 +84,18 @@ def validate_contract(batches: list[SliceBatch], docs_dir: Path) -> list[SliceBa
     return batches
 
 
-@task(task_run_name="map-" + BATCH)
+@task(task_run_name="map-" + BATCH, cache_policy=NO_CACHE)
 def map_to_opd(batch: SliceBatch, context: MappingContext) -> pd.DataFrame:
     return map_usulan(batch.clean(), context)
 
 
-@task(task_run_name="check-domain-" + BATCH)
+@task(task_run_name="check-domain-" + BATCH, cache_policy=NO_CACHE)
 def validate_domain(batch: SliceBatch, mapped: pd.DataFrame, warehouse_url: str) -> Publication:
     with scoped_engine(warehouse_url) as engine:
         return prepare(batch, check_domain(batch, mapped, engine))
 
 
-@task(task_run_name="write-lake-{publication.key[level]}-{publication.key[source]}-{publication.key[kode_pemda]}")
+@task(task_run_name="write-lake-" + PUBLICATION, cache_policy=NO_CACHE)
 def lake_write(publication: Publication, lake_root: Path) -> int:
     swaps = write_lake(publication, lake_root)
     get_transaction().set("lake_swaps", swaps)
@@ -110,13 +114,13 @@ def _drop_previous_lake(transaction) -> None:
         swap.commit()
 
 
-@task(task_run_name="load-warehouse-{publication.key[level]}-{publication.key[source]}-{publication.key[kode_pemda]}")
+@task(task_run_name="load-warehouse-" + PUBLICATION, cache_policy=NO_CACHE)
 def warehouse_load(publication: Publication, warehouse_url: str) -> pd.DataFrame:
     with scoped_engine(warehouse_url) as engine:
         return load_warehouse(publication, engine)
 
 
-@task(task_run_name="quality-report")
+@task(task_run_name="quality-report", cache_policy=NO_CACHE)
 def quality_report(warehouse_url: str, run_id: str, quality_dir: Path) -> Path:
     build_data_docs(quality_dir)
     with scoped_engine(warehouse_url) as engine:
