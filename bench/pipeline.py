@@ -3,6 +3,8 @@ flow on threads and on Dask into PostgreSQL, and print per-stage seconds (summed
 of each step, so parallel work adds up), rows/s and peak memory beside the floors measured in the same run:
 reading the files raw (pyarrow/calamine/json), writing the loaded rows as one Parquet file and
 `psql \\copy` of them into a copy of the usulan table. Last, the overhead Prefect adds to a one-region run.
+The runs report to a `prefect server start` the bench starts (or PREFECT_API_URL), as a national
+office would run them; `--prefect-server 0` leaves each process to start an ephemeral server.
 
     python -m bench.pipeline --regions all --workdir /work/bench/national   # 514 kab/kota, ~2.7 M rows
     python -m bench.pipeline                                                # 4 regions
@@ -12,10 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -76,6 +81,34 @@ def read_floor(inbox: Path) -> int:
         elif path.suffix == ".json":
             records += len(json.loads(path.read_bytes())["data"])
     return records
+
+
+@contextmanager
+def prefect_api(port: int):
+    """PREFECT_API_URL of a `prefect server start` run for the bench (or the one already set), so the
+    flow and every Dask worker report to one API instead of each starting an ephemeral server."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield os.environ["PREFECT_API_URL"]
+        return
+    url = f"http://127.0.0.1:{port}/api"
+    server = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host",
+                               "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"prefect server did not answer at {url}") from None
+                time.sleep(1)
+        os.environ["PREFECT_API_URL"] = url
+        yield url
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        server.terminate()
+        server.wait(60)
 
 
 def fresh_database(server_url: str, name: str) -> str:
@@ -160,7 +193,8 @@ def prefect_overhead(inbox: Path, pemda: str, workdir: Path) -> None:
           f"{waiting.sum():.1f} s before task starts ({1000 * waiting.mean():.0f} ms per task run)")
     cold = [sys.executable, "-c", "import time; t = time.perf_counter(); from prefect import flow; "
             "flow(lambda: None, name='empty')(); print(time.perf_counter() - t)"]
-    seconds = float(subprocess.run(cold, check=True, capture_output=True, text=True).stdout.split()[-1])
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    seconds = float(subprocess.run(cold, check=True, capture_output=True, text=True, env=env).stdout.split()[-1])
     print(f"  a fresh process adds Prefect's import and ephemeral server start: an empty flow takes {seconds:.1f} s")
 
 
@@ -203,8 +237,16 @@ if __name__ == "__main__":
     parser.add_argument("--runner", action="append", choices=["threads", "dask"], help="default: dask, threads")
     parser.add_argument("--server-url", default="postgresql+psycopg://postgres@127.0.0.1:5432",
                         help="PostgreSQL server; each runner loads into a fresh database on it")
+    parser.add_argument("--prefect-server", type=int, default=4242, metavar="PORT",
+                        help="start `prefect server start` on PORT for the runs unless PREFECT_API_URL is set; "
+                             "0: no server (the flow and each Dask worker start an ephemeral one)")
     parser.add_argument("--extracts", action=argparse.BooleanOptionalAction, default=False,
                         help="also write every region's OPD extracts (default: off; see the closing note)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    run(args)
+    if args.prefect_server:
+        with prefect_api(args.prefect_server) as api:
+            print(f"Prefect API: {api}", flush=True)
+            run(args)
+    else:
+        run(args)
