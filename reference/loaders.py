@@ -199,7 +199,6 @@ def opd_standar() -> pd.DataFrame:
 
 
 # --- kamus usulan -------------------------------------------------------------------------------
-@lru_cache(maxsize=8)
 def _kamus_path(kode_pemda: str) -> Path:
     return DATA / f"kamus/kamus_usulan_{kode_pemda.replace('.', '_')}.csv"
 
@@ -209,6 +208,7 @@ def kamus_owner(kode_pemda: str) -> str:
     return kode_pemda if _kamus_path(kode_pemda).exists() else TEMPLATE_PEMDA
 
 
+@lru_cache(maxsize=8)
 def kamus(kode_pemda: str = TEMPLATE_PEMDA) -> pd.DataFrame:
     """Kamus usulan of a pemda (ref_kamus); pemda without their own get the template kamus, whose
     kecamatan-carried entries point at the first kecamatan SKPD (re-targeted by location in mapping)."""
