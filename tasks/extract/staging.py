@@ -71,7 +71,8 @@ def stage_fields(fields: pd.DataFrame, key: SliceKey, run_id: str) -> tuple[pd.D
     fields = fields.reset_index(drop=True)
     n = len(fields)
     blank = pd.Series([""] * n, dtype="string")
-    get = lambda name: fields[name].fillna("") if name in fields else blank  # noqa: E731
+    texts = fields.drop(columns=[EMPTY, TITLE, *PROVENANCE]).fillna("")  # fields a file lacks are blank
+    get = lambda name: texts[name] if name in texts else blank  # noqa: E731
     empty = fields[EMPTY].astype(bool) if n else pd.Series([], dtype=bool)
     issues = [issues_frame(fields.index[empty], "empty_row", None, None)]
     live = ~empty
@@ -100,7 +101,7 @@ def stage_fields(fields: pd.DataFrame, key: SliceKey, run_id: str) -> tuple[pd.D
 
     status_text = get("status_teks")
     rekom = REKOMENDASI_OF_LEVEL.get(key.level)
-    if rekom in fields:
+    if rekom in texts:
         status_text = status_text.where(status_text != "", get(rekom))
     if fields[TITLE].notna().any():  # berita acara annexes carry the decision in their title
         status_text = status_text.where(status_text != "", title_status(fields[TITLE].astype("string")))
