@@ -31,6 +31,7 @@ import sqlalchemy as sa
 import sample
 from reference import loaders
 from schemas import USULAN
+from warehouse.db import scoped_engine
 from warehouse.lake import read_dataset
 
 STAGES = {  # Prefect task -> stage, in pipeline order
@@ -159,11 +160,9 @@ def copy_floor(database_url: str, lake: Path, workdir: Path) -> None:
     loaded = read_dataset(lake, USULAN)
     csv = workdir / "floor.csv"
     pacsv.write_csv(loaded, csv)
-    engine = sa.create_engine(database_url)
-    with engine.begin() as c:
+    with scoped_engine(database_url) as engine, engine.begin() as c:
         c.execute(sa.text("DROP TABLE IF EXISTS usulan_copy_floor"))
         c.execute(sa.text("CREATE TABLE usulan_copy_floor (LIKE usulan INCLUDING ALL)"))
-    engine.dispose()
     url = sa.make_url(database_url)
     command = [f"\\copy usulan_copy_floor ({', '.join(loaded.column_names)}) FROM '{csv}' WITH (FORMAT csv, HEADER)"]
     timed("floor: psql \\copy the loaded rows", loaded.num_rows, lambda: subprocess.run(

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from flows.annual import annual_run
 from rkpd.cli import app
 from schemas import QUARANTINE, USULAN
-from warehouse.db import create_engine
+from warehouse.db import scoped_engine
 from warehouse.lake import read_dataset
 
 TAHUN, PEMDA = 2025, "18.02"
@@ -49,11 +49,8 @@ def postgres_connections():
 
 
 def query(url: str, sql: str) -> pd.DataFrame:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        frame = pd.read_sql(sa.text(sql), connection)
-    engine.dispose()
-    return frame
+    with scoped_engine(url) as engine, engine.connect() as connection:
+        return pd.read_sql(sa.text(sql), connection)
 
 
 def warehouse_state(url: str) -> pd.DataFrame:
