@@ -35,7 +35,8 @@ def run(workdir: Path) -> None:
     upgrade(engine)
     _, contract_only = timed("contract-only GX suite", rows, lambda: contract_issues(batch.clean()))
     _, contract = timed("full: contract suite + duplicate keys", rows, lambda: check_contract([batch]))
-    mapped, _ = timed("(mapping, not validation)", rows, lambda: map_usulan(batch.clean(), MappingContext(key.tahun, key.kode_pemda)))
+    context = MappingContext(key.tahun, key.kode_pemda)
+    mapped, _ = timed("(mapping, not validation)", rows, lambda: map_usulan(batch.clean(), context))
     _, domain = timed("full: domain rules", rows, lambda: domain_issues(mapped, key, engine))
     full = contract + domain
     print(f"{'full rule set':<52} {rows:>10,} rows {full:8.2f} s {rows / full:>12,.0f} rows/s")

@@ -80,7 +80,7 @@ def extract(source_slice: SourceSlice, base: Path, fingerprints: dict[str, str],
 def validate_contract(batches: list[SliceBatch], docs_dir: Path) -> list[SliceBatch]:
     """The contract of every slice of a partition, in one Great Expectations validation."""
     keys = sorted({b.key.kode_pemda for b in batches})
-    check_contract(batches, docs_dir, run_name=f"{batches[0].run_id if batches else ''} {', '.join(keys)}")
+    check_contract(batches, docs_dir, run_name=f"{batches[0].run_id} {', '.join(keys)}")
     return batches
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from reference import loaders
+from tasks.validate import data_docs_sites
 
 
 PAGE = jinja2.Template("""<!doctype html>
@@ -59,8 +60,7 @@ def write_quality_page(engine: sa.Engine, run_id: str, quality_dir: Path) -> Pat
                f"{len(problems)} file(s) not published: " + "; ".join(problems.message.dropna().unique()))
     quality_dir.mkdir(parents=True, exist_ok=True)
     page = quality_dir / f"quality_{run_id}.html"
-    sites = sorted((quality_dir / "data_docs").glob("*/gx/uncommitted/data_docs/local_site/index.html"))
-    data_docs = [(site.parents[4].name.replace("_", "."), site.relative_to(quality_dir).as_posix()) for site in sites]
+    data_docs = [(label, site.relative_to(quality_dir).as_posix()) for label, site in data_docs_sites(quality_dir)]
     page.write_text(PAGE.render(run_id=run_id, tahun=tahun, verdict=verdict, data_docs=data_docs,
                                 per_level=_table(per_level), per_rule=_table(per_rule),
                                 per_kecamatan=_table(kecamatan)), encoding="utf-8")

@@ -28,10 +28,8 @@ from plotly.subplots import make_subplots
 
 from schemas import LEVELS
 from schemas.usulan import LEVEL_LABELS
+from tasks.validate import DATA_DOCS_SITE, data_docs_sites
 
-# GX Data Docs: one site per partition of regions under <quality>/data_docs/<18_02 or 11_01-11_18>/
-# (tasks/validate.partition_docs_dir), or a single site at <quality>/gx/ (runs made before sites were split).
-DATA_DOCS_SITE = "gx/uncommitted/data_docs/local_site/index.html"
 _RUN_ID = re.compile(r"^[0-9A-Za-z_.-]+$")
 _ORDER = {level: i for i, level in enumerate(LEVELS)}
 # Colours (Okabe-Ito, readable for colour-blind readers): desa / kab-kota / accepted; loaded / quarantined.
@@ -356,16 +354,15 @@ def _relative(target: Path | None, out_dir: Path) -> str | None:
     return Path(os.path.relpath(Path(target).resolve(), Path(out_dir).resolve())).as_posix()
 
 
-def data_docs_sites(quality_dir: Path, pemda: list[str]) -> list[tuple[str, Path]]:
-    """(partition, index.html) of the Data Docs sites that cover the run's pemda ("18.02", "11.01-11.18")."""
-    quality_dir = Path(quality_dir)
-    sites = []
-    for site in sorted((quality_dir / "data_docs").glob(f"*/{DATA_DOCS_SITE}")):
-        label = site.parents[4].name.replace("_", ".")
+def covering_docs_sites(quality_dir: Path, pemda: list[str]) -> list[tuple[str, Path]]:
+    """(partition, index.html) of the Data Docs sites that cover the run's pemda ("18.02", "11.01-11.18"),
+    plus the single site at <quality>/gx/ of runs made before sites were split per partition."""
+    def covers(label: str) -> bool:
         first, _, last = label.partition("-")
-        if any(first <= kode <= (last or first) for kode in pemda if kode):
-            sites.append((label, site))
-    legacy = quality_dir / DATA_DOCS_SITE
+        return any(first <= kode <= (last or first) for kode in pemda if kode)
+
+    sites = [(label, site) for label, site in data_docs_sites(quality_dir) if covers(label)]
+    legacy = Path(quality_dir) / DATA_DOCS_SITE
     return sites + ([("", legacy)] if legacy.exists() else [])
 
 
@@ -430,7 +427,7 @@ def write_run_report(engine: sa.Engine, run_id: str, out_dir: Path, report=None,
     quality_page = (Path(report.quality_page) if report is not None and getattr(report, "quality_page", None)
                     else quality_dir / f"quality_{run_id}.html" if quality_dir else None)
     links = [("Laporan kualitas run ini / quality page of the run", _relative(quality_page, out_dir))]
-    sites = data_docs_sites(quality_dir, data["pemda"]) if quality_dir else []
+    sites = covering_docs_sites(quality_dir, data["pemda"]) if quality_dir else []
     links += ([(f"Great Expectations Data Docs {region}".strip(), _relative(site, out_dir)) for region, site in sites]
               or [("Great Expectations Data Docs", None)])
 

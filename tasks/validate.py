@@ -63,6 +63,9 @@ def _checkpoint(table_name: str, docs_dir: str | None):
         result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False}))
 
 
+DATA_DOCS_SITE = "gx/uncommitted/data_docs/local_site/index.html"  # inside a partition's GX project
+
+
 def partition_docs_dir(quality_dir: Path, label: str) -> Path:
     """Each partition of regions ("18.02", "11.01-11.18") keeps its own GX project, so partitions validated
     in parallel never share its files."""
@@ -75,8 +78,16 @@ def build_data_docs(quality_dir: Path) -> list[Path]:
     for region in sorted((Path(quality_dir) / "data_docs").glob("*")):
         if (region / "gx").is_dir():
             _context(str(region)).build_data_docs()
-            sites.append(region / "gx/uncommitted/data_docs/local_site/index.html")
+            sites.append(region / DATA_DOCS_SITE)
     return sites
+
+
+def data_docs_sites(quality_dir: Path) -> list[tuple[str, Path]]:
+    """(partition label such as "18.02" or "11.01-11.18", index.html) of every Data Docs site rendered
+    under `quality_dir`."""
+    root = Path(quality_dir) / "data_docs"
+    return [(site.relative_to(root).parts[0].replace("_", "."), site)
+            for site in sorted(root.glob(f"*/{DATA_DOCS_SITE}"))]
 
 
 def _describe(table: Table, column: str, rule: str) -> str:
