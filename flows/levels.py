@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.annual import RunReport, execute, run_name
+from flows.annual import RunReport, execute, partition_threads, run_name
 from flows.hooks import alert_on_failure
 from schemas.sources import FOLDER_LEVELS
 
@@ -27,7 +27,7 @@ def level_flow(folder: str):
     # deployments find a flow by its module-level name (flows/levels.py:desa_run)
     run_level.__name__ = run_level.__qualname__ = f"{folder}_run"
     return flow(run_level, name=f"musrenbang-{folder.replace('_', '-')}", flow_run_name=lambda: run_name(folder),
-                on_failure=[alert_on_failure])
+                on_failure=[alert_on_failure], task_runner=partition_threads())
 
 
 desa_run = level_flow("desa")
