@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from flows.annual import annual_run
+from flows import annual
+from flows.annual import annual_run, partition_threads
 from flows.backfill import backfill
 from flows.deployments import runner_deployments
 from flows.levels import kecamatan_run
@@ -107,16 +108,33 @@ def test_failed_load_rolls_the_slice_back_and_alerts(prefect_server, sample_inbo
     assert alert["state"] == "Failed" and "disk full" in alert["message"]
 
 
-def test_regions_validated_together_in_a_partition_load_as_when_run_alone(prefect_server, tmp_path):
+def test_regions_validated_together_in_a_partition_load_as_when_run_alone(prefect_server, tmp_path, monkeypatch):
+    """Also: with the thread pool bounded to one thread, the two one-region partitions never overlap
+    (Prefect's unbounded default started every partition at once)."""
     import sample
+    from prefect.settings import PREFECT_TASKS_RUNNER_THREAD_POOL_MAX_WORKERS, temporary_settings
 
+    running, overlap = [], []
+    real_partition = annual.run_partition
+
+    def tracked(slices, settings):
+        running.append(1)
+        overlap.append(len(running))
+        try:
+            return real_partition(slices, settings)
+        finally:
+            running.pop()
+
+    monkeypatch.setattr(annual, "run_partition", tracked)
+    with temporary_settings({PREFECT_TASKS_RUNNER_THREAD_POOL_MAX_WORKERS: 1}):
+        one_thread = annual_run.with_options(task_runner=partition_threads())
     inbox = tmp_path / "inbox"
     sample.generate(inbox, tahun=2025, pemda=("18.71", "18.72"), seed=7)
     tables = {}
     for size in (1, 2):
         work = tmp_path / f"size{size}"
         url = f"sqlite:///{work / 'w.sqlite'}"
-        report = annual_run(tahun=2025, inbox=inbox, lake_root=work / "lake", warehouse_url=url,
+        report = one_thread(tahun=2025, inbox=inbox, lake_root=work / "lake", warehouse_url=url,
                             partition_size=size, extracts=False)
         assert report.balanced and not report.failures
         with create_engine(url).connect() as c:
@@ -131,3 +149,4 @@ def test_regions_validated_together_in_a_partition_load_as_when_run_alone(prefec
     assert set(usulan.kode_pemda) == {"18.71", "18.72"} and quarantine.n.sum() > 0
     for alone, together in zip(tables[1], tables[2]):
         pd.testing.assert_frame_equal(alone, together)
+    assert overlap == [1, 1, 1]  # two partitions one after the other, then the single partition
