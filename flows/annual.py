@@ -41,6 +41,7 @@ from warehouse.migrate import upgrade
 from warehouse.reference_load import load_reference
 
 LOG_COLUMNS = ["level", "source", "source_file", "rows_read", "rows_loaded", "rows_quarantined", "status", "message"]
+CORES = os.cpu_count() or 2  # default parallelism: one thread (or Dask worker process) per core
 
 
 @dataclass
@@ -215,7 +216,7 @@ def partition_threads() -> ThreadPoolTaskRunner:
     one per core. Prefect's own default has no bound: on all 514 regions the 34 partitions then extracted
     at once, held 6.7 GB and shared one GIL, and had loaded 9,298 rows after 12 minutes."""
     limit = get_current_settings().tasks.runner.thread_pool_max_workers
-    return ThreadPoolTaskRunner(max_workers=limit or os.cpu_count() or 2)
+    return ThreadPoolTaskRunner(max_workers=limit or CORES)
 
 
 @flow(name="musrenbang-annual", flow_run_name=lambda: run_name("annual"), on_failure=[alert_on_failure],
@@ -257,5 +258,5 @@ def with_task_runner(runner: str = "threads", dask_address: str | None = None, w
     logging.getLogger("distributed").setLevel(logging.WARNING)
     if dask_address:
         return annual_run.with_options(task_runner=DaskTaskRunner(address=dask_address))
-    cluster = {"n_workers": workers or os.cpu_count() or 2, "threads_per_worker": 1, "processes": True}
+    cluster = {"n_workers": workers or CORES, "threads_per_worker": 1, "processes": True}
     return annual_run.with_options(task_runner=DaskTaskRunner(cluster_kwargs=cluster))

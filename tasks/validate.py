@@ -72,14 +72,12 @@ def partition_docs_dir(quality_dir: Path, label: str) -> Path:
     return Path(quality_dir) / "data_docs" / label.replace(".", "_")
 
 
-def build_data_docs(quality_dir: Path) -> list[Path]:
-    """Render the GX Data Docs site of every partition validated under `quality_dir` (once per run)."""
-    sites = []
+def build_data_docs(quality_dir: Path) -> None:
+    """Render the GX Data Docs site of every partition validated under `quality_dir` (once per run);
+    `data_docs_sites` lists them."""
     for region in sorted((Path(quality_dir) / "data_docs").glob("*")):
         if (region / "gx").is_dir():
             _context(str(region)).build_data_docs()
-            sites.append(region / DATA_DOCS_SITE)
-    return sites
 
 
 def data_docs_sites(quality_dir: Path) -> list[tuple[str, Path]]:
