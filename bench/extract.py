@@ -17,7 +17,7 @@ import sample
 from tasks.batch import SliceKey
 from tasks.extract.readers import read_source
 from tasks.extract.staging import stage
-from tasks.wilayah import WilayahResolver
+from tasks.extract.wilayah import WilayahResolver
 
 
 def _grow(frame: pd.DataFrame, rows: int) -> pd.DataFrame:

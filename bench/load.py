@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from schemas import USULAN
-from warehouse import loaders
+from warehouse import bulk
 from warehouse.db import create_engine
 from warehouse.lake import read_dataset
 from warehouse.migrate import upgrade
@@ -99,10 +99,10 @@ def run(lake: Path, rows: int, workdir: Path, pg_url: str) -> None:
         upgrade(pg)
         print(f"\nPostgreSQL ({database}, usulan with its primary key and 3 indexes)")
         timed("replace_slice -> PostgreSQL (COPY csv from Arrow)", rows,
-              lambda: loaders.replace_slice(pg, [(USULAN, SLICE, frame)]))
+              lambda: bulk.replace_slice(pg, [(USULAN, SLICE, frame)]))
         current = fingerprint(pg)
         timed("  same again over the loaded slice (DELETE + COPY)", rows,
-              lambda: loaders.replace_slice(pg, [(USULAN, SLICE, frame)]))
+              lambda: bulk.replace_slice(pg, [(USULAN, SLICE, frame)]))
         truncate(pg)
         columns = ", ".join(USULAN.column_names)
         host, port, user = server.host or "127.0.0.1", str(server.port or 5432), server.username or "postgres"
@@ -123,8 +123,8 @@ def run(lake: Path, rows: int, workdir: Path, pg_url: str) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     lite = create_engine(f"sqlite:///{path}")
     upgrade(lite)
-    timed("replace_slice -> SQLite (executemany)", rows, lambda: loaders.replace_slice(lite, [(USULAN, SLICE, frame)]))
-    timed("  of which _rows() conversion alone (no database)", rows, lambda: loaders._rows(USULAN, frame))
+    timed("replace_slice -> SQLite (executemany)", rows, lambda: bulk.replace_slice(lite, [(USULAN, SLICE, frame)]))
+    timed("  of which _rows() conversion alone (no database)", rows, lambda: bulk._rows(USULAN, frame))
     lite.dispose()
     csv_path.unlink(missing_ok=True)
 

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from tasks.batch import SliceKey
-from tasks.classify import train_cached
+from tasks.map.classify import train_cached
 from tasks.extract import extract_slice
-from tasks.mapping import MappingContext, map_usulan
+from tasks.map.mapping import MappingContext, map_usulan
 
 
 def timed(label: str, rows: int, func):

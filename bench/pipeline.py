@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 import sample
-from reference import loaders
+from reference import store
 from schemas import USULAN
 from warehouse.db import scoped_engine
 from warehouse.lake import read_dataset
@@ -201,14 +201,14 @@ def run(args: argparse.Namespace) -> None:
     workdir = args.workdir
     inbox = workdir / "inbox"
     if not (inbox / "2025").is_dir():
-        kab = loaders.wilayah()
+        kab = store.wilayah()
         codes = sorted(kab.kode[(kab.tingkat == "kabkota") & (kab.versi == "kepmendagri-2025")])
         pemda = ("all",) if args.regions == "all" else tuple(codes[:int(args.regions)])
         timed(f"generate sample ({args.regions} regions)", None, lambda: sample.generate(inbox, pemda=pemda))
     regions = sorted(p.name for p in (inbox / "2025").iterdir() if p.is_dir())
     rows = timed(f"floor: read every file raw ({len(regions)} regions)", None, lambda: read_floor(inbox))
     print(f"{rows:,} usulan records in {sum(1 for p in inbox.rglob('*') if p.is_file()):,} files", flush=True)
-    from tasks.classify import train_cached
+    from tasks.map.classify import train_cached
 
     timed("fit the classifier once (cached for all runs)", None,
           lambda: train_cached(2025, regions[0], cache_dir=workdir / "models"))

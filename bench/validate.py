@@ -9,10 +9,10 @@ import time
 from pathlib import Path
 
 from tasks.batch import SliceKey
-from tasks.domain_checks import domain_issues
+from tasks.validate.domain import domain_issues
 from tasks.extract import extract_slice
-from tasks.mapping import MappingContext, map_usulan
-from tasks.validate import check_contract, contract_issues
+from tasks.map.mapping import MappingContext, map_usulan
+from tasks.validate.gx import check_contract, contract_issues
 from warehouse.db import create_engine
 from warehouse.migrate import upgrade
 

@@ -30,15 +30,15 @@ from prefect.transactions import transaction
 from flows import steps
 from flows.hooks import alert_on_failure
 from schemas import LEVELS, RUN
-from tasks.discover import SourceSlice, discover
-from tasks.mapping import MappingContext
-from tasks.review import verified_fingerprint
-from tasks.rules import ValidationConfig
-from tasks.validate import partition_docs_dir
+from tasks.extract.discover import SourceSlice, discover
+from tasks.map.mapping import MappingContext
+from tasks.map.review import verified_fingerprint
+from tasks.validate.rules import ValidationConfig
+from tasks.validate.gx import partition_docs_dir
 from warehouse.db import scoped_engine
-from warehouse.loaders import analyze, upsert_rows, utcnow
+from warehouse.bulk import analyze, upsert_rows, utcnow
 from warehouse.migrate import upgrade
-from warehouse.reference_load import load_reference
+from warehouse.reference import load_reference
 
 LOG_COLUMNS = ["level", "source", "source_file", "rows_read", "rows_loaded", "rows_quarantined", "status", "message"]
 CORES = os.cpu_count() or 2  # default parallelism: one thread (or Dask worker process) per core

@@ -16,17 +16,17 @@ from prefect.tasks import exponential_backoff
 from prefect.transactions import get_transaction
 
 from tasks.batch import SliceBatch
-from tasks.classify import train_cached
-from tasks.discover import SourceSlice
+from tasks.map.classify import train_cached
+from tasks.extract.discover import SourceSlice
 from tasks.extract import display_path, extract_slice
 from tasks.extract.api import ApiSource, pull_into_inbox
-from tasks.incremental import file_fingerprint, slice_signature, unchanged_since
-from tasks.mapping import MappingContext, map_usulan
-from tasks.publish import Publication, load_warehouse, prepare, publish_unchanged, write_lake
-from tasks.quality_report import write_quality_page
-from tasks.review import read_verified
-from tasks.rules import ValidationConfig
-from tasks.validate import build_data_docs, check_contract, check_domain
+from tasks.extract.fingerprint import file_fingerprint, slice_signature, unchanged_since
+from tasks.map.mapping import MappingContext, map_usulan
+from tasks.load.publish import Publication, load_warehouse, prepare, publish_unchanged, write_lake
+from tasks.deliver.quality_page import write_quality_page
+from tasks.map.review import read_verified
+from tasks.validate.rules import ValidationConfig
+from tasks.validate.gx import build_data_docs, check_contract, check_domain
 from warehouse.db import scoped_engine
 
 SLICE = "{source_slice.key.level}-{source_slice.key.source}-{source_slice.key.kode_pemda}"
@@ -136,7 +136,7 @@ def extract_for_run(source_slice: SourceSlice, base: Path, fingerprints: dict[st
 @task(task_run_name="extracts-{kode_pemda}", cache_policy=NO_CACHE)
 def opd_extracts(warehouse_url: str, tahun: int, kode_pemda: str, out_dir: Path, run_id: str) -> list[dict]:
     """Per-OPD xlsx/csv/parquet extracts of one region (tasks/extracts.py)."""
-    from tasks.extracts import write_opd_extracts
+    from tasks.deliver.opd_extracts import write_opd_extracts
 
     with scoped_engine(warehouse_url) as engine:
         return write_opd_extracts(engine, tahun, kode_pemda, out_dir, run_id=run_id)
@@ -145,7 +145,7 @@ def opd_extracts(warehouse_url: str, tahun: int, kode_pemda: str, out_dir: Path,
 @task(task_run_name="run-report", cache_policy=NO_CACHE)
 def run_report(warehouse_url: str, run_id: str, out_dir: Path, report) -> Path:
     """The run's static HTML report, and its table and markdown artifacts on this flow run."""
-    from tasks.run_report import publish_artifacts, write_run_report
+    from tasks.deliver.run_report import publish_artifacts, write_run_report
 
     with scoped_engine(warehouse_url) as engine:
         path = write_run_report(engine, run_id, out_dir, report=report)

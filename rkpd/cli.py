@@ -34,7 +34,7 @@ def _engine(warehouse_url: Optional[str]):
 
 
 def _classifier(tahun: int, pemda: str, verified=None):
-    from tasks.classify import train_cached
+    from tasks.map.classify import train_cached
 
     models = Path(os.environ.get("RKPD_MODELS_DIR") or load_settings().data_dir / "models")
     return train_cached(tahun, pemda, verified if verified is not None and len(verified) else None, cache_dir=models)
@@ -94,7 +94,7 @@ def run(
                       "(run `rkpd sample` for sample data, or put files under <inbox>/<tahun>/<kode_pemda>/<level>/)")
         raise typer.Exit(2)
     from flows.annual import with_task_runner
-    from tasks.rules import RULES
+    from tasks.validate.rules import RULES
 
     overrides = dict(item.split("=", 1) for item in severity or [])
     wrong = [f"{r}={v}" for r, v in overrides.items() if r not in RULES or v not in ("error", "warning")]
@@ -184,7 +184,7 @@ def extracts(
     """Write each OPD's usulan (xlsx, csv, parquet + manifest.json) from the warehouse, per pemda."""
     import time
 
-    from tasks.extracts import pemdas_of, write_opd_extracts
+    from tasks.deliver.opd_extracts import pemdas_of, write_opd_extracts
 
     engine = _engine(warehouse_url)
     out = out or load_settings().data_dir / "extracts"
@@ -210,7 +210,7 @@ def review_export(
     warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
 ) -> None:
     """Export the usulan still unmapped, with the model's suggestion, for planners to correct in Excel."""
-    from tasks.review import export_review, read_verified
+    from tasks.map.review import export_review, read_verified
 
     engine = _engine(warehouse_url)
     out = out or load_settings().data_dir / "review" / f"review_{pemda.replace('.', '_')}_{tahun}.xlsx"
@@ -227,7 +227,7 @@ def review_import(
 ) -> None:
     """Import planners' corrections: they override the model on the next run and train it."""
     from tasks.errors import SourceError
-    from tasks.review import import_review
+    from tasks.map.review import import_review
 
     try:
         result = import_review(_engine(warehouse_url), path, pemda)
@@ -250,7 +250,7 @@ def mapping_evaluate(
     """Print top-1 accuracy of bidang urusan and OPD, coverage at the threshold and the main confusions."""
     import pandas as pd
 
-    from tasks.classify import evaluate, format_report
+    from tasks.map.classify import evaluate, format_report
 
     frame = pd.read_csv(eval_file, dtype=str, keep_default_na=False).replace("", pd.NA)
     console.print(format_report(evaluate(_classifier(tahun, pemda), frame, threshold)), soft_wrap=True)

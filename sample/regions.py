@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from reference import loaders
+from reference import store
 from sample import texts
 
 # Approximate centroids of the 38 provinces (lat, lon), hand made.
@@ -65,7 +65,7 @@ class Region:
 @lru_cache(maxsize=4)
 def _wilayah_by_versi(versi: str) -> dict[str, pd.DataFrame]:
     """Kecamatan and desa of one version grouped by kode pemda."""
-    w = loaders.wilayah()
+    w = store.wilayah()
     w = w[(w.versi == versi) & w.tingkat.isin(["kecamatan", "desa"])]
     w = w.assign(pemda=w.kode.str[:5]).sort_values("kode")
     return {k: g for k, g in w.groupby("pemda", sort=False)}
@@ -73,19 +73,19 @@ def _wilayah_by_versi(versi: str) -> dict[str, pd.DataFrame]:
 
 @lru_cache(maxsize=4)
 def _pemda_names(versi: str) -> dict[str, str]:
-    w = loaders.wilayah()
+    w = store.wilayah()
     w = w[(w.versi == versi) & w.tingkat.isin(["kabkota", "provinsi"])]
     return dict(zip(w.kode, w.nama))
 
 
 def pemda_codes(tahun: int) -> list[str]:
-    versi = loaders.version_for(loaders.WILAYAH_VERSIONS, tahun).versi
-    w = loaders.wilayah()
+    versi = store.version_for(store.WILAYAH_VERSIONS, tahun).versi
+    w = store.wilayah()
     return sorted(w.loc[(w.versi == versi) & (w.tingkat == "kabkota"), "kode"].astype(str))
 
 
 def _other_versi(versi: str) -> str:
-    return next(v.versi for v in loaders.WILAYAH_VERSIONS if v.versi != versi)
+    return next(v.versi for v in store.WILAYAH_VERSIONS if v.versi != versi)
 
 
 def _centre(kode: str) -> tuple[float, float]:
@@ -121,14 +121,14 @@ def _kecamatan_skpd(kec: pd.DataFrame, opd: pd.DataFrame, other_names: dict) -> 
 
 @lru_cache(maxsize=2)
 def _nomenklatur_texts(tahun: int) -> tuple[dict, dict]:
-    versi = loaders.version_for(loaders.NOMENKLATUR_VERSIONS, tahun).versi
-    n = loaders.nomenklatur()
+    versi = store.version_for(store.NOMENKLATUR_VERSIONS, tahun).versi
+    n = store.nomenklatur()
     n = n[n.versi == versi]
     sub = n[n.tingkat == "sub_kegiatan"]
     bidang = n[n.tingkat == "bidang"]
     sub_text = dict(zip(sub.kode, sub.kode + " " + sub.nama))
     bidang_text = {k: f"{k} {v}" for k, v in zip(bidang.kode, bidang.nama)}
-    full = loaders.bidang_urusan()
+    full = store.bidang_urusan()
     name_col = next(c for c in full.columns if c.startswith("nama"))
     for kode, nama in zip(full.kode_bidang_urusan, full[name_col]):
         bidang_text.setdefault(kode, f"{kode} {nama}")
@@ -136,7 +136,7 @@ def _nomenklatur_texts(tahun: int) -> tuple[dict, dict]:
 
 
 def load_region(kode_pemda: str, tahun: int) -> Region:
-    versi = loaders.version_for(loaders.WILAYAH_VERSIONS, tahun).versi
+    versi = store.version_for(store.WILAYAH_VERSIONS, tahun).versi
     other = _other_versi(versi)
     rows = _wilayah_by_versi(versi)[kode_pemda]
     rows_other = _wilayah_by_versi(other).get(kode_pemda, rows.iloc[:0])
@@ -146,7 +146,7 @@ def load_region(kode_pemda: str, tahun: int) -> Region:
     desa = desa[desa.kode_induk.isin(kec.kode)]
     kec = kec[kec.kode.isin(desa.kode_induk)].reset_index(drop=True)  # kecamatan without desa raise nothing
     lat, lon = _kecamatan_points(kode_pemda, kec.kode)
-    opd = loaders.opd(kode_pemda)
+    opd = store.opd(kode_pemda)
     kec = _kecamatan_skpd(kec.assign(lat=lat, lon=lon), opd, names_other)
     kec_name = dict(zip(kec.kode, kec.nama))
     desa = pd.DataFrame({
@@ -169,7 +169,7 @@ def load_region(kode_pemda: str, tahun: int) -> Region:
     known = frozenset(normalise_name(n) for n in list(rows.nama) + list(rows_other.nama))
     names = _pemda_names(versi)
     sub_text, bidang_text = _nomenklatur_texts(tahun)
-    kamus = loaders.kamus(kode_pemda).reset_index(drop=True)
+    kamus = store.kamus(kode_pemda).reset_index(drop=True)
     kamus = kamus.assign(theme=texts.theme_of(kamus.nama_kamus.to_numpy(), kamus.kode_bidang_urusan.to_numpy()))
     return Region(
         kode=kode_pemda, nama=names[kode_pemda], nama_provinsi=names.get(kode_pemda[:2], ""),

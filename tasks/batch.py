@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from tasks.rules import ValidationConfig
+from tasks.validate.rules import ValidationConfig
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The free-text classifier (tasks.classify): normalisation, training, honest confidence, verified corrections,
+"""The free-text classifier (tasks.map.classify): normalisation, training, honest confidence, verified corrections,
 one classification per distinct text, persistence, and accuracy on the labelled evaluation set."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reference import loaders
-from tasks.classify import evaluate, format_report, model, normalise, training
-from tasks.classify.evaluate import opd_carriers
-from tasks.classify.normalise import Normaliser
+from reference import store
+from tasks.map.classify import evaluate, format_report, model, normalise, training
+from tasks.map.classify.evaluate import opd_carriers
+from tasks.map.classify.normalise import Normaliser
 
 EVAL_PATH = Path(__file__).parent / "data" / "eval_usulan.csv"
 
@@ -155,7 +155,7 @@ def test_eval_set_is_large_and_every_code_exists(eval_frame):
     assert len(eval_frame) >= 500
     assert list(eval_frame.columns) == ["uraian_usulan", "kode_bidang_urusan", "kode_sub_kegiatan", "kode_opd"]
     assert not eval_frame.uraian_usulan.str.lower().duplicated().any()
-    nom = pd.read_csv(Path(loaders.DATA) / "nomenklatur/sipd_ri_2026_subkegiatan_kabkota.csv", dtype=str)
+    nom = pd.read_csv(Path(store.DATA) / "nomenklatur/sipd_ri_2026_subkegiatan_kabkota.csv", dtype=str)
     assert set(eval_frame.kode_bidang_urusan) <= set(nom.kode_bidang_urusan)
     subs = eval_frame.kode_sub_kegiatan[eval_frame.kode_sub_kegiatan != ""]
     assert set(subs) <= set(nom.kode_sub_kegiatan)

@@ -52,18 +52,18 @@ def test_great_expectations_is_imported_only_by_the_validation_step():
     import subprocess
     import sys
 
-    code = ("import sys, flows.annual, rkpd.cli, tasks.validate; "
+    code = ("import sys, flows.annual, rkpd.cli, tasks.validate.gx; "
             "print('great_expectations' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_nomenclature_crosswalk_carries_codes_where_names_match():
-    from reference import loaders
-    from tasks.mapping import to_version_of
+    from reference import store
+    from tasks.map.mapping import to_version_of
 
-    walk = loaders.crosswalk()
-    n = loaders.nomenklatur().set_index(["versi", "kode"]).nama
+    walk = store.crosswalk()
+    n = store.nomenklatur().set_index(["versi", "kode"]).nama
     pair = walk[walk.versi_to == "kepmendagri-050-3708-2020"].iloc[0]
     assert n[(pair.versi_from, pair.kode_from)].lower() == n[(pair.versi_to, pair.kode_to)].lower()
     assert pair.kode_to.count(".") == 5 and len(pair.kode_to.rsplit(".", 1)[1]) == 2  # 2-digit 2019 form

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from flows.annual import annual_run
 from schemas import USULAN
-from tasks.extracts import SHEETS, write_opd_extracts
+from tasks.deliver.opd_extracts import SHEETS, write_opd_extracts
 from warehouse.db import create_engine
 
 TAHUN, PEMDA = 2025, "18.02"

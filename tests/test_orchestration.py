@@ -86,16 +86,16 @@ def test_failed_load_rolls_the_slice_back_and_alerts(prefect_server, sample_inbo
     lines = provinsi.read_bytes().splitlines(keepends=True)
     provinsi.write_bytes(b"".join(lines[:-3]))  # a changed file: its slice is loaded again
 
-    import warehouse.loaders as loaders
+    import warehouse.bulk as bulk
 
-    real_append = loaders.append
+    real_append = bulk.append
 
     def failing_append(connection, table, frame):
         real_append(connection, table, frame)  # the rows are written inside the transaction, then it fails
         if table.name == "usulan":
             raise RuntimeError("disk full while loading usulan")
 
-    monkeypatch.setattr(loaders, "append", failing_append)
+    monkeypatch.setattr(bulk, "append", failing_append)
     alerts = tmp_path / "alerts"
     monkeypatch.setenv("RKPD_ALERT_DIR", str(alerts))
     with pytest.raises(RuntimeError, match="disk full"):

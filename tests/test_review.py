@@ -10,11 +10,11 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from flows.annual import annual_run
-from reference import loaders
+from reference import store
 from rkpd.cli import app
 from warehouse.db import create_engine
 
-KAMUS = loaders.kamus("18.02").set_index("id_kamus")
+KAMUS = store.kamus("18.02").set_index("id_kamus")
 SUMUR = KAMUS[KAMUS.nama_kamus.str.contains("Sumur Bor")].iloc[0]
 
 
@@ -69,6 +69,6 @@ def test_review_round_trip(prefect_server, sample_inbox, tmp_path):
     second = annual_run(tahun=2025, inbox=inbox, lake_root=lake, warehouse_url=url)
     assert "unchanged" not in set(second.files.status)  # a correction re-maps the pemda's slices
     fixed = query(url, "SELECT * FROM usulan WHERE id_usulan = '1802999002'").iloc[0]
-    dpupr = loaders.opd("18.02").set_index("bidang_urusan_1").loc["1.03", "kode_skpd"]
+    dpupr = store.opd("18.02").set_index("bidang_urusan_1").loc["1.03", "kode_skpd"]
     assert (fixed.mapping_method, fixed.kode_bidang_urusan, fixed.kode_opd_akhir, fixed.mapping_confidence) == (
         "review", "1.03", dpupr, 1.0)

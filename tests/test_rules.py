@@ -7,22 +7,22 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reference import loaders
+from reference import store
 from schemas import USULAN
 from tasks.batch import SliceKey
-from tasks.domain_checks import check_in_force, normalise_satuan
+from tasks.validate.domain import check_in_force, normalise_satuan
 from tasks.extract import extract_slice
-from tasks.mapping import MappingContext, map_usulan
-from tasks.publish import publish
-from tasks.rules import RULES, ValidationConfig
-from tasks.validate import check_contract, check_domain
+from tasks.map.mapping import MappingContext, map_usulan
+from tasks.load.publish import publish
+from tasks.validate.rules import RULES, ValidationConfig
+from tasks.validate.gx import check_contract, check_domain
 from warehouse.db import create_engine
-from warehouse.loaders import replace_slice
+from warehouse.bulk import replace_slice
 from warehouse.migrate import upgrade
 
 HEADER = "ID Usulan;Kecamatan;Desa/Kelurahan;Usulan;Kamus Usulan;Volume;Satuan;Anggaran;Prioritas;Status;Alasan;" \
          "Kode Sub Kegiatan;Kode Bidang Urusan\n"
-KAMUS = loaders.kamus("18.02").set_index("nama_kamus")
+KAMUS = store.kamus("18.02").set_index("nama_kamus")
 ROAD = "Rehabilitasi Jalan Lingkungan Permukiman"
 PRICE = int(KAMUS.loc[ROAD, "harga_satuan"])
 
@@ -159,7 +159,7 @@ def test_satuan_variants_and_codes_in_force():
     canonical, unknown = normalise_satuan(pd.Series(["mtr", "M", "unit", "Klpk", "m²", "bh", "lonjor", None]))
     assert canonical.tolist()[:6] == ["Meter", "Meter", "Unit", "Kelompok", "M2", "Buah"]
     assert unknown.tolist() == [False] * 6 + [True, False]
-    added = loaders.wilayah().pipe(lambda w: set(w.kode[w.versi == "kepmendagri-2025"]) -
+    added = store.wilayah().pipe(lambda w: set(w.kode[w.versi == "kepmendagri-2025"]) -
                                    set(w.kode[w.versi == "kepmendagri-2022"]))
     code = sorted(c for c in added if c.count(".") == 3)[0]
     frame = USULAN.conform(pd.DataFrame({"kode_desa": [code, "18.02.01.2001"], "kode_kecamatan": [None, None],

@@ -18,7 +18,7 @@ import pytest
 from prefect import flow
 
 from flows.annual import annual_run
-from tasks.run_report import artifact_key, publish_artifacts, write_run_report
+from tasks.deliver.run_report import artifact_key, publish_artifacts, write_run_report
 from warehouse.db import create_engine
 
 TAHUN = 2025

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import sample
-from reference import loaders
+from reference import store
 from schemas.sources import FOLDER_LEVELS, target_of
 
 TAHUN = 2025
@@ -37,8 +37,8 @@ def manifest(root) -> dict:
 
 
 def _wilayah(kode_pemda: str, tingkat: str) -> pd.DataFrame:
-    w = loaders.wilayah()
-    versi = loaders.version_for(loaders.WILAYAH_VERSIONS, TAHUN).versi
+    w = store.wilayah()
+    versi = store.version_for(store.WILAYAH_VERSIONS, TAHUN).versi
     w = w[(w.versi == versi) & (w.tingkat == tingkat) & w.kode.str.startswith(kode_pemda + ".")]
     return w
 
@@ -169,7 +169,7 @@ def test_manifest_counts_match_the_files(root, manifest):
 
 def test_every_defect_is_where_the_manifest_says(root, manifest):
     names = set(_wilayah("18.02", "desa").nama) | set(_wilayah("18.02", "kecamatan").nama)
-    kamus_satuan = set(loaders.kamus("18.02").satuan)
+    kamus_satuan = set(store.kamus("18.02").satuan)
     kinds = set()
     for entry in manifest["files"]:
         frame = read_file(root, entry).astype(object).where(lambda f: f.notna(), "")

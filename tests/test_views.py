@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flows.annual import annual_run
 from schemas import PAGU_KEWILAYAHAN, USULAN
 from warehouse.db import create_engine
-from warehouse.loaders import replace_slice
+from warehouse.bulk import replace_slice
 from warehouse.roles import drop_planner_role, grant_planner_role
 from warehouse.views import VIEW_NAMES
 

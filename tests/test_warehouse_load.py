@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-import warehouse.loaders as loaders
+import warehouse.bulk as bulk
 from schemas import ALL_TABLES, USULAN
 from warehouse.db import create_engine
 from warehouse.migrate import alembic_config, upgrade
@@ -102,11 +102,11 @@ def test_migrations_from_empty_create_every_table_and_view(url):
 # --- idempotent replacement -----------------------------------------------------------------------------
 def test_replace_slice_twice_leaves_identical_counts_and_sums(engine):
     frame, other = usulan_frame(3_000), usulan_frame(500, OTHER, start=50_000)
-    loaders.replace_slice(engine, [(USULAN, OTHER, other)])
-    loaders.replace_slice(engine, [(USULAN, SLICE, frame)])
+    bulk.replace_slice(engine, [(USULAN, OTHER, other)])
+    bulk.replace_slice(engine, [(USULAN, SLICE, frame)])
     first = state(engine)
     assert first == expected(frame)
-    loaders.replace_slice(engine, [(USULAN, SLICE, frame)])
+    bulk.replace_slice(engine, [(USULAN, SLICE, frame)])
     assert state(engine) == first
     assert state(engine, OTHER) == expected(other)  # other slices untouched
     with engine.connect() as c:  # values round-trip exactly (money to the sen, dates, text)
@@ -140,7 +140,7 @@ def test_values_round_trip_exactly(engine):
     standar = OPD_STANDAR.conform(pd.DataFrame({
         "jenis_pemda": "kabkota", "kd_unit": [1, 2], "nama_opd": ["Dinas A", "Dinas B"], "bidang_urusan_1": "1.01",
         "aktif": [True, False]}))
-    loaders.replace_slice(engine, [(USULAN, SLICE, frame), (RUN, {}, runs), (OPD_STANDAR, {}, standar)])
+    bulk.replace_slice(engine, [(USULAN, SLICE, frame), (RUN, {}, runs), (OPD_STANDAR, {}, standar)])
 
     def python(value):
         if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
@@ -168,21 +168,21 @@ def test_values_round_trip_exactly(engine):
 # --- a failed load leaves no partial slice ----------------------------------------------------------------
 def test_constraint_violation_in_the_last_chunk_keeps_the_previous_slice(engine, monkeypatch):
     old = usulan_frame(1_000)
-    loaders.replace_slice(engine, [(USULAN, SLICE, old)])
+    bulk.replace_slice(engine, [(USULAN, SLICE, old)])
     before = state(engine)
     new = usulan_frame(1_000, start=10_000, run_id="run-2")
     new.loc[new.index[-1], "uraian_usulan"] = None  # NOT NULL: fails only at the very last row
-    monkeypatch.setattr(loaders, "COPY_CHUNK_ROWS", 100)  # PostgreSQL: nine COPY chunks succeed first
+    monkeypatch.setattr(bulk, "COPY_CHUNK_ROWS", 100)  # PostgreSQL: nine COPY chunks succeed first
     # SQLite: SQLAlchemy's IntegrityError; PostgreSQL: COPY runs on the raw psycopg cursor, so psycopg's own
     with pytest.raises((sa.exc.IntegrityError, psycopg.errors.IntegrityError), match="uraian_usulan"):
-        loaders.replace_slice(engine, [(USULAN, SLICE, new)])
+        bulk.replace_slice(engine, [(USULAN, SLICE, new)])
     assert state(engine) == before == expected(old)
 
 
 def test_error_after_part_of_the_rows_keeps_the_previous_slice(engine, monkeypatch):
     old = usulan_frame(1_000)
-    loaders.replace_slice(engine, [(USULAN, SLICE, old)])
-    real_append = loaders.append
+    bulk.replace_slice(engine, [(USULAN, SLICE, old)])
+    real_append = bulk.append
 
     def append_half_then_fail(connection, table, frame):
         real_append(connection, table, frame.iloc[: len(frame) // 2])
@@ -190,35 +190,35 @@ def test_error_after_part_of_the_rows_keeps_the_previous_slice(engine, monkeypat
         assert written == len(frame) // 2  # inside the transaction, half the new slice is written
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(loaders, "append", append_half_then_fail)
+    monkeypatch.setattr(bulk, "append", append_half_then_fail)
     with pytest.raises(RuntimeError, match="disk full"):
-        loaders.replace_slice(engine, [(USULAN, SLICE, usulan_frame(1_000, start=10_000, run_id="run-2"))])
+        bulk.replace_slice(engine, [(USULAN, SLICE, usulan_frame(1_000, start=10_000, run_id="run-2"))])
     assert state(engine) == expected(old)
 
 
 _KILLED_LOADER = """
 import sys, time
 import pandas as pd
-import warehouse.loaders as loaders
+import warehouse.bulk as bulk
 from schemas import USULAN
 from warehouse.db import create_engine
 
 url, path = sys.argv[1], sys.argv[2]
-real_append = loaders.append
+real_append = bulk.append
 
 def append_half_then_hang(connection, table, frame):
     real_append(connection, table, frame.iloc[: len(frame) // 2])
     print("half written", flush=True)
     time.sleep(600)
 
-loaders.append = append_half_then_hang
-loaders.replace_slice(create_engine(url), [(USULAN, %r, pd.read_pickle(path))])
+bulk.append = append_half_then_hang
+bulk.replace_slice(create_engine(url), [(USULAN, %r, pd.read_pickle(path))])
 """ % (SLICE,)
 
 
 def test_killed_loader_leaves_no_partial_slice(engine, url, tmp_path):
     old = usulan_frame(2_000)
-    loaders.replace_slice(engine, [(USULAN, SLICE, old)])
+    bulk.replace_slice(engine, [(USULAN, SLICE, old)])
     new = usulan_frame(2_000, start=10_000, run_id="run-2")
     new.to_pickle(tmp_path / "new.pkl")
     child = subprocess.Popen([sys.executable, "-c", _KILLED_LOADER, url, str(tmp_path / "new.pkl")], cwd=ROOT,
@@ -235,7 +235,7 @@ def test_killed_loader_leaves_no_partial_slice(engine, url, tmp_path):
         if child.poll() is None:
             child.kill()
     assert state(engine) == expected(old)  # killed part way: old slice whole, nothing of the new load
-    loaders.replace_slice(engine, [(USULAN, SLICE, new)])  # and the next load is not blocked by it
+    bulk.replace_slice(engine, [(USULAN, SLICE, new)])  # and the next load is not blocked by it
     assert state(engine) == expected(new)
 
 
@@ -249,7 +249,7 @@ def test_planner_role_is_a_noop_on_sqlite(tmp_path):
 def test_planner_role_reads_views_and_references_only(pg_url):
     engine = create_engine(pg_url)
     upgrade(engine)
-    loaders.replace_slice(engine, [(USULAN, SLICE, usulan_frame(300))])
+    bulk.replace_slice(engine, [(USULAN, SLICE, usulan_frame(300))])
     role = f"rkpd_planner_{uuid.uuid4().hex[:8]}"  # roles are cluster-wide: unique per test
 
     def as_planner(sql: str):

@@ -2,12 +2,12 @@
 
 import pandas as pd
 
-from reference import loaders
-from tasks.wilayah import WilayahResolver
+from reference import store
+from tasks.extract.wilayah import WilayahResolver
 
 
 def test_reference_has_all_of_indonesia_in_both_versions():
-    w = loaders.wilayah()
+    w = store.wilayah()
     latest = w[w.versi == "kepmendagri-2025"]
     assert latest.tingkat.value_counts().to_dict() == {"desa": 83762, "kecamatan": 7285, "kabkota": 514,
                                                        "provinsi": 38}

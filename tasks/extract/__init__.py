@@ -11,9 +11,9 @@ from tasks.batch import FileResult, SliceBatch, SliceKey
 from tasks.errors import SourceError
 from tasks.extract.readers import read_source
 from tasks.extract.staging import file_fields, stage_fields
-from tasks.quarantine import concat_issues
-from tasks.rules import ValidationConfig
-from tasks.wilayah import WilayahResolver
+from tasks.validate.issues import concat_issues
+from tasks.validate.rules import ValidationConfig
+from tasks.extract.wilayah import WilayahResolver
 
 
 def display_path(path: Path, base: Path | None) -> str:

@@ -14,7 +14,7 @@ from tasks.batch import SliceKey
 from tasks.errors import SourceError
 from tasks.extract import parse
 from tasks.extract.readers import RawTable
-from tasks.quarantine import concat_issues, issues_frame
+from tasks.validate.issues import concat_issues, issues_frame
 
 TEXT_FIELDS = ("id_usulan", "id_usulan_asal", "pengusul", "kontak_pengusul", "uraian_usulan", "permasalahan",
                "nama_kecamatan", "nama_desa", "nama_opd_awal", "nama_opd_akhir", "kode_opd_akhir", "alasan",

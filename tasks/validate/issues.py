@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 from schemas import QUARANTINE
-from tasks.rules import RULES
+from tasks.validate.rules import RULES
 
 def _text(value: object) -> str:
     """A cell value as people read it: empty for missing, 100 rather than 100.0."""

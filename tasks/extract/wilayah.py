@@ -14,8 +14,8 @@ from collections import defaultdict
 
 import pandas as pd
 
-from reference import loaders
-from tasks.quarantine import concat_issues, issues_frame
+from reference import store
+from tasks.validate.issues import concat_issues, issues_frame
 
 _PREFIX = re.compile(r"^(kecamatan|kec|desa|kelurahan|kel|kampung|kampong|kp|tiyuh|pekon|nagari|gampong)\s+")
 _ABBREVIATIONS = {"gn": "gunung", "gng": "gunung", "tj": "tanjung", "tg": "tanjung", "sp": "simpang",
@@ -34,7 +34,7 @@ class WilayahResolver:
     """Name-to-code index of one kabupaten/kota across every shipped regulation version."""
 
     def __init__(self, kode_pemda: str):
-        w = loaders.wilayah()
+        w = store.wilayah()
         w = w[w.kode.str.startswith(kode_pemda + ".")]
         self.kode_pemda = kode_pemda
         self.kecamatan: dict[str, set[str]] = defaultdict(set)

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 import xlsxwriter
 
-from reference import loaders
+from reference import store
 from schemas import LEVELS, USULAN
 from schemas.usulan import LEVEL_LABELS
 
@@ -150,13 +150,13 @@ class _Names:
 
 
 def _names(tahun: int, kode_pemda: str) -> _Names:
-    wv = loaders.version_for(loaders.WILAYAH_VERSIONS, tahun)
-    nv = loaders.version_for(loaders.NOMENKLATUR_VERSIONS, tahun)
-    w = loaders.wilayah()
+    wv = store.version_for(store.WILAYAH_VERSIONS, tahun)
+    nv = store.version_for(store.NOMENKLATUR_VERSIONS, tahun)
+    w = store.wilayah()
     w = w[(w.versi == wv.versi) & w.kode.str.startswith(kode_pemda + ".")]
-    n = loaders.nomenklatur()
+    n = store.nomenklatur()
     n = n[(n.versi == nv.versi) & (n.tingkat == "sub_kegiatan")]
-    opd = loaders.opd(kode_pemda)
+    opd = store.opd(kode_pemda)
     in_force = opd.tahun_mulai[opd.tahun_mulai <= tahun]
     sotk = in_force.max() if len(in_force) else opd.tahun_mulai.min()
     opd = opd[opd.tahun_mulai == sotk]

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from schemas import LOAD_LOG, QUALITY_SUMMARY, QUARANTINE, USULAN
 from tasks.batch import SliceBatch
-from tasks.quality import summary_frame
-from tasks.quarantine import quarantine_records
+from tasks.validate.quality import summary_frame
+from tasks.validate.issues import quarantine_records
 from warehouse import lake
-from warehouse.loaders import replace_slice, upsert_rows, utcnow
+from warehouse.bulk import replace_slice, upsert_rows, utcnow
 
 
 def load_log_frame(batch: SliceBatch) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from tasks.classify import lexicon
+from tasks.map.classify import lexicon
 
 _REDUPLICATION = re.compile(r"\b([a-z]{3,})2\b")  # gorong2 -> gorong gorong
 _LETTERS_THEN_NUMBER = re.compile(r"\b([a-z]+)(\d+)\b")  # rt02 -> rt 02

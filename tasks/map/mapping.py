@@ -15,8 +15,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from reference import loaders
-from tasks.wilayah import name_key
+from reference import store
+from tasks.extract.wilayah import name_key
 
 REVIEW_THRESHOLD = 0.5  # classifier confidence below this goes to review
 
@@ -30,7 +30,7 @@ class OpdIndex:
     """The OPD master of a pemda for a tahun, looked up by kode, name, short name or kecamatan."""
 
     def __init__(self, kode_pemda: str):
-        opd = loaders.opd(kode_pemda)
+        opd = store.opd(kode_pemda)
         self.opd = opd.set_index("kode_skpd")
         by_name = pd.concat([
             pd.Series(opd.kode_skpd.to_numpy(), index=text_key(opd.nama_skpd)),
@@ -38,12 +38,12 @@ class OpdIndex:
         ])
         self.by_name = by_name[~by_name.index.duplicated(keep="first") & (by_name.index != "")]
         kec = opd[opd.kode_skpd.str.startswith("7.01.")]
-        w = loaders.wilayah()
+        w = store.wilayah()
         w = w[(w.tingkat == "kecamatan") & (w.kode_induk == kode_pemda)]
         kode_of_name = {name_key(n): k for k, n in zip(w.kode, w.nama)}
         slots = opd.melt(id_vars="kode_skpd", value_vars=["bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"])
         self.carriers = slots.dropna(subset=["value"]).groupby("value").kode_skpd.agg(list)
-        kamus = loaders.kamus(kode_pemda)
+        kamus = store.kamus(kode_pemda)
         by_program = kamus.assign(program=kamus.kode_sub_kegiatan.str[:7]).dropna(subset=["program"])
         self.program_carrier = by_program.groupby("program").kode_skpd.agg(lambda k: k.value_counts().index[0])
         self.kecamatan_skpd = {
@@ -87,7 +87,7 @@ class MappingContext:
     tahun: int
     kode_pemda: str
     verified: pd.DataFrame | None = None  # mapping_verified rows (the tahun's override by id_usulan)
-    classifier: object | None = None  # tasks.classify.Classifier
+    classifier: object | None = None  # tasks.map.classify.Classifier
     threshold: float = REVIEW_THRESHOLD
 
 
@@ -128,10 +128,10 @@ def _apply_classifier(out: pd.DataFrame, todo: pd.Series, context: MappingContex
 def to_version_of(tahun: int, codes: pd.Series) -> pd.Series:
     """Sub kegiatan codes of the other nomenclature version carried into the tahun's version through the
     crosswalk (names match); codes already in force, or without a match, are returned as they are."""
-    target = loaders.version_for(loaders.NOMENKLATUR_VERSIONS, tahun).versi
-    walk = loaders.crosswalk()
+    target = store.version_for(store.NOMENKLATUR_VERSIONS, tahun).versi
+    walk = store.crosswalk()
     walk = walk[walk.versi_to == target].drop_duplicates("kode_from").set_index("kode_from").kode_to
-    in_force = loaders.nomenklatur()
+    in_force = store.nomenklatur()
     in_force = set(in_force.kode[(in_force.versi == target) & (in_force.tingkat == "sub_kegiatan")])
     carried = codes.map(walk).astype("string")
     return codes.where(codes.isin(in_force) | carried.isna(), carried)
@@ -140,7 +140,7 @@ def to_version_of(tahun: int, codes: pd.Series) -> pd.Series:
 def map_usulan(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     """Fill kamus, bidang, sub kegiatan and OPD awal/akhir with mapping method, version and confidence."""
     kode_pemda = context.kode_pemda
-    kamus = loaders.kamus(kode_pemda).drop_duplicates("id_kamus").set_index("id_kamus")
+    kamus = store.kamus(kode_pemda).drop_duplicates("id_kamus").set_index("id_kamus")
     kamus_by_name = pd.Series(kamus.index, index=text_key(kamus["nama_kamus"]))
     kamus_by_name = kamus_by_name[~kamus_by_name.index.duplicated()]
     opd = opd_index(kode_pemda)

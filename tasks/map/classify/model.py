@@ -32,8 +32,8 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
-from tasks.classify import training
-from tasks.classify.normalise import Normaliser
+from tasks.map.classify import training
+from tasks.map.classify.normalise import Normaliser
 
 PARAMS = {
     "word_ngrams": (1, 2),

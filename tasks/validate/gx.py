@@ -18,8 +18,8 @@ from schemas import USULAN
 from schemas.contract import Table
 from schemas.expectations import RULE_OF_EXPECTATION, build_suite
 from tasks.batch import SliceBatch
-from tasks.domain_checks import domain_issues
-from tasks.quarantine import concat_issues, issues_frame
+from tasks.validate.domain import domain_issues
+from tasks.validate.issues import concat_issues, issues_frame
 
 CONTRACT_RULES = tuple(sorted(set(RULE_OF_EXPECTATION.values())))
 _GX_LOCK = threading.Lock()  # Great Expectations contexts are not thread-safe (concurrent ones corrupt their yml)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from tasks.batch import SliceKey
 from warehouse.models import TABLES
 
-_PROJECT = Path(__file__).resolve().parent.parent
+_PROJECT = Path(__file__).resolve().parents[2]
 _INPUTS_OF_RESULT = ("schemas", "tasks", "reference", "warehouse")  # code and data a slice's rows depend on
 
 

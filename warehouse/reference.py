@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from reference import loaders
+from reference import store
 from schemas import KAMUS, NOMENKLATUR, OPD, OPD_STANDAR, WILAYAH
-from warehouse.loaders import replace_slice
+from warehouse.bulk import replace_slice
 from warehouse.models import TABLES
 
 
@@ -19,12 +19,12 @@ def load_reference(engine: sa.Engine, pemda: list[str]) -> dict[str, int]:
     """Refresh national lists when their row count differs from the shipped files; replace the OPD
     master and kamus of each pemda of the run. Returns rows per table."""
     replacements = []
-    national = {WILAYAH: loaders.wilayah(), NOMENKLATUR: loaders.nomenklatur(), OPD_STANDAR: loaders.opd_standar()}
+    national = {WILAYAH: store.wilayah(), NOMENKLATUR: store.nomenklatur(), OPD_STANDAR: store.opd_standar()}
     for table, frame in national.items():
         if _count(engine, table.name) != len(frame):
             replacements.append((table, {}, frame))
     for kode in pemda:
-        replacements.append((OPD, {"kode_pemda": kode}, loaders.opd(kode)))
-        replacements.append((KAMUS, {"kode_pemda": kode}, loaders.kamus(kode)))
+        replacements.append((OPD, {"kode_pemda": kode}, store.opd(kode)))
+        replacements.append((KAMUS, {"kode_pemda": kode}, store.kamus(kode)))
     replace_slice(engine, replacements)
     return {t.name: _count(engine, t.name) for t in (*national, OPD, KAMUS)}

@@ -11,9 +11,9 @@ from functools import lru_cache
 
 import pandas as pd
 
-from reference import loaders
-from tasks.classify import lexicon
-from tasks.classify.normalise import Normaliser, expand_words
+from reference import store
+from tasks.map.classify import lexicon
+from tasks.map.classify.normalise import Normaliser, expand_words
 
 COLUMNS = ["text", "kode_bidang_urusan", "kode_sub_kegiatan", "source", "group"]  # group: kamus entry
 
@@ -25,8 +25,8 @@ def _frame(text, bidang, sub, source: str, group=pd.NA) -> pd.DataFrame:
 
 def nomenclature_texts(tahun: int) -> pd.DataFrame:
     """Bidang, program, kegiatan and sub kegiatan names of the kab/kota nomenclature in force in `tahun`."""
-    version = loaders.version_for(loaders.NOMENKLATUR_VERSIONS, tahun).versi
-    nom = loaders.nomenklatur()
+    version = store.version_for(store.NOMENKLATUR_VERSIONS, tahun).versi
+    nom = store.nomenklatur()
     nom = nom[(nom.versi == version) & nom.kode_bidang_urusan.notna() & ~nom.kode_bidang_urusan.str.startswith("X")]
     level = nom.kode.str.split(".").str[3]  # 1 = provinsi, 2 = kab/kota (kegiatan and sub kegiatan codes)
     kabkota = nom[nom.tingkat.isin(["kegiatan", "sub_kegiatan"]) & (level == "2")]
@@ -39,8 +39,8 @@ def nomenclature_texts(tahun: int) -> pd.DataFrame:
 
 
 def sub_kegiatan_codes(tahun: int) -> frozenset[str]:
-    version = loaders.version_for(loaders.NOMENKLATUR_VERSIONS, tahun).versi
-    nom = loaders.nomenklatur()
+    version = store.version_for(store.NOMENKLATUR_VERSIONS, tahun).versi
+    nom = store.nomenklatur()
     return frozenset(nom.loc[(nom.versi == version) & (nom.tingkat == "sub_kegiatan"), "kode"])
 
 
@@ -59,7 +59,7 @@ def kamus_phrases(kamus: pd.DataFrame, blank_placeholders: bool = False) -> pd.D
 
 def kamus_texts(kode_pemda: str, tahun: int) -> pd.DataFrame:
     """The pemda's kamus, names and phrasings; sub kegiatan kept only where it exists in the tahun's version."""
-    rows = kamus_phrases(loaders.kamus(kode_pemda))
+    rows = kamus_phrases(store.kamus(kode_pemda))
     sub = rows.kode_sub_kegiatan.where(rows.kode_sub_kegiatan.isin(sub_kegiatan_codes(tahun)))
     return _frame(rows.text.to_numpy(), rows.kode_bidang_urusan.to_numpy(), sub.to_numpy(), "kamus",
                   rows.id_kamus.to_numpy())
@@ -88,14 +88,14 @@ def generic_texts() -> pd.DataFrame:
 
 def bidang_of_pemda(kode_pemda: str) -> frozenset[str]:
     """Bidang carried by some OPD of the pemda (the classes the classifier may answer)."""
-    opd = loaders.opd(kode_pemda)
+    opd = store.opd(kode_pemda)
     slots = opd[["bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"]].stack()
     return frozenset(slots.dropna().astype(str))
 
 
 def place_names(kode_pemda: str) -> tuple[str, ...]:
     """Kecamatan and desa names of the pemda in every shipped wilayah version."""
-    w = loaders.wilayah()
+    w = store.wilayah()
     kecamatan = w[(w.tingkat == "kecamatan") & (w.kode_induk == kode_pemda)]
     desa = w[(w.tingkat == "desa") & w.kode_induk.isin(kecamatan.kode)]
     return tuple(sorted(set(kecamatan.nama.dropna()) | set(desa.nama.dropna())))
@@ -115,7 +115,7 @@ def normalise_rows(frame: pd.DataFrame, tahun: int, kode_pemda: str, normaliser:
     """Each training text normalised with the place names of the region it was written in: verified texts
     with the pemda's own `normaliser`, the kamus (and the rest) with those of the pemda the kamus was written
     for. So pemda sharing the template kamus share one fit (model._fitted)."""
-    owner = loaders.kamus_owner(kode_pemda)
+    owner = store.kamus_owner(kode_pemda)
     if owner == kode_pemda:
         return normaliser(frame.text)
     out = pd.Series(_normalised_as(tahun, owner, tuple(frame.text.fillna(""))), index=frame.index, dtype="string")
@@ -137,7 +137,7 @@ def keep_words(tahun: int, kode_pemda: str) -> frozenset[str]:
     def words(texts: pd.Series) -> set[str]:
         return set(" ".join(expand_words(texts)).split())
 
-    kamus = kamus_phrases(loaders.kamus(kode_pemda), blank_placeholders=True)
+    kamus = kamus_phrases(store.kamus(kode_pemda), blank_placeholders=True)
     per_entry = expand_words(kamus.text).str.split().explode().to_frame("word").assign(entry=kamus.id_kamus)
     shared = per_entry.drop_duplicates().groupby("word").size()
     places = words(pd.Series(place_names(kode_pemda)))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from reference import loaders
+from reference import store
 
 
 @dataclass
@@ -33,7 +33,7 @@ class EvaluationReport:
 def opd_carriers(kode_pemda: str) -> dict[str, list[str]]:
     """Bidang -> kode_skpd of the OPD carrying it, in master order."""
     carriers: dict[str, list[str]] = {}
-    for row in loaders.opd(kode_pemda).itertuples():
+    for row in store.opd(kode_pemda).itertuples():
         for bidang in (row.bidang_urusan_1, row.bidang_urusan_2, row.bidang_urusan_3):
             if isinstance(bidang, str):
                 carriers.setdefault(bidang, []).append(row.kode_skpd)

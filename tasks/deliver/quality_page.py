@@ -8,8 +8,8 @@ import jinja2
 import pandas as pd
 import sqlalchemy as sa
 
-from reference import loaders
-from tasks.validate import data_docs_sites
+from reference import store
+from tasks.validate.gx import data_docs_sites
 
 
 PAGE = jinja2.Template("""<!doctype html>
@@ -51,7 +51,7 @@ def write_quality_page(engine: sa.Engine, run_id: str, quality_dir: Path) -> Pat
     per_rule = per_rule.sort_values(["severity", "failed"], ascending=[True, False])
     kecamatan = failing.pivot_table(index="kode_kecamatan", columns="severity", values="failed", aggfunc="sum",
                                     fill_value=0).reset_index()
-    names = loaders.wilayah().drop_duplicates("kode", keep="last").set_index("kode").nama
+    names = store.wilayah().drop_duplicates("kode", keep="last").set_index("kode").nama
     kecamatan.insert(1, "kecamatan", kecamatan.kode_kecamatan.map(names))
     sort_by = [c for c in ("error", "warning") if c in kecamatan.columns]
     kecamatan = kecamatan.sort_values(sort_by, ascending=False).head(15) if sort_by else kecamatan

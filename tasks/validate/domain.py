@@ -1,7 +1,7 @@
 """Domain rules on mapped usulan: wilayah and nomenclature in force for the tahun, satuan, volume,
 plausible anggaran, prioritas per forum, duplicates, repeats of earlier years, lineage and alasan.
 
-Every check is vectorised over the slice and returns an issues frame (see `tasks.quarantine`).
+Every check is vectorised over the slice and returns an issues frame (see `tasks.validate.issues`).
 Checks that need history (lineage, earlier years) read it from the warehouse once per slice.
 """
 
@@ -13,12 +13,12 @@ from functools import lru_cache
 import pandas as pd
 import sqlalchemy as sa
 
-from reference import loaders
-from reference.loaders import DATA, NOMENKLATUR_VERSIONS, WILAYAH_VERSIONS, version_for
+from reference import store
+from reference.store import DATA, NOMENKLATUR_VERSIONS, WILAYAH_VERSIONS, version_for
 from schemas import LEVELS
 from tasks.batch import SliceKey
-from tasks.mapping import OpdIndex, opd_index, text_key
-from tasks.quarantine import concat_issues, issues_frame
+from tasks.map.mapping import OpdIndex, opd_index, text_key
+from tasks.validate.issues import concat_issues, issues_frame
 from warehouse.models import TABLES
 
 ANGGARAN_BAND = (0.2, 5.0)  # plausible anggaran / (volume x kamus unit price)
@@ -49,7 +49,7 @@ def normalise_satuan(satuan: pd.Series) -> tuple[pd.Series, pd.Series]:
 @lru_cache(maxsize=8)
 def codes_in_force(tahun: int) -> tuple[frozenset, frozenset, frozenset]:
     """Kode wilayah, bidang urusan and sub kegiatan codes of the versions in force for the tahun."""
-    w, n = loaders.wilayah(), loaders.nomenklatur()
+    w, n = store.wilayah(), store.nomenklatur()
     w = w[w.versi == version_for(WILAYAH_VERSIONS, tahun).versi]
     n = n[n.versi == version_for(NOMENKLATUR_VERSIONS, tahun).versi]
     return (frozenset(w.kode), frozenset(n.kode[n.tingkat == "bidang"]),
@@ -104,7 +104,7 @@ def check_in_force(frame: pd.DataFrame, tahun: int) -> list[pd.DataFrame]:
 
 
 def check_volume_and_anggaran(frame: pd.DataFrame, kode_pemda: str, satuan_unknown: pd.Series) -> list[pd.DataFrame]:
-    kamus = loaders.kamus(kode_pemda).drop_duplicates("id_kamus").set_index("id_kamus")
+    kamus = store.kamus(kode_pemda).drop_duplicates("id_kamus").set_index("id_kamus")
     has_kamus = frame.id_kamus.isin(kamus.index)
     no_volume = has_kamus & (frame.volume.isna() | (frame.volume <= 0))
     price = frame.id_kamus.map(kamus.harga_satuan).astype("Float64")

@@ -13,13 +13,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from reference import loaders
-from reference.loaders import NOMENKLATUR_VERSIONS, version_for
+from reference import store
+from reference.store import NOMENKLATUR_VERSIONS, version_for
 from schemas import LEVELS, MAPPING_VERIFIED
-from tasks.domain_checks import codes_in_force
+from tasks.validate.domain import codes_in_force
 from tasks.errors import SourceError
 from tasks.extract.readers import read_excel
-from warehouse.loaders import upsert_rows, utcnow
+from warehouse.bulk import upsert_rows, utcnow
 from warehouse.models import TABLES
 
 # Review file columns: (header, usulan column or None for the planner's answer)
@@ -61,7 +61,7 @@ def export_review(engine: sa.Engine, tahun: int, kode_pemda: str, out: Path, cla
     """Write the review workbook; returns the number of usulan in it."""
     queue = review_queue(engine, tahun, kode_pemda).sort_values(["mapping_confidence", "id_usulan"],
                                                                na_position="first")
-    nomenklatur = loaders.nomenklatur()
+    nomenklatur = store.nomenklatur()
     nomenklatur = nomenklatur[nomenklatur.versi == version_for(NOMENKLATUR_VERSIONS, tahun).versi]
     names = nomenklatur.set_index("kode").nama
     if classifier is not None and len(queue):
@@ -70,7 +70,7 @@ def export_review(engine: sa.Engine, tahun: int, kode_pemda: str, out: Path, cla
         queue["saran_sub_kegiatan"] = guess.kode_sub_kegiatan.values
         queue["mapping_confidence"] = guess.confidence.round(2).values
     bidang = nomenklatur[nomenklatur.tingkat == "bidang"][["kode", "nama"]]
-    opd = loaders.opd(kode_pemda)[["kode_skpd", "nama_skpd", "bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"]]
+    opd = store.opd(kode_pemda)[["kode_skpd", "nama_skpd", "bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"]]
 
     workbook = Workbook()
     sheet = workbook.active
@@ -119,7 +119,7 @@ def import_review(engine: sa.Engine, path: Path, kode_pemda: str) -> ImportResul
         raise SourceError(path, f"not a review file: missing column(s) {', '.join(missing)}")
     answered = cells[cells[ANSWER_COLUMNS[0]].str.strip() != ""]
     result = ImportResult()
-    opd = loaders.opd(kode_pemda).set_index("kode_skpd")
+    opd = store.opd(kode_pemda).set_index("kode_skpd")
     good = []
     for index, row in answered.iterrows():
         where = f"{Path(path).name} row {raw.source_row[index]}"

@@ -28,7 +28,7 @@ from plotly.subplots import make_subplots
 
 from schemas import LEVELS
 from schemas.usulan import LEVEL_LABELS
-from tasks.validate import DATA_DOCS_SITE, data_docs_sites
+from tasks.validate.gx import DATA_DOCS_SITE, data_docs_sites
 
 _RUN_ID = re.compile(r"^[0-9A-Za-z_.-]+$")
 _ORDER = {level: i for i, level in enumerate(LEVELS)}
