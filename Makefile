@@ -8,7 +8,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export PREFECT_HOME := $(CURDIR)/.prefect
 
-.PHONY: run test sample install clean browser
+.PHONY: run test lint sample install clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: sample
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)  # ruff: lint and format, configured in pyproject.toml
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 browser:  # Debian's chromium, for the test that renders the run report headless
 	scripts/install-browser.sh

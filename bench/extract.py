@@ -53,8 +53,10 @@ def timed(label: str, rows: int, func):
     start = time.perf_counter()
     result = func()
     seconds = time.perf_counter() - start
-    print(f"{label:<48} {rows:>10,} rows {seconds:8.2f} s {rows / seconds:>12,.0f} rows/s  "
-          f"(process peak RSS {peak_rss_mib():,.0f} MiB)")
+    print(
+        f"{label:<48} {rows:>10,} rows {seconds:8.2f} s {rows / seconds:>12,.0f} rows/s  "
+        f"(process peak RSS {peak_rss_mib():,.0f} MiB)"
+    )
     return result
 
 
@@ -74,17 +76,41 @@ def run(workdir: Path) -> None:
         if path.suffix == ".xlsx":
             import python_calamine
 
-            timed("floor: calamine cells only", rows,
-                  lambda: python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Usulan").to_python())
+            timed(
+                "floor: calamine cells only",
+                rows,
+                lambda path=path: (
+                    python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Usulan").to_python()
+                ),
+            )
         else:
-            timed("floor: pyarrow.csv.read_csv", rows,
-                  lambda: pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=";"),
-                                         read_options=pacsv.ReadOptions(encoding="cp1252")))
-        raw = timed("read_source (text cells + provenance)", rows, lambda: read_source(path))
-        staged, _ = timed("stage (parse into the contract)", rows, lambda: stage(raw, key, path.name, "bench"))
-        timed("resolve wilayah names", rows, lambda: resolver.resolve(staged, desa_required=level == "desa"))
-        timed("TOTAL extract (read + stage + wilayah)", rows,
-              lambda: resolver.resolve(stage(read_source(path), key, path.name, "bench")[0], level == "desa"))
+            timed(
+                "floor: pyarrow.csv.read_csv",
+                rows,
+                lambda path=path: pacsv.read_csv(
+                    path,
+                    parse_options=pacsv.ParseOptions(delimiter=";"),
+                    read_options=pacsv.ReadOptions(encoding="cp1252"),
+                ),
+            )
+        raw = timed("read_source (text cells + provenance)", rows, lambda path=path: read_source(path))
+        staged, _ = timed(
+            "stage (parse into the contract)",
+            rows,
+            lambda raw=raw, key=key, path=path: stage(raw, key, path.name, "bench"),
+        )
+        timed(
+            "resolve wilayah names",
+            rows,
+            lambda staged=staged, level=level: resolver.resolve(staged, desa_required=level == "desa"),
+        )
+        timed(
+            "TOTAL extract (read + stage + wilayah)",
+            rows,
+            lambda path=path, key=key, level=level: resolver.resolve(
+                stage(read_source(path), key, path.name, "bench")[0], level == "desa"
+            ),
+        )
 
 
 if __name__ == "__main__":

@@ -49,8 +49,9 @@ def sample_lake(workdir: Path) -> Path:
     lake = workdir / "lake"
     if not (lake / USULAN.name).exists():
         sample.generate(workdir / "inbox", tahun=2025, pemda=("18.02",), seed=42)
-        annual_run(tahun=2025, inbox=workdir / "inbox", lake_root=lake,
-                   warehouse_url=f"sqlite:///{workdir / 'sample.sqlite'}")
+        annual_run(
+            tahun=2025, inbox=workdir / "inbox", lake_root=lake, warehouse_url=f"sqlite:///{workdir / 'sample.sqlite'}"
+        )
     return lake
 
 
@@ -59,8 +60,12 @@ def build_rows(lake: Path, rows: int) -> pd.DataFrame:
     base = USULAN.conform(read_dataset(lake, USULAN).to_pandas())
     repeats = -(-rows // len(base))
     big = pd.concat([base] * repeats, ignore_index=True).iloc[:rows]
-    big = big.assign(**SLICE, id_usulan=pd.array([f"B{i:011d}" for i in range(rows)], dtype="string"),
-                     source_row=pd.array(range(1, rows + 1), dtype="Int32"), run_id="bench")
+    big = big.assign(
+        **SLICE,
+        id_usulan=pd.array([f"B{i:011d}" for i in range(rows)], dtype="string"),
+        source_row=pd.array(range(1, rows + 1), dtype="Int32"),
+        run_id="bench",
+    )
     return USULAN.conform(big)
 
 
@@ -68,11 +73,15 @@ def build_rows(lake: Path, rows: int) -> pd.DataFrame:
 def fingerprint(engine: sa.Engine) -> tuple:
     """Aggregates that differ if any value, NULL or empty string was carried differently."""
     with engine.connect() as c:
-        return tuple(c.exec_driver_sql(
-            "SELECT count(*), sum(anggaran), round(sum(volume)::numeric, 3), sum(prioritas), count(lokasi), count(kode_opd_akhir), "
-            "sum(length(uraian_usulan)), count(tanggal_usul), min(tanggal_usul), max(tanggal_usul), "
-            "sum(CASE WHEN alasan = '' THEN 1 ELSE 0 END), count(latitude), round(sum(mapping_confidence)::numeric, 6) "
-            "FROM usulan").one())
+        return tuple(
+            c.exec_driver_sql(
+                "SELECT count(*), sum(anggaran), round(sum(volume)::numeric, 3), sum(prioritas), count(lokasi), "
+                "count(kode_opd_akhir), sum(length(uraian_usulan)), count(tanggal_usul), min(tanggal_usul), "
+                "max(tanggal_usul), sum(CASE WHEN alasan = '' THEN 1 ELSE 0 END), count(latitude), "
+                "round(sum(mapping_confidence)::numeric, 6) "
+                "FROM usulan"
+            ).one()
+        )
 
 
 def truncate(engine: sa.Engine) -> None:
@@ -85,8 +94,13 @@ def truncate(engine: sa.Engine) -> None:
 def run(lake: Path, rows: int, workdir: Path, pg_url: str) -> None:
     frame = timed("(build rows in the contract shape, not a load)", rows, lambda: build_rows(lake, rows))
     csv_path = workdir / "usulan_bench.csv"
-    timed("(write CSV for psql, not a load)", rows, lambda: pacsv.write_csv(
-        USULAN.to_arrow(frame), csv_path, write_options=pacsv.WriteOptions(include_header=True)))
+    timed(
+        "(write CSV for psql, not a load)",
+        rows,
+        lambda: pacsv.write_csv(
+            USULAN.to_arrow(frame), csv_path, write_options=pacsv.WriteOptions(include_header=True)
+        ),
+    )
 
     server = make_url(create_engine(pg_url).url)
     database = f"rkpd_bench_{uuid.uuid4().hex[:8]}"
@@ -98,18 +112,45 @@ def run(lake: Path, rows: int, workdir: Path, pg_url: str) -> None:
         pg = create_engine(server.set(database=database).render_as_string(hide_password=False))
         upgrade(pg)
         print(f"\nPostgreSQL ({database}, usulan with its primary key and 3 indexes)")
-        timed("replace_slice -> PostgreSQL (COPY csv from Arrow)", rows,
-              lambda: bulk.replace_slice(pg, [(USULAN, SLICE, frame)]))
+        timed(
+            "replace_slice -> PostgreSQL (COPY csv from Arrow)",
+            rows,
+            lambda: bulk.replace_slice(pg, [(USULAN, SLICE, frame)]),
+        )
         current = fingerprint(pg)
-        timed("  same again over the loaded slice (DELETE + COPY)", rows,
-              lambda: bulk.replace_slice(pg, [(USULAN, SLICE, frame)]))
+        timed(
+            "  same again over the loaded slice (DELETE + COPY)",
+            rows,
+            lambda: bulk.replace_slice(pg, [(USULAN, SLICE, frame)]),
+        )
         truncate(pg)
         columns = ", ".join(USULAN.column_names)
         host, port, user = server.host or "127.0.0.1", str(server.port or 5432), server.username or "postgres"
         env = {**os.environ, **({"PGPASSWORD": server.password} if server.password else {})}
-        timed("floor: psql \\copy FROM csv", rows, lambda: subprocess.run(
-            ["psql", "-h", host, "-p", port, "-U", user, "-d", database, "-v", "ON_ERROR_STOP=1", "-c",
-             f"\\copy usulan ({columns}) FROM '{csv_path}' CSV HEADER"], check=True, env=env, capture_output=True))
+        timed(
+            "floor: psql \\copy FROM csv",
+            rows,
+            lambda: subprocess.run(
+                [
+                    "psql",
+                    "-h",
+                    host,
+                    "-p",
+                    port,
+                    "-U",
+                    user,
+                    "-d",
+                    database,
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-c",
+                    f"\\copy usulan ({columns}) FROM '{csv_path}' CSV HEADER",
+                ],
+                check=True,
+                env=env,
+                capture_output=True,
+            ),
+        )
         assert fingerprint(pg) == current, (fingerprint(pg), current)
         pg.dispose()
     finally:
@@ -139,7 +180,9 @@ if __name__ == "__main__":
     parser.add_argument("--lake", type=Path, help="lake with usulan (default: make one from the sample)")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=Path("data/bench"))
-    parser.add_argument("--pg-url", default=os.environ.get("RKPD_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--pg-url", default=os.environ.get("RKPD_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     run(args.lake or sample_lake(args.workdir), args.rows, args.workdir, args.pg_url)

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from tasks.batch import SliceKey
-from tasks.map.classify import train_cached
 from tasks.extract import extract_slice
+from tasks.map.classify import train_cached
 from tasks.map.mapping import MappingContext, map_usulan
 
 
@@ -25,12 +25,14 @@ def timed(label: str, rows: int, func):
 def run(workdir: Path) -> None:
     key = SliceKey(2025, "desa", "musrenbang", "18.02", "csv")
     staged = extract_slice(key, [workdir / "desa_1m.csv"], "bench", workdir).clean()
-    classifier = timed("train or load the classifier", 1, lambda: train_cached(2025, "18.02",
-                                                                               cache_dir=workdir / "models"))
+    classifier = timed(
+        "train or load the classifier", 1, lambda: train_cached(2025, "18.02", cache_dir=workdir / "models")
+    )
     context = MappingContext(2025, "18.02", None, classifier)
     kamus_rows = staged[staged.nama_kamus.notna()]
-    print(f"{len(staged):,} usulan, {staged.uraian_usulan.nunique():,} distinct texts, "
-          f"{len(kamus_rows):,} with a kamus")
+    print(
+        f"{len(staged):,} usulan, {staged.uraian_usulan.nunique():,} distinct texts, {len(kamus_rows):,} with a kamus"
+    )
     timed("kamus rows", len(kamus_rows), lambda: map_usulan(kamus_rows, context))
     mapped = timed("all rows (kamus, source, classifier)", len(staged), lambda: map_usulan(staged, context))
     print(mapped.mapping_method.value_counts(dropna=False).to_string())

@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 from tasks.batch import SliceKey
-from tasks.validate.domain import domain_issues
 from tasks.extract import extract_slice
 from tasks.map.mapping import MappingContext, map_usulan
+from tasks.validate.domain import domain_issues
 from tasks.validate.gx import check_contract, contract_issues
 from warehouse.db import create_engine
 from warehouse.migrate import upgrade

@@ -33,14 +33,23 @@ from schemas import LEVELS, RUN
 from tasks.extract.discover import SourceSlice, discover
 from tasks.map.mapping import MappingContext
 from tasks.map.review import verified_fingerprint
-from tasks.validate.rules import ValidationConfig
 from tasks.validate.gx import partition_docs_dir
-from warehouse.db import scoped_engine
+from tasks.validate.rules import ValidationConfig
 from warehouse.bulk import analyze, upsert_rows, utcnow
+from warehouse.db import scoped_engine
 from warehouse.migrate import upgrade
 from warehouse.reference import load_reference
 
-LOG_COLUMNS = ["level", "source", "source_file", "rows_read", "rows_loaded", "rows_quarantined", "status", "message"]
+LOG_COLUMNS = [
+    "level",
+    "source",
+    "source_file",
+    "rows_read",
+    "rows_loaded",
+    "rows_quarantined",
+    "load_status",
+    "message",
+]
 CORES = os.cpu_count() or 2  # default parallelism: one thread (or Dask worker process) per core
 
 
@@ -58,25 +67,28 @@ class RunReport:
         """Rows per level and source; rows of a slice held back because one of its files failed are
         counted apart, so read = loaded + quarantined + held back."""
         order = {name: i for i, name in enumerate(LEVELS)}
-        held = self.files.status.isin(["held_back", "stopped"])
+        held = self.files.load_status.isin(["held_back", "stopped"])
         files = self.files.assign(rows_held_back=self.files.rows_read.where(held, 0))
-        table = (files.groupby(["level", "source"], as_index=False)
-                 [["rows_read", "rows_loaded", "rows_quarantined", "rows_held_back"]].sum())
-        by_status = self.files.groupby(["level", "source"])["status"]
+        table = files.groupby(["level", "source"], as_index=False)[
+            ["rows_read", "rows_loaded", "rows_quarantined", "rows_held_back"]
+        ].sum()
+        by_status = self.files.groupby(["level", "source"])["load_status"]
         table["files_failed"] = by_status.apply(lambda s: int((s == "failed").sum())).to_numpy()
         table["files_unchanged"] = by_status.apply(lambda s: int((s == "unchanged").sum())).to_numpy()
         return table.sort_values(["level", "source"], key=lambda s: s.map(order) if s.name == "level" else s)
 
     @property
     def failures(self) -> list[str]:
-        stopped = self.files[self.files.status == "stopped"].drop_duplicates(["level", "source"])
-        return [*self.files.loc[self.files.status == "failed", "message"],
-                *(f"{r.level}/{r.source}: {r.message}" for r in stopped.itertuples())]
+        stopped = self.files[self.files.load_status == "stopped"].drop_duplicates(["level", "source"])
+        return [
+            *self.files.loc[self.files.load_status == "failed", "message"],
+            *(f"{r.level}/{r.source}: {r.message}" for r in stopped.itertuples()),
+        ]
 
     @property
     def balanced(self) -> bool:
         """Every published file: read = loaded + quarantined."""
-        f = self.files[self.files.status.isin(["loaded", "unchanged"])]
+        f = self.files[self.files.load_status.isin(["loaded", "unchanged"])]
         return bool((f.rows_read == f.rows_loaded + f.rows_quarantined).all())
 
 
@@ -117,7 +129,7 @@ def partitions(slices: list[SourceSlice], size: int | None = None) -> list[list[
         by_region.setdefault(source_slice.key.kode_pemda, []).append(source_slice)
     regions = sorted(by_region)
     size = size or max(1, min(16, math.ceil(len(regions) / 8)))
-    return [[s for kode in regions[i:i + size] for s in by_region[kode]] for i in range(0, len(regions), size)]
+    return [[s for kode in regions[i : i + size] for s in by_region[kode]] for i in range(0, len(regions), size)]
 
 
 def partition_label(slices: list[SourceSlice]) -> str:
@@ -138,13 +150,19 @@ def run_partition(slices: list[SourceSlice], settings: RunSettings) -> list[pd.D
             contexts[kode] = steps.prepare_mapping(settings.tahun, kode, settings.warehouse_url, settings.models_dir)
             verified[kode] = verified_fingerprint(contexts[kode].verified)
         fingerprints, signature = steps.fingerprint(source_slice, settings.inbox, verified[kode])
-        unchanged = None if settings.force else steps.skip_if_unchanged(source_slice, signature, settings.run_id,
-                                                                        settings.warehouse_url)
+        unchanged = (
+            None
+            if settings.force
+            else steps.skip_if_unchanged(source_slice, signature, settings.run_id, settings.warehouse_url)
+        )
         if unchanged is not None:
             logs.append(unchanged)
             continue
-        batches.append(steps.extract_for_run(source_slice, settings.inbox, fingerprints, signature,
-                                             settings.run_id, settings.config))
+        batches.append(
+            steps.extract_for_run(
+                source_slice, settings.inbox, fingerprints, signature, settings.run_id, settings.config
+            )
+        )
     if batches:
         batches = steps.validate_contract(batches, partition_docs_dir(settings.quality_dir, partition_label(slices)))
     for batch in batches:
@@ -162,28 +180,67 @@ def run_partition_task(label: str, slices: list[SourceSlice], settings: RunSetti
     return run_partition(slices, settings)
 
 
-def execute(tahun: int | None, inbox: Path, lake_root: Path, warehouse_url: str, pemda: list[str] | None,
-            levels: list[str] | None, *, force: bool = False, max_error_share: float = 0.25,
-            severity: dict | None = None, quality_dir: Path | None = None, models_dir: Path | None = None,
-            partition_size: int | None = None, extracts: bool = True) -> RunReport:
+def execute(
+    tahun: int | None,
+    inbox: Path,
+    lake_root: Path,
+    warehouse_url: str,
+    pemda: list[str] | None,
+    levels: list[str] | None,
+    *,
+    force: bool = False,
+    max_error_share: float = 0.25,
+    severity: dict | None = None,
+    quality_dir: Path | None = None,
+    models_dir: Path | None = None,
+    partition_size: int | None = None,
+    extracts: bool = True,
+) -> RunReport:
     """The body shared by the annual, per-level and backfill flows."""
     tahun = tahun or next_tahun()
     inbox, lake_root = Path(inbox), Path(lake_root)
     settings = RunSettings(
-        run_id=f"{tahun}-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", tahun=tahun, inbox=inbox,
-        lake_root=lake_root, warehouse_url=warehouse_url,
+        run_id=f"{tahun}-{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}",
+        tahun=tahun,
+        inbox=inbox,
+        lake_root=lake_root,
+        warehouse_url=warehouse_url,
         quality_dir=Path(quality_dir) if quality_dir else lake_root.parent / "quality",
         models_dir=Path(models_dir or os.environ.get("RKPD_MODELS_DIR") or lake_root.parent / "models"),
-        config=ValidationConfig(max_error_share, dict(severity or {})), force=force)
+        config=ValidationConfig(max_error_share, dict(severity or {})),
+        force=force,
+    )
     found = discover(inbox, tahun, pemda, levels)
-    parameters = json.dumps({"inbox": str(inbox), "pemda": pemda, "levels": levels, "lake": str(lake_root),
-                             "force": force, "max_error_share": max_error_share, "severity": severity})
+    parameters = json.dumps(
+        {
+            "inbox": str(inbox),
+            "pemda": pemda,
+            "levels": levels,
+            "lake": str(lake_root),
+            "force": force,
+            "max_error_share": max_error_share,
+            "severity": severity,
+        }
+    )
     started = utcnow()
     regions = sorted({s.key.kode_pemda for s in found.slices})
     with scoped_engine(warehouse_url) as engine:
         upgrade(engine)
-        upsert_rows(engine, RUN, pd.DataFrame([{"run_id": settings.run_id, "tahun": tahun, "started_at": started,
-                                                "status": "running", "parameters": parameters}]))
+        upsert_rows(
+            engine,
+            RUN,
+            pd.DataFrame(
+                [
+                    {
+                        "run_id": settings.run_id,
+                        "tahun": tahun,
+                        "started_at": started,
+                        "run_status": "running",
+                        "parameters": parameters,
+                    }
+                ]
+            ),
+        )
         load_reference(engine, regions)
     parts = partitions(found.slices, partition_size)
     if len(parts) <= 1:
@@ -194,19 +251,35 @@ def execute(tahun: int | None, inbox: Path, lake_root: Path, warehouse_url: str,
     files = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
     report = RunReport(settings.run_id, tahun, files, found.ignored)
     with scoped_engine(warehouse_url) as engine:
-        upsert_rows(engine, RUN, pd.DataFrame([{
-            "run_id": settings.run_id, "tahun": tahun, "started_at": started, "finished_at": utcnow(),
-            "status": "success" if report.balanced and not report.failures else "failed",
-            "rows_read": int(files.rows_read.sum()), "rows_loaded": int(files.rows_loaded.sum()),
-            "rows_quarantined": int(files.rows_quarantined.sum()), "parameters": parameters}]))
+        upsert_rows(
+            engine,
+            RUN,
+            pd.DataFrame(
+                [
+                    {
+                        "run_id": settings.run_id,
+                        "tahun": tahun,
+                        "started_at": started,
+                        "finished_at": utcnow(),
+                        "run_status": "success" if report.balanced and not report.failures else "failed",
+                        "rows_read": int(files.rows_read.sum()),
+                        "rows_loaded": int(files.rows_loaded.sum()),
+                        "rows_quarantined": int(files.rows_quarantined.sum()),
+                        "parameters": parameters,
+                    }
+                ]
+            ),
+        )
         analyze(engine)
     report.quality_page = steps.quality_report(warehouse_url, settings.run_id, settings.quality_dir)
     report.report_page = steps.run_report(warehouse_url, settings.run_id, lake_root.parent / "reports", report)
     if not report.balanced:
         raise AssertionError("rows were lost: read != loaded + quarantined for some file")
     if extracts:
-        futures = [steps.opd_extracts.submit(warehouse_url, tahun, kode, lake_root.parent / "extracts",
-                                             settings.run_id) for kode in regions]
+        futures = [
+            steps.opd_extracts.submit(warehouse_url, tahun, kode, lake_root.parent / "extracts", settings.run_id)
+            for kode in regions
+        ]
         report.extracts = [manifest for future in futures for manifest in future.result()]
     return report
 
@@ -219,14 +292,27 @@ def partition_threads() -> ThreadPoolTaskRunner:
     return ThreadPoolTaskRunner(max_workers=limit or CORES)
 
 
-@flow(name="musrenbang-annual", flow_run_name=lambda: run_name("annual"), on_failure=[alert_on_failure],
-      task_runner=partition_threads())
-def annual_run(tahun: int | None = None, inbox: Path = Path("data/inbox"), lake_root: Path = Path("data/lake"),
-               warehouse_url: str = "sqlite:///data/warehouse.sqlite", pemda: list[str] | None = None,
-               levels: list[str] | None = None, force: bool = False, max_error_share: float = 0.25,
-               severity: dict[str, str] | None = None, quality_dir: Path | None = None,
-               models_dir: Path | None = None, partition_size: int | None = None,
-               extracts: bool = True) -> RunReport:
+@flow(
+    name="musrenbang-annual",
+    flow_run_name=lambda: run_name("annual"),
+    on_failure=[alert_on_failure],
+    task_runner=partition_threads(),
+)
+def annual_run(
+    tahun: int | None = None,
+    inbox: Path = Path("data/inbox"),
+    lake_root: Path = Path("data/lake"),
+    warehouse_url: str = "sqlite:///data/warehouse.sqlite",
+    pemda: list[str] | None = None,
+    levels: list[str] | None = None,
+    force: bool = False,
+    max_error_share: float = 0.25,
+    severity: dict[str, str] | None = None,
+    quality_dir: Path | None = None,
+    models_dir: Path | None = None,
+    partition_size: int | None = None,
+    extracts: bool = True,
+) -> RunReport:
     """Run every level (or `levels`) of a tahun (default: next year's RKPD) for the regions found in the
     inbox (or `pemda`), slice by slice. An unchanged slice is skipped unless `force`; a slice whose
     share of rows breaking an error rule exceeds `max_error_share` is not published; `severity`
@@ -234,9 +320,21 @@ def annual_run(tahun: int | None = None, inbox: Path = Path("data/inbox"), lake_
     (default `<lake>/../quality`), trained text models to `models_dir` ($RKPD_MODELS_DIR or
     `<lake>/../models`). Regions run in partitions of `partition_size` (see `partitions`). With `extracts`,
     every OPD gets its files under `<lake>/../extracts`."""
-    return execute(tahun, inbox, lake_root, warehouse_url, pemda, levels, force=force,
-                   max_error_share=max_error_share, severity=severity, quality_dir=quality_dir,
-                   models_dir=models_dir, partition_size=partition_size, extracts=extracts)
+    return execute(
+        tahun,
+        inbox,
+        lake_root,
+        warehouse_url,
+        pemda,
+        levels,
+        force=force,
+        max_error_share=max_error_share,
+        severity=severity,
+        quality_dir=quality_dir,
+        models_dir=models_dir,
+        partition_size=partition_size,
+        extracts=extracts,
+    )
 
 
 def with_task_runner(runner: str = "threads", dask_address: str | None = None, workers: int | None = None):
@@ -252,7 +350,8 @@ def with_task_runner(runner: str = "threads", dask_address: str | None = None, w
     if not PREFECT_API_URL.value():
         logging.getLogger(__name__).warning(
             "no PREFECT_API_URL: every Dask worker starts its own ephemeral Prefect server on the shared "
-            "SQLite database; for many regions start `prefect server start` and export PREFECT_API_URL")
+            "SQLite database; for many regions start `prefect server start` and export PREFECT_API_URL"
+        )
     # Dask logs its scheduler and nanny chatter at INFO, including a CommClosedError traceback when a
     # local cluster shuts down after a good run; the run's own log is what the engineer needs to read.
     logging.getLogger("distributed").setLevel(logging.WARNING)

@@ -11,9 +11,15 @@ from flows.hooks import alert_on_failure
 
 
 @flow(name="musrenbang-backfill", flow_run_name="backfill-{tahun_from}-{tahun_to}", on_failure=[alert_on_failure])
-def backfill(tahun_from: int, tahun_to: int, inbox: Path = Path("data/inbox"), lake_root: Path = Path("data/lake"),
-             warehouse_url: str = "sqlite:///data/warehouse.sqlite", pemda: list[str] | None = None,
-             force: bool = False) -> dict[int, str]:
+def backfill(
+    tahun_from: int,
+    tahun_to: int,
+    inbox: Path = Path("data/inbox"),
+    lake_root: Path = Path("data/lake"),
+    warehouse_url: str = "sqlite:///data/warehouse.sqlite",
+    pemda: list[str] | None = None,
+    force: bool = False,
+) -> dict[int, str]:
     """Run `annual_run` for every tahun from `tahun_from` to `tahun_to` that has an inbox folder;
     returns the run id per tahun (tahun without data are reported as 'no inbox folder')."""
     done = {}
@@ -21,6 +27,7 @@ def backfill(tahun_from: int, tahun_to: int, inbox: Path = Path("data/inbox"), l
         if not (Path(inbox) / str(tahun)).is_dir():
             done[tahun] = "no inbox folder"
             continue
-        done[tahun] = annual_run(tahun=tahun, inbox=inbox, lake_root=lake_root, warehouse_url=warehouse_url,
-                                 pemda=pemda, force=force).run_id
+        done[tahun] = annual_run(
+            tahun=tahun, inbox=inbox, lake_root=lake_root, warehouse_url=warehouse_url, pemda=pemda, force=force
+        ).run_id
     return done

@@ -28,8 +28,13 @@ def runner_deployments(path: Path = PROJECT / "prefect.yaml", overrides: dict | 
     for spec in deployment_specs(path):
         schedules = [Cron(s["cron"], timezone=s.get("timezone"), slug=s.get("slug")) for s in spec.get("schedules", [])]
         flow = load_flow(spec["entrypoint"])
-        out.append(flow.to_deployment(
-            name=spec["name"], description=spec.get("description"), schedules=schedules,
-            parameters={**spec.get("parameters", {}), **(overrides or {})}, concurrency_limit=spec.get("concurrency_limit"),
-        ))
+        out.append(
+            flow.to_deployment(
+                name=spec["name"],
+                description=spec.get("description"),
+                schedules=schedules,
+                parameters={**spec.get("parameters", {}), **(overrides or {})},
+                concurrency_limit=spec.get("concurrency_limit"),
+            )
+        )
     return out

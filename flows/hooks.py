@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -21,10 +21,13 @@ def alert_on_failure(flow, flow_run, state) -> None:
     """Prefect on_failure hook of every flow: write `<alerts>/<flow run name>.json`; POST it to
     $RKPD_ALERT_WEBHOOK when set (a failing webhook is logged, never raised)."""
     alert = {
-        "flow": flow.name, "flow_run": flow_run.name, "flow_run_id": str(flow_run.id),
+        "flow": flow.name,
+        "flow_run": flow_run.name,
+        "flow_run_id": str(flow_run.id),
         "parameters": {k: str(v) for k, v in (flow_run.parameters or {}).items()},
-        "state": state.name, "message": state.message,
-        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "state": state.name,
+        "message": state.message,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     folder = alert_dir()
     folder.mkdir(parents=True, exist_ok=True)

@@ -17,17 +17,29 @@ def level_flow(folder: str):
     if folder not in FOLDER_LEVELS:
         raise ValueError(f"unknown level folder {folder!r}")
 
-    def run_level(tahun: int | None = None, inbox: Path = Path("data/inbox"), lake_root: Path = Path("data/lake"),
-                  warehouse_url: str = "sqlite:///data/warehouse.sqlite", pemda: list[str] | None = None,
-                  force: bool = False, max_error_share: float = 0.25) -> RunReport:
-        return execute(tahun, inbox, lake_root, warehouse_url, pemda, [folder], force=force,
-                       max_error_share=max_error_share)
+    def run_level(
+        tahun: int | None = None,
+        inbox: Path = Path("data/inbox"),
+        lake_root: Path = Path("data/lake"),
+        warehouse_url: str = "sqlite:///data/warehouse.sqlite",
+        pemda: list[str] | None = None,
+        force: bool = False,
+        max_error_share: float = 0.25,
+    ) -> RunReport:
+        return execute(
+            tahun, inbox, lake_root, warehouse_url, pemda, [folder], force=force, max_error_share=max_error_share
+        )
 
     run_level.__doc__ = f"Run the {folder} folder of the inbox for a tahun (default: next year's RKPD)."
     # deployments find a flow by its module-level name (flows/levels.py:desa_run)
     run_level.__name__ = run_level.__qualname__ = f"{folder}_run"
-    return flow(run_level, name=f"musrenbang-{folder.replace('_', '-')}", flow_run_name=lambda: run_name(folder),
-                on_failure=[alert_on_failure], task_runner=partition_threads())
+    return flow(
+        run_level,
+        name=f"musrenbang-{folder.replace('_', '-')}",
+        flow_run_name=lambda: run_name(folder),
+        on_failure=[alert_on_failure],
+        task_runner=partition_threads(),
+    )
 
 
 desa_run = level_flow("desa")

@@ -16,17 +16,17 @@ from prefect.tasks import exponential_backoff
 from prefect.transactions import get_transaction
 
 from tasks.batch import SliceBatch
-from tasks.map.classify import train_cached
-from tasks.extract.discover import SourceSlice
+from tasks.deliver.quality_page import write_quality_page
 from tasks.extract import display_path, extract_slice
 from tasks.extract.api import ApiSource, pull_into_inbox
+from tasks.extract.discover import SourceSlice
 from tasks.extract.fingerprint import file_fingerprint, slice_signature, unchanged_since
-from tasks.map.mapping import MappingContext, map_usulan
 from tasks.load.publish import Publication, load_warehouse, prepare, publish_unchanged, write_lake
-from tasks.deliver.quality_page import write_quality_page
+from tasks.map.classify import train_cached
+from tasks.map.mapping import MappingContext, map_usulan
 from tasks.map.review import read_verified
-from tasks.validate.rules import ValidationConfig
 from tasks.validate.gx import build_data_docs, check_contract, check_domain
+from tasks.validate.rules import ValidationConfig
 from warehouse.db import scoped_engine
 
 SLICE = "{source_slice.key.level}-{source_slice.key.source}-{source_slice.key.kode_pemda}"
@@ -34,8 +34,12 @@ BATCH = "{batch.key.level}-{batch.key.source}-{batch.key.kode_pemda}"
 PUBLICATION = "{publication.key[level]}-{publication.key[source]}-{publication.key[kode_pemda]}"
 
 
-@task(task_run_name="pull-{folder}-{kode_pemda}", retries=3, retry_delay_seconds=exponential_backoff(10),
-      retry_jitter_factor=0.5)
+@task(
+    task_run_name="pull-{folder}-{kode_pemda}",
+    retries=3,
+    retry_delay_seconds=exponential_backoff(10),
+    retry_jitter_factor=0.5,
+)
 def pull_api(source: ApiSource, inbox: Path, kode_pemda: str, folder: str):
     """Pull an API source into the inbox (the client retries pages; this retries the whole pull)."""
     return pull_into_inbox(source, inbox, kode_pemda, folder)
@@ -69,8 +73,12 @@ def _signature_key(context, parameters) -> str:
     return f"extract-{parameters['signature']}"
 
 
-@task(task_run_name="extract-" + SLICE, cache_key_fn=_signature_key, cache_expiration=timedelta(days=7),
-      persist_result=True)
+@task(
+    task_run_name="extract-" + SLICE,
+    cache_key_fn=_signature_key,
+    cache_expiration=timedelta(days=7),
+    persist_result=True,
+)
 def extract(source_slice: SourceSlice, base: Path, fingerprints: dict[str, str], signature: str) -> SliceBatch:
     """Read and stage the slice; cached by its signature, so a forced re-run does not read it again."""
     return extract_slice(source_slice.key, source_slice.files, "cached", base, fingerprints, signature)
@@ -127,8 +135,14 @@ def quality_report(warehouse_url: str, run_id: str, quality_dir: Path) -> Path:
         return write_quality_page(engine, run_id, quality_dir)
 
 
-def extract_for_run(source_slice: SourceSlice, base: Path, fingerprints: dict[str, str], signature: str,
-                    run_id: str, config: ValidationConfig) -> SliceBatch:
+def extract_for_run(
+    source_slice: SourceSlice,
+    base: Path,
+    fingerprints: dict[str, str],
+    signature: str,
+    run_id: str,
+    config: ValidationConfig,
+) -> SliceBatch:
     """The (possibly cached) extraction, bound to this run and its validation settings."""
     return extract(source_slice, base, fingerprints, signature).rebind(run_id, config)
 

@@ -35,8 +35,9 @@ WILAYAH_VERSIONS = (
 )
 NOMENKLATUR_VERSIONS = (
     Version("kepmendagri-050-3708-2020", "Permendagri 90/2019 jo. Kepmendagri 050-3708/2020", 2019, 2022),
-    Version("sipd-ri-2026", "Kepmendagri 050-5889/2021 and its changes up to 900.1-2850/2025 (SIPD-RI master)",
-            2023, None),
+    Version(
+        "sipd-ri-2026", "Kepmendagri 050-5889/2021 and its changes up to 900.1-2850/2025 (SIPD-RI master)", 2023, None
+    ),
 )
 
 
@@ -62,14 +63,42 @@ def _wilayah_2025() -> pd.DataFrame:
     kec = _read(DATA / "wilayah/kecamatan.csv")
     desa = _read(DATA / "wilayah/desa_kelurahan.csv")
     parts = [
-        pd.DataFrame({"kode": prov.kode_provinsi, "tingkat": "provinsi", "nama": prov.nama_provinsi,
-                      "kode_induk": pd.NA, "jenis": "provinsi"}),
-        pd.DataFrame({"kode": kab.kode_kabkota, "tingkat": "kabkota", "nama": kab.nama_kabkota,
-                      "kode_induk": kab.kode_provinsi, "jenis": kab.jenis}),
-        pd.DataFrame({"kode": kec.kode_kecamatan, "tingkat": "kecamatan", "nama": kec.nama_kecamatan,
-                      "kode_induk": kec.kode_kabkota, "jenis": "kecamatan"}),
-        pd.DataFrame({"kode": desa.kode_desa, "tingkat": "desa", "nama": desa.nama_desa,
-                      "kode_induk": desa.kode_kecamatan, "jenis": desa.jenis_turunan_dari_kode}),
+        pd.DataFrame(
+            {
+                "kode": prov.kode_provinsi,
+                "tingkat": "provinsi",
+                "nama": prov.nama_provinsi,
+                "kode_induk": pd.NA,
+                "jenis": "provinsi",
+            }
+        ),
+        pd.DataFrame(
+            {
+                "kode": kab.kode_kabkota,
+                "tingkat": "kabkota",
+                "nama": kab.nama_kabkota,
+                "kode_induk": kab.kode_provinsi,
+                "jenis": kab.jenis,
+            }
+        ),
+        pd.DataFrame(
+            {
+                "kode": kec.kode_kecamatan,
+                "tingkat": "kecamatan",
+                "nama": kec.nama_kecamatan,
+                "kode_induk": kec.kode_kabkota,
+                "jenis": "kecamatan",
+            }
+        ),
+        pd.DataFrame(
+            {
+                "kode": desa.kode_desa,
+                "tingkat": "desa",
+                "nama": desa.nama_desa,
+                "kode_induk": desa.kode_kecamatan,
+                "jenis": desa.jenis_turunan_dari_kode,
+            }
+        ),
     ]
     return pd.concat(parts, ignore_index=True)
 
@@ -84,12 +113,14 @@ def _wilayah_2022(w2025: pd.DataFrame) -> pd.DataFrame:
     hit = out.kode.isin(renamed.index)
     out.loc[hit, "nama"] = out.loc[hit, "kode"].map(renamed)
     removed = diff[diff.jenis_perubahan == "dihapus"]
-    back = pd.DataFrame({
-        "kode": removed.kode,
-        "tingkat": removed.tingkat.map(tingkat),
-        "nama": removed.nama_kepmendagri_2022,
-        "kode_induk": removed.kode.str.rsplit(".", n=1).str[0],
-    })
+    back = pd.DataFrame(
+        {
+            "kode": removed.kode,
+            "tingkat": removed.tingkat.map(tingkat),
+            "nama": removed.nama_kepmendagri_2022,
+            "kode_induk": removed.kode.str.rsplit(".", n=1).str[0],
+        }
+    )
     back["jenis"] = back.tingkat
     is_desa = back.tingkat == "desa"
     back.loc[is_desa, "jenis"] = back.loc[is_desa, "kode"].str[9].map({"1": "kelurahan", "2": "desa"})
@@ -102,8 +133,11 @@ def wilayah() -> pd.DataFrame:
     w2025 = _wilayah_2025()
     frames = []
     for version, frame in zip(WILAYAH_VERSIONS, (_wilayah_2022(w2025), w2025)):
-        frames.append(frame.assign(versi=version.versi, berlaku_mulai=version.berlaku_mulai,
-                                   berlaku_sampai=version.berlaku_sampai))
+        frames.append(
+            frame.assign(
+                versi=version.versi, berlaku_mulai=version.berlaku_mulai, berlaku_sampai=version.berlaku_sampai
+            )
+        )
     return WILAYAH.conform(pd.concat(frames, ignore_index=True))
 
 
@@ -120,9 +154,15 @@ _LEVEL_COLUMNS = (  # (tingkat, code column, name column, parent code column)
 def _flatten(flat: pd.DataFrame) -> pd.DataFrame:
     parts = []
     for tingkat, code, name, parent in _LEVEL_COLUMNS:
-        part = pd.DataFrame({"kode": flat[code], "tingkat": tingkat, "nama": flat[name],
-                             "kode_induk": flat[parent] if parent else pd.NA,
-                             "kode_bidang_urusan": flat["kode_bidang_urusan"] if tingkat != "urusan" else pd.NA})
+        part = pd.DataFrame(
+            {
+                "kode": flat[code],
+                "tingkat": tingkat,
+                "nama": flat[name],
+                "kode_induk": flat[parent] if parent else pd.NA,
+                "kode_bidang_urusan": flat["kode_bidang_urusan"] if tingkat != "urusan" else pd.NA,
+            }
+        )
         parts.append(part.drop_duplicates("kode"))
     return pd.concat(parts, ignore_index=True)
 
@@ -162,14 +202,16 @@ def _template_opd_for(kode_pemda: str, own: pd.DataFrame) -> pd.DataFrame:
     """The template OPD list re-keyed to another pemda, with that pemda's own kecamatan as SKPD."""
     dinas = own[~own.kode_skpd.str.startswith("7.01.")].assign(kode_pemda=kode_pemda)
     kec = _kecamatan_of(kode_pemda)
-    kecamatan = pd.DataFrame({
-        "kode_pemda": kode_pemda,
-        "tahun_mulai": dinas.tahun_mulai.iloc[0],
-        "kode_skpd": [f"7.01.0.00.0.00.{i:02d}.0000" for i in range(1, len(kec) + 1)],
-        "nama_skpd": ("Kecamatan " + kec.nama).to_list(),
-        "singkatan": ("Kec. " + kec.nama).to_list(),
-        "bidang_urusan": "7.01",
-    })
+    kecamatan = pd.DataFrame(
+        {
+            "kode_pemda": kode_pemda,
+            "tahun_mulai": dinas.tahun_mulai.iloc[0],
+            "kode_skpd": [f"7.01.0.00.0.00.{i:02d}.0000" for i in range(1, len(kec) + 1)],
+            "nama_skpd": ("Kecamatan " + kec.nama).to_list(),
+            "singkatan": ("Kec. " + kec.nama).to_list(),
+            "bidang_urusan": "7.01",
+        }
+    )
     return pd.concat([dinas, kecamatan], ignore_index=True)
 
 
@@ -189,12 +231,14 @@ def opd_standar() -> pd.DataFrame:
     """SIMCAN's standard OPD names with the bidang each carries (ref_opd_standar)."""
     raw = _read(DATA / "opd/simcan_opd_standar_bidang.csv")
     slots = raw[["bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"]].apply(lambda s: s.str[:4])
-    frame = pd.DataFrame({
-        "jenis_pemda": raw.jenis_pemda.replace({"kabupaten_kota": "kabkota"}),
-        "kd_unit": raw.kd_unit.astype(int),
-        "nama_opd": raw.nama_opd,
-        "aktif": raw.status_data == "aktif",
-    })
+    frame = pd.DataFrame(
+        {
+            "jenis_pemda": raw.jenis_pemda.replace({"kabupaten_kota": "kabkota"}),
+            "kd_unit": raw.kd_unit.astype(int),
+            "nama_opd": raw.nama_opd,
+            "aktif": raw.status_data == "aktif",
+        }
+    )
     return OPD_STANDAR.conform(_blank_to_na(pd.concat([frame, slots], axis=1)))
 
 
@@ -227,10 +271,14 @@ def crosswalk() -> pd.DataFrame:
     n = nomenklatur()
     kabkota = n.kode.str.split(".").str[3] == "2"  # kegiatan level digit: 1 provinsi, 2 kab/kota
     sub = n[(n.tingkat == "sub_kegiatan") & kabkota].assign(
-        name=lambda f: f.nama.str.lower().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip())
+        name=lambda f: f.nama.str.lower().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
+    )
     sub = sub[~sub.duplicated(["versi", "kode_bidang_urusan", "name"], keep=False)]
     pairs = []
-    for a, b in ((NOMENKLATUR_VERSIONS[0], NOMENKLATUR_VERSIONS[1]), (NOMENKLATUR_VERSIONS[1], NOMENKLATUR_VERSIONS[0])):
+    for a, b in (
+        (NOMENKLATUR_VERSIONS[0], NOMENKLATUR_VERSIONS[1]),
+        (NOMENKLATUR_VERSIONS[1], NOMENKLATUR_VERSIONS[0]),
+    ):
         left, right = sub[sub.versi == a.versi], sub[sub.versi == b.versi]
         both = left.merge(right, on=["kode_bidang_urusan", "name"], suffixes=("_from", "_to"))
         pairs.append(both[["versi_from", "kode_from", "versi_to", "kode_to"]])

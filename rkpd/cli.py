@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
-
-import os
 
 from rkpd.settings import load_settings, quiet_services
 
 app = typer.Typer(help="Musrenbang to RKPD data pipeline.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Warehouse administration.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-review_app = typer.Typer(help="The review queue of usulan the pipeline could not map with confidence.",
-                         no_args_is_help=True)
+review_app = typer.Typer(
+    help="The review queue of usulan the pipeline could not map with confidence.", no_args_is_help=True
+)
 app.add_typer(review_app, name="review")
 mapping_app = typer.Typer(help="The mapping of usulan to bidang urusan and OPD.", no_args_is_help=True)
 app.add_typer(mapping_app, name="mapping")
 EVAL_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval_usulan.csv"
 
 
-def _engine(warehouse_url: Optional[str]):
+def _engine(warehouse_url: str | None):
     from warehouse.db import create_engine
     from warehouse.migrate import upgrade
 
@@ -38,12 +37,14 @@ def _classifier(tahun: int, pemda: str, verified=None):
 
     models = Path(os.environ.get("RKPD_MODELS_DIR") or load_settings().data_dir / "models")
     return train_cached(tahun, pemda, verified if verified is not None and len(verified) else None, cache_dir=models)
+
+
 console = Console(width=max(Console().width, 110))  # the run table needs room when piped
 
 
 @app.command()
 def sample(
-    out: Optional[Path] = typer.Option(None, help="Inbox folder to write (default: <data>/sample/inbox)"),
+    out: Path | None = typer.Option(None, help="Inbox folder to write (default: <data>/sample/inbox)"),
     tahun: int = typer.Option(2025, help="Tahun anggaran of the RKPD the forums plan"),
     pemda: list[str] = typer.Option(["18.02"], help="Kode pemda (repeat), or 'all' for national scale"),
     scale: bool = typer.Option(False, "--scale", help="All 514 kab/kota (about 2 million usulan)"),
@@ -54,8 +55,9 @@ def sample(
     import sample as generator
 
     out = out or load_settings().sample_inbox
-    result = generator.generate(out, tahun=tahun, pemda=("all",) if scale else tuple(pemda), seed=seed,
-                                defect_rate=defect_rate)
+    result = generator.generate(
+        out, tahun=tahun, pemda=("all",) if scale else tuple(pemda), seed=seed, defect_rate=defect_rate
+    )
     console.print(f"sample written to {out}")
     totals = result.get("totals", {})
     table = RichTable("level", "data rows", "expected quarantine")
@@ -67,22 +69,27 @@ def sample(
 @app.command()
 def run(
     tahun: int = typer.Option(..., help="Tahun anggaran to run"),
-    inbox: Optional[Path] = typer.Option(None, help="Inbox folder (default: <data>/inbox, or the sample inbox)"),
-    pemda: Optional[list[str]] = typer.Option(None, help="Only these kode pemda (repeat)"),
-    lake: Optional[Path] = typer.Option(None, help="Parquet lake folder (default: <data>/lake)"),
-    warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL",
-                                                help="Warehouse URL (default: SQLite file in <data>)"),
+    inbox: Path | None = typer.Option(None, help="Inbox folder (default: <data>/inbox, or the sample inbox)"),
+    pemda: list[str] | None = typer.Option(None, help="Only these kode pemda (repeat)"),
+    lake: Path | None = typer.Option(None, help="Parquet lake folder (default: <data>/lake)"),
+    warehouse_url: str | None = typer.Option(
+        None, envvar="RKPD_WAREHOUSE_URL", help="Warehouse URL (default: SQLite file in <data>)"
+    ),
     force: bool = typer.Option(False, "--force", help="Re-read slices even when nothing changed since their last load"),
-    max_error_share: float = typer.Option(0.25, help="Stop (do not publish) a slice when more of its rows break "
-                                                     "an error rule than this share"),
-    severity: Optional[list[str]] = typer.Option(None, help="Override a rule's severity, e.g. "
-                                                            "--severity alasan_missing=error (repeat)"),
-    level: Optional[list[str]] = typer.Option(None, help="Only these level folders (repeat): desa, kecamatan, "
-                                                         "forum_opd, kabkota, provinsi, pokir"),
+    max_error_share: float = typer.Option(
+        0.25, help="Stop (do not publish) a slice when more of its rows break an error rule than this share"
+    ),
+    severity: list[str] | None = typer.Option(
+        None, help="Override a rule's severity, e.g. --severity alasan_missing=error (repeat)"
+    ),
+    level: list[str] | None = typer.Option(
+        None, help="Only these level folders (repeat): desa, kecamatan, forum_opd, kabkota, provinsi, pokir"
+    ),
     task_runner: str = typer.Option("threads", help="Where regions run in parallel: threads or dask"),
-    dask_address: Optional[str] = typer.Option(None, help="Dask scheduler address (default: a local cluster)"),
-    partition_size: Optional[int] = typer.Option(None, min=1, help="Regions per parallel partition (default: "
-                                                                    "about 8 partitions, at most 16 regions each)"),
+    dask_address: str | None = typer.Option(None, help="Dask scheduler address (default: a local cluster)"),
+    partition_size: int | None = typer.Option(
+        None, min=1, help="Regions per parallel partition (default: about 8 partitions, at most 16 regions each)"
+    ),
     extracts: bool = typer.Option(True, help="Write the per-OPD extracts of every region after the load"),
 ) -> None:
     """Extract, validate, map and load every level of a tahun; print read/loaded/quarantined per level."""
@@ -90,8 +97,10 @@ def run(
     settings = load_settings()
     inbox = inbox or (settings.inbox if (settings.inbox / str(tahun)).exists() else settings.sample_inbox)
     if not (inbox / str(tahun)).is_dir():
-        console.print(f"[red]{inbox / str(tahun)}: no inbox folder for tahun {tahun}[/red] "
-                      "(run `rkpd sample` for sample data, or put files under <inbox>/<tahun>/<kode_pemda>/<level>/)")
+        console.print(
+            f"[red]{inbox / str(tahun)}: no inbox folder for tahun {tahun}[/red] "
+            "(run `rkpd sample` for sample data, or put files under <inbox>/<tahun>/<kode_pemda>/<level>/)"
+        )
         raise typer.Exit(2)
     from flows.annual import with_task_runner
     from tasks.validate.rules import RULES
@@ -99,14 +108,24 @@ def run(
     overrides = dict(item.split("=", 1) for item in severity or [])
     wrong = [f"{r}={v}" for r, v in overrides.items() if r not in RULES or v not in ("error", "warning")]
     if wrong:
-        console.print(f"[red]unknown rule or severity:[/red] {', '.join(wrong)} (rules: {', '.join(RULES)})",
-                      soft_wrap=True)
+        console.print(
+            f"[red]unknown rule or severity:[/red] {', '.join(wrong)} (rules: {', '.join(RULES)})", soft_wrap=True
+        )
         raise typer.Exit(2)
     annual_run = with_task_runner(task_runner, dask_address)
-    report = annual_run(tahun=tahun, inbox=inbox, lake_root=lake or settings.lake,
-                        warehouse_url=warehouse_url or settings.warehouse_url, pemda=pemda or None,
-                        levels=level or None, force=force, max_error_share=max_error_share, severity=overrides,
-                        partition_size=partition_size, extracts=extracts)
+    report = annual_run(
+        tahun=tahun,
+        inbox=inbox,
+        lake_root=lake or settings.lake,
+        warehouse_url=warehouse_url or settings.warehouse_url,
+        pemda=pemda or None,
+        levels=level or None,
+        force=force,
+        max_error_share=max_error_share,
+        severity=overrides,
+        partition_size=partition_size,
+        extracts=extracts,
+    )
     print_report(report)
     if report.failures:
         raise typer.Exit(1)
@@ -120,7 +139,7 @@ def pull(
     id_daerah: int = typer.Option(..., help="SIPD's internal id of the pemda (not the kode wilayah)"),
     folder: str = typer.Option(..., help="Inbox level folder: desa, kecamatan, forum_opd, kabkota, provinsi, pokir"),
     jenis: int = typer.Option(8, help="SIPD id_jenis_usul: 8 aspirasi masyarakat, 13 pokir"),
-    inbox: Optional[Path] = typer.Option(None, help="Inbox folder (default: <data>/inbox)"),
+    inbox: Path | None = typer.Option(None, help="Inbox folder (default: <data>/inbox)"),
     api_key_env: str = typer.Option("SIPD_API_KEY", help="Environment variable that holds the API key"),
 ) -> None:
     """Pull every usulan of a SIPD-like API into the inbox (deduplicated pages) for the next run."""
@@ -137,30 +156,64 @@ def pull(
     except SourceError as exc:
         console.print(f"[red]pull failed:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
-    console.print(f"{result.records:,} usulan in {len(result.files)} page file(s) "
-                  f"({result.requests_made} requests, {result.retries} retries, "
-                  f"{result.duplicates_dropped} repeated rows dropped)")
+    console.print(
+        f"{result.records:,} usulan in {len(result.files)} page file(s) "
+        f"({result.requests_made} requests, {result.retries} retries, "
+        f"{result.duplicates_dropped} repeated rows dropped)"
+    )
     for note in result.notes:
         console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
 
 
 def print_report(report) -> None:
-    table = RichTable("level", "source", "read", "loaded", "quarantined", "held back", "failed", "same",
-                      title=f"run {report.run_id}, tahun {report.tahun}")
+    table = RichTable(
+        "level",
+        "source",
+        "read",
+        "loaded",
+        "quarantined",
+        "held back",
+        "failed",
+        "same",
+        title=f"run {report.run_id}, tahun {report.tahun}",
+    )
     per_level = report.per_level()
     for r in per_level.itertuples(index=False):
-        table.add_row(r.level, r.source, f"{r.rows_read:,}", f"{r.rows_loaded:,}", f"{r.rows_quarantined:,}",
-                      f"{r.rows_held_back:,}", str(r.files_failed), str(r.files_unchanged))
+        table.add_row(
+            r.level,
+            r.source,
+            f"{r.rows_read:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rows_quarantined:,}",
+            f"{r.rows_held_back:,}",
+            str(r.files_failed),
+            str(r.files_unchanged),
+        )
     totals = per_level.sum(numeric_only=True)
-    table.add_row("total", "", f"{totals.rows_read:,}", f"{totals.rows_loaded:,}", f"{totals.rows_quarantined:,}",
-                  f"{totals.rows_held_back:,}", str(totals.files_failed), str(totals.files_unchanged), style="bold")
+    table.add_row(
+        "total",
+        "",
+        f"{totals.rows_read:,}",
+        f"{totals.rows_loaded:,}",
+        f"{totals.rows_quarantined:,}",
+        f"{totals.rows_held_back:,}",
+        str(totals.files_failed),
+        str(totals.files_unchanged),
+        style="bold",
+    )
     console.print(table)
     if totals.files_unchanged:
-        console.print(f"{totals.files_unchanged} file(s) unchanged since their last load were not read again "
-                      "(counts repeated from that load; use --force to re-read)", soft_wrap=True)
+        console.print(
+            f"{totals.files_unchanged} file(s) unchanged since their last load were not read again "
+            "(counts repeated from that load; use --force to re-read)",
+            soft_wrap=True,
+        )
     for message in report.failures:
-        console.print(f"[red]not loaded:[/red] {message}; the other files of its slice are held back and the "
-                      "warehouse keeps the slice as it was (fix the file and run again)", soft_wrap=True)
+        console.print(
+            f"[red]not loaded:[/red] {message}; the other files of its slice are held back and the "
+            "warehouse keeps the slice as it was (fix the file and run again)",
+            soft_wrap=True,
+        )
     for message in report.ignored:
         console.print(f"[yellow]ignored:[/yellow] {message}", soft_wrap=True)
     if report.quality_page:
@@ -168,18 +221,20 @@ def print_report(report) -> None:
     if getattr(report, "report_page", None):
         console.print(f"run report: {report.report_page}", soft_wrap=True)
     if getattr(report, "extracts", None):
-        console.print(f"OPD extracts: {len(report.extracts)} folder(s) under "
-                      f"{Path(report.report_page).parent.parent / 'extracts' if report.report_page else 'extracts'}",
-                      soft_wrap=True)
+        console.print(
+            f"OPD extracts: {len(report.extracts)} folder(s) under "
+            f"{Path(report.report_page).parent.parent / 'extracts' if report.report_page else 'extracts'}",
+            soft_wrap=True,
+        )
 
 
 @app.command()
 def extracts(
     tahun: int = typer.Option(..., help="Tahun anggaran"),
-    pemda: Optional[list[str]] = typer.Option(None, help="Kode pemda (repeat); default: every pemda with usulan"),
-    out: Optional[Path] = typer.Option(None, help="Folder to write (default: <data>/extracts)"),
-    run_id: Optional[str] = typer.Option(None, help="Run id for the manifests (default: the tahun's latest run)"),
-    warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
+    pemda: list[str] | None = typer.Option(None, help="Kode pemda (repeat); default: every pemda with usulan"),
+    out: Path | None = typer.Option(None, help="Folder to write (default: <data>/extracts)"),
+    run_id: str | None = typer.Option(None, help="Run id for the manifests (default: the tahun's latest run)"),
+    warehouse_url: str | None = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
 ) -> None:
     """Write each OPD's usulan (xlsx, csv, parquet + manifest.json) from the warehouse, per pemda."""
     import time
@@ -192,13 +247,19 @@ def extracts(
     if not regions:
         console.print(f"[red]no usulan for tahun {tahun} in the warehouse[/red] (run `rkpd run` first)")
         raise typer.Exit(2)
-    table = RichTable("pemda", "OPD folders", "usulan", "anggaran (Rp)", "seconds",
-                      title=f"OPD extracts {tahun} -> {out}")
+    table = RichTable(
+        "pemda", "OPD folders", "usulan", "anggaran (Rp)", "seconds", title=f"OPD extracts {tahun} -> {out}"
+    )
     for kode in regions:
         started = time.perf_counter()
         manifests = write_opd_extracts(engine, tahun, kode, out, run_id=run_id)
-        table.add_row(kode, str(len(manifests)), f"{sum(m['rows'] for m in manifests):,}",
-                      f"{sum(m['anggaran'] for m in manifests):,.0f}", f"{time.perf_counter() - started:.1f}")
+        table.add_row(
+            kode,
+            str(len(manifests)),
+            f"{sum(m['rows'] for m in manifests):,}",
+            f"{sum(m['anggaran'] for m in manifests):,.0f}",
+            f"{time.perf_counter() - started:.1f}",
+        )
     console.print(table)
 
 
@@ -206,8 +267,10 @@ def extracts(
 def review_export(
     tahun: int = typer.Option(..., help="Tahun anggaran"),
     pemda: str = typer.Option(..., help="Kode pemda, e.g. 18.02"),
-    out: Optional[Path] = typer.Option(None, help="Workbook to write (default: <data>/review/review_<pemda>_<tahun>.xlsx)"),
-    warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
+    out: Path | None = typer.Option(
+        None, help="Workbook to write (default: <data>/review/review_<pemda>_<tahun>.xlsx)"
+    ),
+    warehouse_url: str | None = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
 ) -> None:
     """Export the usulan still unmapped, with the model's suggestion, for planners to correct in Excel."""
     from tasks.map.review import export_review, read_verified
@@ -215,15 +278,17 @@ def review_export(
     engine = _engine(warehouse_url)
     out = out or load_settings().data_dir / "review" / f"review_{pemda.replace('.', '_')}_{tahun}.xlsx"
     count = export_review(engine, tahun, pemda, out, _classifier(tahun, pemda, read_verified(engine, pemda)))
-    console.print(f"{count:,} usulan to review written to {out}; fill the yellow columns and run "
-                  f"`rkpd review import {out.name}`", soft_wrap=True)
+    console.print(
+        f"{count:,} usulan to review written to {out}; fill the yellow columns and run `rkpd review import {out.name}`",
+        soft_wrap=True,
+    )
 
 
 @review_app.command("import")
 def review_import(
     path: Path = typer.Argument(..., help="The corrected review workbook"),
     pemda: str = typer.Option(..., help="Kode pemda, e.g. 18.02"),
-    warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
+    warehouse_url: str | None = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
 ) -> None:
     """Import planners' corrections: they override the model on the next run and train it."""
     from tasks.errors import SourceError
@@ -243,8 +308,9 @@ def review_import(
 def mapping_evaluate(
     tahun: int = typer.Option(2025, help="Tahun anggaran (nomenclature version)"),
     pemda: str = typer.Option("18.02", help="Kode pemda whose kamus and OPD master to use"),
-    eval_file: Path = typer.Option(EVAL_FILE, help="Labelled usulan (uraian_usulan, kode_bidang_urusan, "
-                                                   "kode_sub_kegiatan, kode_opd)"),
+    eval_file: Path = typer.Option(
+        EVAL_FILE, help="Labelled usulan (uraian_usulan, kode_bidang_urusan, kode_sub_kegiatan, kode_opd)"
+    ),
     threshold: float = typer.Option(0.5, help="Confidence below which an usulan goes to review"),
 ) -> None:
     """Print top-1 accuracy of bidang urusan and OPD, coverage at the threshold and the main confusions."""
@@ -258,7 +324,7 @@ def mapping_evaluate(
 
 @app.command()
 def serve(
-    data: Optional[Path] = typer.Option(None, help="Data folder the served runs use (default: RKPD_DATA_DIR or ./data)"),
+    data: Path | None = typer.Option(None, help="Data folder the served runs use (default: RKPD_DATA_DIR or ./data)"),
 ) -> None:
     """Serve every deployment of prefect.yaml from this process, without a worker (schedules fire when a
     Prefect server runs: `prefect server start`, then set PREFECT_API_URL)."""
@@ -270,16 +336,24 @@ def serve(
     settings = load_settings()
     root = data or settings.data_dir
     if not os.environ.get("PREFECT_API_URL"):
-        console.print("[yellow]PREFECT_API_URL is not set:[/yellow] schedules only fire against a running "
-                      "server (`prefect server start`, then `export PREFECT_API_URL=http://127.0.0.1:4200/api`)",
-                      soft_wrap=True)
-    prefect_serve(*runner_deployments(overrides={
-        "inbox": str(root / "inbox"), "lake_root": str(root / "lake"),
-        "warehouse_url": os.environ.get("RKPD_WAREHOUSE_URL") or settings.warehouse_url}))
+        console.print(
+            "[yellow]PREFECT_API_URL is not set:[/yellow] schedules only fire against a running "
+            "server (`prefect server start`, then `export PREFECT_API_URL=http://127.0.0.1:4200/api`)",
+            soft_wrap=True,
+        )
+    prefect_serve(
+        *runner_deployments(
+            overrides={
+                "inbox": str(root / "inbox"),
+                "lake_root": str(root / "lake"),
+                "warehouse_url": os.environ.get("RKPD_WAREHOUSE_URL") or settings.warehouse_url,
+            }
+        )
+    )
 
 
 @db_app.command("upgrade")
-def db_upgrade(warehouse_url: Optional[str] = typer.Option(None, envvar="RKPD_WAREHOUSE_URL")) -> None:
+def db_upgrade(warehouse_url: str | None = typer.Option(None, envvar="RKPD_WAREHOUSE_URL")) -> None:
     """Create the warehouse or bring it to the newest schema."""
     from warehouse.db import create_engine
     from warehouse.migrate import upgrade

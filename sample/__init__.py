@@ -26,8 +26,9 @@ def _warm_caches(tahun: int) -> None:
     load_region("18.02", tahun)
 
 
-def generate(out_dir: Path, tahun: int = 2025, pemda: Sequence[str] = ("18.02",), seed: int = 42,
-             defect_rate: float = 0.03) -> dict:
+def generate(
+    out_dir: Path, tahun: int = 2025, pemda: Sequence[str] = ("18.02",), seed: int = 42, defect_rate: float = 0.03
+) -> dict:
     """Write the inbox of the given pemda (("all",) = every kab/kota) and return the run manifest.
 
     Same arguments give byte-identical files. Returns {"tahun", "seed", "defect_rate", "pemda":
@@ -46,5 +47,10 @@ def generate(out_dir: Path, tahun: int = 2025, pemda: Sequence[str] = ("18.02",)
             results = list(pool.map(job, codes, chunksize=4))
     else:
         results = [job(code) for code in codes]
-    return {"tahun": tahun, "seed": seed, "defect_rate": defect_rate,
-            "pemda": {m["kode_pemda"]: m for m in results}, "totals": manifest.grand_totals(results)}
+    return {
+        "tahun": tahun,
+        "seed": seed,
+        "defect_rate": defect_rate,
+        "pemda": {m["kode_pemda"]: m for m in results},
+        "totals": manifest.grand_totals(results),
+    }

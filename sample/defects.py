@@ -17,8 +17,16 @@ from sample.regions import Region, normalise_name
 
 QUARANTINE_KINDS = ("duplicate_row", "unknown_wilayah", "negative_anggaran", "absurd_anggaran", "empty_row")
 LOAD_KINDS = ("renamed_wilayah", "missing_volume", "unknown_satuan")
-KINDS = ("duplicate_row", "unknown_wilayah", "renamed_wilayah", "missing_volume", "unknown_satuan",
-         "negative_anggaran", "absurd_anggaran", "empty_row")
+KINDS = (
+    "duplicate_row",
+    "unknown_wilayah",
+    "renamed_wilayah",
+    "missing_volume",
+    "unknown_satuan",
+    "negative_anggaran",
+    "absurd_anggaran",
+    "empty_row",
+)
 CARRIED_OK = set(LOAD_KINDS)  # kinds allowed on rows a higher level carries up
 
 
@@ -26,7 +34,7 @@ CARRIED_OK = set(LOAD_KINDS)  # kinds allowed on rows a higher level carries up
 class Plan:
     """Defects chosen for one file: in-cell ones by row position, plus the structural rows."""
 
-    cells: list[dict] = field(default_factory=list)     # {"kind", "pos", "field", "id_usulan"}
+    cells: list[dict] = field(default_factory=list)  # {"kind", "pos", "field", "id_usulan"}
     duplicates: list[int] = field(default_factory=list)  # positions of the rows copied to the end
     empty_before: list[int] = field(default_factory=list)  # a blank row goes before these positions
 
@@ -48,8 +56,13 @@ def _unknown_place(region: Region, rng) -> str:
     return free[int(rng.integers(0, len(free)))]
 
 
-COLUMN_OF_KIND = {"unknown_wilayah": "nama_desa", "missing_volume": "volume", "unknown_satuan": "satuan",
-                  "negative_anggaran": "anggaran", "absurd_anggaran": "anggaran"}
+COLUMN_OF_KIND = {
+    "unknown_wilayah": "nama_desa",
+    "missing_volume": "volume",
+    "unknown_satuan": "satuan",
+    "negative_anggaran": "anggaran",
+    "absurd_anggaran": "anggaran",
+}
 
 
 def _renamed(frame: pd.DataFrame, pos: int, region: Region, rng) -> tuple[str, str]:
@@ -57,15 +70,19 @@ def _renamed(frame: pd.DataFrame, pos: int, region: Region, rng) -> tuple[str, s
     kode_kec, kode_desa = str(frame.kode_kecamatan.iat[pos]), str(frame.kode_desa.iat[pos])
     if kode_kec in region.renamed or kode_desa in region.renamed:
         use_desa = kode_desa in region.renamed and (kode_kec not in region.renamed or rng.random() < 0.5)
-        return ("nama_desa", region.variants[kode_desa][0]) if use_desa else \
-            ("nama_kecamatan", region.variants[kode_kec][0])
+        return (
+            ("nama_desa", region.variants[kode_desa][0])
+            if use_desa
+            else ("nama_kecamatan", region.variants[kode_kec][0])
+        )
     use_desa = kode_desa in region.variants and (kode_kec not in region.variants or rng.random() < 0.5)
     names = region.variants[kode_desa if use_desa else kode_kec]
     return ("nama_desa" if use_desa else "nama_kecamatan"), names[int(rng.integers(0, len(names)))]
 
 
-def plant_in_cells(frame: pd.DataFrame, region: Region, rng, rate: float, empty_rows: bool,
-                   page_size: int | None = None) -> tuple[pd.DataFrame, Plan]:
+def plant_in_cells(  # noqa: C901 - one branch per defect kind, kept together on purpose
+    frame: pd.DataFrame, region: Region, rng, rate: float, empty_rows: bool, page_size: int | None = None
+) -> tuple[pd.DataFrame, Plan]:
     """Choose the defects of a file and change the cells of the in-cell ones.
 
     `frame` is the level frame of one file in file order; it must hold `carried`. The returned frame
@@ -76,7 +93,7 @@ def plant_in_cells(frame: pd.DataFrame, region: Region, rng, rate: float, empty_
     frame["defect"] = None
     plan = Plan()
     n = len(frame)
-    count = int(round(rate * n))
+    count = round(rate * n)
     if count == 0 or n < 3:
         return frame, plan
     kinds = [k for k in KINDS if empty_rows or k != "empty_row"]
@@ -135,8 +152,9 @@ def plant_in_cells(frame: pd.DataFrame, region: Region, rng, rate: float, empty_
     return frame, plan
 
 
-def add_rows(table: pd.DataFrame, plan: Plan, fields: dict[str, str],
-             id_column: str) -> tuple[pd.DataFrame, list[dict]]:
+def add_rows(
+    table: pd.DataFrame, plan: Plan, fields: dict[str, str], id_column: str
+) -> tuple[pd.DataFrame, list[dict]]:
     """Append the duplicates, insert the blank rows, and list every defect with its 1-based position.
 
     `fields` maps the frame columns (nama_desa, volume, ...) to the file's header names.
@@ -153,15 +171,25 @@ def add_rows(table: pd.DataFrame, plan: Plan, fields: dict[str, str],
     for i, pos in enumerate(plan.duplicates):
         parts.append(table.iloc[[pos]])
         keys.append(2 * n + 1 + 2 * i)
-        entries.append((len(keys) - 1, {"kind": "duplicate_row", "field": None,
-                                        "id_usulan": str(table[id_column].iat[pos])}))
+        entries.append(
+            (len(keys) - 1, {"kind": "duplicate_row", "field": None, "id_usulan": str(table[id_column].iat[pos])})
+        )
     for cell in plan.cells:
-        entries.append((cell["pos"], {"kind": cell["kind"], "field": fields[cell["field"]],
-                                      "id_usulan": cell["id_usulan"]}))
+        entries.append(
+            (cell["pos"], {"kind": cell["kind"], "field": fields[cell["field"]], "id_usulan": cell["id_usulan"]})
+        )
     order = np.argsort(np.array(keys), kind="stable")
     final = np.empty(len(keys), dtype=np.int64)
     final[order] = np.arange(1, len(keys) + 1)
     out = pd.concat(parts, ignore_index=True).iloc[order].reset_index(drop=True)
-    defects = [{"kind": e["kind"], "pos": int(final[slot]), "field": e["field"], "id_usulan": e["id_usulan"],
-                "expected": expected(e["kind"])} for slot, e in entries]
+    defects = [
+        {
+            "kind": e["kind"],
+            "pos": int(final[slot]),
+            "field": e["field"],
+            "id_usulan": e["id_usulan"],
+            "expected": expected(e["kind"]),
+        }
+        for slot, e in entries
+    ]
     return out, sorted(defects, key=lambda d: d["pos"])

@@ -28,7 +28,7 @@ POKIR_PER_DESA = 0.8
 @dataclass
 class Funnel:
     usulan: pd.DataFrame  # musrenbang stream (raised in desa, plus OPD-own entries at forum_opd)
-    pokir: pd.DataFrame   # pokir DPRD, decided at kabkota level
+    pokir: pd.DataFrame  # pokir DPRD, decided at kabkota level
 
 
 def _kamus_pools(kamus: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -38,9 +38,11 @@ def _kamus_pools(kamus: pd.DataFrame) -> dict[str, np.ndarray]:
     musren = stream == "musrenbang"
     if not musren.any():
         musren = np.ones(len(kamus), dtype=bool)
-    pools = {"desa": musren & (level_min == "desa"),
-             "opd": musren & np.isin(level_min, ["kecamatan", "forum_opd"]),
-             "pokir": stream == "pokir"}
+    pools = {
+        "desa": musren & (level_min == "desa"),
+        "opd": musren & np.isin(level_min, ["kecamatan", "forum_opd"]),
+        "pokir": stream == "pokir",
+    }
     return {k: np.flatnonzero(m if m.any() else musren) for k, m in pools.items()}
 
 
@@ -51,9 +53,22 @@ def _choose_kamus(rng, kamus: pd.DataFrame, pool: np.ndarray, n: int) -> np.ndar
 
 # Plausible volume range per satuan (lower-case); other satuan: 1 .. 1,000,000.
 VOLUME_RANGE = {
-    "meter": (50, 1500), "m2": (50, 800), "m3": (20, 300), "kilometer": (1, 8), "km": (1, 8), "hektare": (5, 50),
-    "unit": (1, 50), "orang": (20, 100), "paket": (1, 5), "kelompok": (1, 5), "kegiatan": (1, 3), "desa": (1, 3),
-    "titik": (1, 10), "ekor": (10, 50_000), "rumah": (5, 30), "lokasi": (1, 3),
+    "meter": (50, 1500),
+    "m2": (50, 800),
+    "m3": (20, 300),
+    "kilometer": (1, 8),
+    "km": (1, 8),
+    "hektare": (5, 50),
+    "unit": (1, 50),
+    "orang": (20, 100),
+    "paket": (1, 5),
+    "kelompok": (1, 5),
+    "kegiatan": (1, 3),
+    "desa": (1, 3),
+    "titik": (1, 10),
+    "ekor": (10, 50_000),
+    "rumah": (5, 30),
+    "lokasi": (1, 3),
 }
 
 
@@ -106,22 +121,36 @@ def _base(region: Region, rng, kamus_pos: np.ndarray, desa_pos: np.ndarray, medi
     kode_awal = np.where(at_kecamatan, kec.kode_skpd.astype(object).to_numpy(), kode_skpd)
     nama_awal = np.array([names.get(c, c) for c in kode_awal], dtype=object)
     nama_awal = np.where(at_kecamatan, kec.nama_skpd.to_numpy(), nama_awal)
-    return pd.DataFrame({
-        "kode_kecamatan": d.kode_kecamatan.to_numpy(), "nama_kecamatan": d.nama_kecamatan.to_numpy(),
-        "kode_desa": d.kode.to_numpy(), "nama_desa": d.nama.to_numpy(), "is_kelurahan": is_kel,
-        "kamus_pos": kamus_pos, "id_kamus": k.id_kamus.to_numpy(), "nama_kamus": k.nama_kamus.to_numpy(),
-        "jenis": k.jenis.to_numpy(), "kode_bidang_urusan": k.kode_bidang_urusan.to_numpy(),
-        "kode_sub_kegiatan": k.kode_sub_kegiatan.to_numpy(), "satuan": k.satuan.to_numpy(),
-        "harga_satuan": harga, "theme": k.theme.to_numpy(),
-        "kode_opd_awal": kode_awal, "nama_opd_awal": nama_awal,
-        "uraian": uraian, "permasalahan": texts.permasalahan(rng, k.theme.to_numpy()),
-        "lokasi": texts.concat(dusun, " RT ", texts.zero_pad(rt_no, 3), " RW ", texts.zero_pad(rw_no, 3)),
-        "latitude": kec.lat.to_numpy() + rng.normal(0, 0.02, n),
-        "longitude": kec.lon.to_numpy() + rng.normal(0, 0.02, n),
-        "has_koordinat": rng.random(n) >= 0.15,
-        "volume": volume, "price_factor": factor, "anggaran": anggaran,
-        "kontak": texts.phone_numbers(rng, n),
-    })
+    return pd.DataFrame(
+        {
+            "kode_kecamatan": d.kode_kecamatan.to_numpy(),
+            "nama_kecamatan": d.nama_kecamatan.to_numpy(),
+            "kode_desa": d.kode.to_numpy(),
+            "nama_desa": d.nama.to_numpy(),
+            "is_kelurahan": is_kel,
+            "kamus_pos": kamus_pos,
+            "id_kamus": k.id_kamus.to_numpy(),
+            "nama_kamus": k.nama_kamus.to_numpy(),
+            "jenis": k.jenis_usulan.to_numpy(),
+            "kode_bidang_urusan": k.kode_bidang_urusan.to_numpy(),
+            "kode_sub_kegiatan": k.kode_sub_kegiatan.to_numpy(),
+            "satuan": k.satuan.to_numpy(),
+            "harga_satuan": harga,
+            "theme": k.theme.to_numpy(),
+            "kode_opd_awal": kode_awal,
+            "nama_opd_awal": nama_awal,
+            "uraian": uraian,
+            "permasalahan": texts.permasalahan(rng, k.theme.to_numpy()),
+            "lokasi": texts.concat(dusun, " RT ", texts.zero_pad(rt_no, 3), " RW ", texts.zero_pad(rw_no, 3)),
+            "latitude": kec.lat.to_numpy() + rng.normal(0, 0.02, n),
+            "longitude": kec.lon.to_numpy() + rng.normal(0, 0.02, n),
+            "has_koordinat": rng.random(n) >= 0.15,
+            "volume": volume,
+            "price_factor": factor,
+            "anggaran": anggaran,
+            "kontak": texts.phone_numbers(rng, n),
+        }
+    )
 
 
 def _residents(rng, base: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -130,13 +159,20 @@ def _residents(rng, base: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     kind = rng.choice(5, size=n, p=[0.45, 0.2, 0.15, 0.1, 0.1])
     person = texts.person_names(rng, n)
     rt_head = texts.concat(person, " (Ketua RT ", texts.zero_pad(rng.integers(1, 13, n), 2), ")")
-    lembaga = texts.concat(texts.pick(rng, texts.LEMBAGA, n), np.where(base.is_kelurahan, " Kelurahan ", " Desa "),
-                           base.nama_desa.to_numpy())
+    lembaga = texts.concat(
+        texts.pick(rng, texts.LEMBAGA, n),
+        np.where(base.is_kelurahan, " Kelurahan ", " Desa "),
+        base.nama_desa.to_numpy(),
+    )
     pkk = texts.concat("TP PKK ", np.where(base.is_kelurahan, "Kelurahan ", "Desa "), base.nama_desa.to_numpy())
-    pengusul = np.select([kind == 0, kind == 1, kind == 2, kind == 3],
-                         [person, rt_head, texts.pick(rng, texts.KELOMPOK_TANI, n), pkk], lembaga)
-    profil = np.select([kind == 0, kind == 1, kind == 2], ["Masyarakat", "RT/RW", "Kelompok Masyarakat"],
-                       "Lembaga Kemasyarakatan")
+    pengusul = np.select(
+        [kind == 0, kind == 1, kind == 2, kind == 3],
+        [person, rt_head, texts.pick(rng, texts.KELOMPOK_TANI, n), pkk],
+        lembaga,
+    )
+    profil = np.select(
+        [kind == 0, kind == 1, kind == 2], ["Masyarakat", "RT/RW", "Kelompok Masyarakat"], "Lembaga Kemasyarakatan"
+    )
     return pengusul.astype(object), profil.astype(object)
 
 
@@ -151,8 +187,16 @@ def _rank_within(groups: np.ndarray, rejected: np.ndarray, rng) -> np.ndarray:
     return rank
 
 
-def _decide(df: pd.DataFrame, rng, level: str, reached: np.ndarray, previous: str | None, alasan_key=None,
-            group: str = "kode_kecamatan", share: float | None = None) -> None:
+def _decide(
+    df: pd.DataFrame,
+    rng,
+    level: str,
+    reached: np.ndarray,
+    previous: str | None,
+    alasan_key=None,
+    group: str = "kode_kecamatan",
+    share: float | None = None,
+) -> None:
     """Record the decision of one forum in the `*_<level>` columns for the rows that reached it."""
     n = len(df)
     accept = reached & (rng.random(n) < (ACCEPT_SHARE[level] if share is None else share))
@@ -187,10 +231,25 @@ def _ids(prefix: str, start: int, n: int) -> np.ndarray:
 
 # Bidang whose OPD an usulan is often moved to at the forum perangkat daerah.
 SISTER_BIDANG = {
-    "1.01": ("2.19", "2.23"), "1.02": ("2.14",), "1.03": ("1.04",), "1.04": ("1.03", "2.11"), "1.06": ("2.08", "2.13"),
-    "2.07": ("2.17",), "2.08": ("1.06",), "2.09": ("3.27",), "2.11": ("1.04",), "2.13": ("1.06", "7.01"),
-    "2.14": ("1.02",), "2.15": ("1.03",), "2.17": ("3.30", "2.07"), "2.19": ("1.01",), "3.25": ("3.27",),
-    "3.26": ("2.19",), "3.27": ("2.09", "3.25"), "3.30": ("2.17",), "3.31": ("2.17",),
+    "1.01": ("2.19", "2.23"),
+    "1.02": ("2.14",),
+    "1.03": ("1.04",),
+    "1.04": ("1.03", "2.11"),
+    "1.06": ("2.08", "2.13"),
+    "2.07": ("2.17",),
+    "2.08": ("1.06",),
+    "2.09": ("3.27",),
+    "2.11": ("1.04",),
+    "2.13": ("1.06", "7.01"),
+    "2.14": ("1.02",),
+    "2.15": ("1.03",),
+    "2.17": ("3.30", "2.07"),
+    "2.19": ("1.01",),
+    "3.25": ("3.27",),
+    "3.26": ("2.19",),
+    "3.27": ("2.09", "3.25"),
+    "3.30": ("2.17",),
+    "3.31": ("2.17",),
 }
 
 
@@ -230,9 +289,10 @@ def _musrenbang(region: Region, rng, tahun: int, pools: dict) -> pd.DataFrame:
 
     # Forum perangkat daerah: the accepted kecamatan usulan plus the OPD's own entries.
     carried = df.status_kecamatan.to_numpy() == DITERIMA
-    n_own = int(round(OPD_OWN_SHARE * carried.sum()))
-    own = _base(region, rng, _choose_kamus(rng, region.kamus, pools["opd"], n_own),
-                rng.integers(0, n_desa, n_own), 400e6)
+    n_own = round(OPD_OWN_SHARE * carried.sum())
+    own = _base(
+        region, rng, _choose_kamus(rng, region.kamus, pools["opd"], n_own), rng.integers(0, n_desa, n_own), 400e6
+    )
     own.insert(0, "id_usulan", _ids(digits, len(df) + 1, n_own))
     own["origin"] = "forum_opd"
     own["pengusul"] = own.nama_opd_awal
@@ -247,10 +307,14 @@ def _musrenbang(region: Region, rng, tahun: int, pools: dict) -> pd.DataFrame:
     redirect = reached & (rng.random(len(df)) < REDIRECT_SHARE)
     if redirect.any():
         kec = region.kecamatan.set_index("kode").loc[df.kode_kecamatan[redirect].to_numpy()]
-        to_kecamatan = (rng.random(int(redirect.sum())) < 0.5) & ~df.kode_opd_awal[redirect].astype(str).str.startswith(
-            "7.01.").to_numpy() & kec.kode_skpd.notna().to_numpy()
-        sister_kode, sister_nama = _sister_opd(region, rng, df.kode_opd_awal[redirect].to_numpy(),
-                                               df.kode_bidang_urusan[redirect].to_numpy())
+        to_kecamatan = (
+            (rng.random(int(redirect.sum())) < 0.5)
+            & ~df.kode_opd_awal[redirect].astype(str).str.startswith("7.01.").to_numpy()
+            & kec.kode_skpd.notna().to_numpy()
+        )
+        sister_kode, sister_nama = _sister_opd(
+            region, rng, df.kode_opd_awal[redirect].to_numpy(), df.kode_bidang_urusan[redirect].to_numpy()
+        )
         df.loc[redirect, "kode_opd_akhir"] = np.where(to_kecamatan, kec.kode_skpd.to_numpy(dtype=object), sister_kode)
         df.loc[redirect, "nama_opd_akhir"] = np.where(to_kecamatan, kec.nama_skpd.to_numpy(dtype=object), sister_nama)
     df["redirected"] = redirect
@@ -279,7 +343,7 @@ def _dewan(rng, n_desa: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _pokir(region: Region, rng, tahun: int, pools: dict) -> pd.DataFrame:
     n_desa = len(region.desa)
-    n = int(round(POKIR_PER_DESA * n_desa))
+    n = round(POKIR_PER_DESA * n_desa)
     df = _base(region, rng, _choose_kamus(rng, region.kamus, pools["pokir"], n), rng.integers(0, n_desa, n), 200e6)
     df.insert(0, "id_usulan", _ids("9" + region.kode.replace(".", ""), 1, n))
     names, fraksi = _dewan(rng, n_desa)
@@ -289,8 +353,7 @@ def _pokir(region: Region, rng, tahun: int, pools: dict) -> pd.DataFrame:
     df["origin"] = "pokir"
     df["langsung"] = False
     df["kode_opd_akhir"], df["nama_opd_akhir"] = df.kode_opd_awal.to_numpy(), df.nama_opd_awal.to_numpy()
-    _decide(df, rng, "kabkota", np.ones(n, dtype=bool), None, "pokir", group="pengusul",
-            share=ACCEPT_SHARE["pokir"])
+    _decide(df, rng, "kabkota", np.ones(n, dtype=bool), None, "pokir", group="pengusul", share=ACCEPT_SHARE["pokir"])
     return df
 
 
@@ -306,8 +369,13 @@ def level_frame(funnel: Funnel, level: str) -> pd.DataFrame:
     else:
         df, lvl = funnel.usulan, level
         df = df[df[f"status_{lvl}"].notna()]
-    out = df.assign(status=df[f"status_{lvl}"], alasan=df[f"alasan_{lvl}"], volume=df[f"volume_{lvl}"],
-                    anggaran=df[f"anggaran_{lvl}"].astype(np.int64), prioritas=df[f"prioritas_{lvl}"])
+    out = df.assign(
+        status=df[f"status_{lvl}"],
+        alasan=df[f"alasan_{lvl}"],
+        volume=df[f"volume_{lvl}"],
+        anggaran=df[f"anggaran_{lvl}"].astype(np.int64),
+        prioritas=df[f"prioritas_{lvl}"],
+    )
     if level in ("desa", "kecamatan"):
         out = out.assign(kode_opd_akhir=out.kode_opd_awal, nama_opd_akhir=out.nama_opd_awal)
     nxt = {"desa": "kecamatan", "kecamatan": "forum_opd", "forum_opd": "kabkota", "kabkota": "provinsi"}.get(level)

@@ -31,8 +31,9 @@ class _Writer:
         return folder
 
     def _plant(self, frame: pd.DataFrame, empty_rows: bool, page_size: int | None = None):
-        return defects.plant_in_cells(frame.reset_index(drop=True), self.region, self.rng, self.rate, empty_rows,
-                                      page_size)
+        return defects.plant_in_cells(
+            frame.reset_index(drop=True), self.region, self.rng, self.rate, empty_rows, page_size
+        )
 
     def desa(self, funnel: Funnel) -> None:
         frame = level_frame(funnel, "desa").sort_values(["kode_desa", "prioritas"], kind="stable")
@@ -49,29 +50,38 @@ class _Writer:
     def sipd_excel(self, funnel: Funnel, level: str) -> None:
         frame = level_frame(funnel, level)
         keys = ["kode_kecamatan", "prioritas"] if level == "kecamatan" else ["nama_opd_akhir", "prioritas"]
-        frame, plan = self._plant(frame.sort_values(keys + ["id_usulan"], kind="stable"), empty_rows=True)
+        frame, plan = self._plant(frame.sort_values([*keys, "id_usulan"], kind="stable"), empty_rows=True)
         table = layouts.render_sipd(frame, self.region, level, self.rng)
         table, found = defects.add_rows(table, plan, layouts.FIELDS_SIPD, "ID Usulan")
         forum = "KECAMATAN" if level == "kecamatan" else "RKPD " + self.region.nama.split()[0].upper()
         titles = (f"DAFTAR USULAN HASIL MUSRENBANG {forum}", self.region.nama.upper(), f"TAHUN ANGGARAN {self.tahun}")
         name = f"sipd_usulan_{level}_{self.tahun}.xlsx"
         writers.write_sipd_excel(table, self._folder(level) / name, titles, dt.datetime(self.tahun - 1, 4, 1, 8))
-        self._entry(f"{level}/{name}", level, "musrenbang", "excel", None, table["ID Usulan"], found,
-                    writers.EXCEL_HEADER_ROW)
+        self._entry(
+            f"{level}/{name}", level, "musrenbang", "excel", None, table["ID Usulan"], found, writers.EXCEL_HEADER_ROW
+        )
 
     def json_pages(self, funnel: Funnel, level: str) -> None:
         pokir = level == "pokir"
-        frame, plan = self._plant(level_frame(funnel, level).sort_values("id_usulan"), empty_rows=False,
-                                  page_size=writers.PAGE_SIZE)
+        frame, plan = self._plant(
+            level_frame(funnel, level).sort_values("id_usulan"), empty_rows=False, page_size=writers.PAGE_SIZE
+        )
         table = layouts.render_json(frame, self.region, self.tahun, pokir)
         table, found = defects.add_rows(table, plan, layouts.FIELDS_JSON, "id_usulan")
         folder = self._folder(level)
         start = 0
         for name, count in writers.write_json_pages(table, folder):
             page = [dict(d, pos=d["pos"] - start) for d in found if start < d["pos"] <= start + count]
-            self._entry(f"{level}/{name}", "kabkota" if pokir else level, "pokir" if pokir else "musrenbang",
-                        "json", writers.JSON_DIALECT, table["id_usulan"].iloc[start:start + count],
-                        page, 0)
+            self._entry(
+                f"{level}/{name}",
+                "kabkota" if pokir else level,
+                "pokir" if pokir else "musrenbang",
+                "json",
+                writers.JSON_DIALECT,
+                table["id_usulan"].iloc[start : start + count],
+                page,
+                0,
+            )
             start += count
 
     def provinsi(self, funnel: Funnel) -> None:
@@ -83,14 +93,26 @@ class _Writer:
         table, found = defects.add_rows(table, plan, layouts.FIELDS_PROVINSI, "ID Usulan")
         name = f"usulan_ke_provinsi_{self.tahun}.csv"
         writers.write_csv(table, self._folder("provinsi") / name, writers.PROVINSI_DIALECT)
-        self._entry(f"provinsi/{name}", "provinsi", "musrenbang", "csv", writers.PROVINSI_DIALECT, table["ID Usulan"],
-                    found, 1)
+        self._entry(
+            f"provinsi/{name}", "provinsi", "musrenbang", "csv", writers.PROVINSI_DIALECT, table["ID Usulan"], found, 1
+        )
 
     def _entry(self, path, level, stream, fmt, dialect, ids: pd.Series, found, offset) -> None:
         ids = ids.astype(str)
-        self.files.append(manifest.file_entry(
-            path, level, stream, fmt, dialect.encoding if dialect else None,
-            (dialect.delimiter or None) if dialect else None, len(ids), ids[ids != ""].nunique(), found, offset))
+        self.files.append(
+            manifest.file_entry(
+                path,
+                level,
+                stream,
+                fmt,
+                dialect.encoding if dialect else None,
+                (dialect.delimiter or None) if dialect else None,
+                len(ids),
+                ids[ids != ""].nunique(),
+                found,
+                offset,
+            )
+        )
 
 
 def generate_pemda(out_dir: Path, tahun: int, kode: str, seed: int, defect_rate: float) -> dict:

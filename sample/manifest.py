@@ -9,14 +9,38 @@ MANIFEST_NAME = "_generated.json"
 TOTAL_KEYS = ("desa", "kecamatan", "forum_opd", "kabkota", "provinsi", "pokir")
 
 
-def file_entry(path: str, level: str, stream: str, fmt: str, encoding: str | None, delimiter: str | None,
-               data_rows: int, usulan: int, defects: list[dict], row_offset: int) -> dict:
+def file_entry(
+    path: str,
+    level: str,
+    stream: str,
+    fmt: str,
+    encoding: str | None,
+    delimiter: str | None,
+    data_rows: int,
+    usulan: int,
+    defects: list[dict],
+    row_offset: int,
+) -> dict:
     """One written file; defect positions become row numbers (position + row_offset)."""
     return {
-        "path": path, "level": level, "stream": stream, "format": fmt, "encoding": encoding,
-        "delimiter": delimiter, "data_rows": int(data_rows), "usulan": int(usulan),
-        "defects": [{"kind": d["kind"], "row": int(d["pos"]) + row_offset, "field": d["field"],
-                     "id_usulan": d["id_usulan"], "expected": d["expected"]} for d in defects],
+        "path": path,
+        "level": level,
+        "stream": stream,
+        "format": fmt,
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "data_rows": int(data_rows),
+        "usulan": int(usulan),
+        "defects": [
+            {
+                "kind": d["kind"],
+                "row": int(d["pos"]) + row_offset,
+                "field": d["field"],
+                "id_usulan": d["id_usulan"],
+                "expected": d["expected"],
+            }
+            for d in defects
+        ],
     }
 
 
@@ -33,8 +57,15 @@ def totals(files: list[dict]) -> dict:
 
 
 def pemda_manifest(tahun: int, kode: str, nama: str, seed: int, defect_rate: float, files: list[dict]) -> dict:
-    return {"tahun": tahun, "kode_pemda": kode, "nama_pemda": nama, "seed": seed, "defect_rate": defect_rate,
-            "files": files, "totals": totals(files)}
+    return {
+        "tahun": tahun,
+        "kode_pemda": kode,
+        "nama_pemda": nama,
+        "seed": seed,
+        "defect_rate": defect_rate,
+        "files": files,
+        "totals": totals(files),
+    }
 
 
 def grand_totals(manifests: list[dict]) -> dict:

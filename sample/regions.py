@@ -14,18 +14,55 @@ from sample import texts
 
 # Approximate centroids of the 38 provinces (lat, lon), hand made.
 PROVINCE_CENTROIDS = {
-    "11": (4.37, 96.75), "12": (2.19, 99.07), "13": (-0.74, 100.80), "14": (0.51, 101.81), "15": (-1.61, 103.61),
-    "16": (-3.32, 104.91), "17": (-3.58, 102.35), "18": (-4.85, 105.25), "19": (-2.74, 106.44), "21": (0.92, 104.45),
-    "31": (-6.21, 106.85), "32": (-6.89, 107.64), "33": (-7.15, 110.14), "34": (-7.88, 110.43), "35": (-7.54, 112.24),
-    "36": (-6.41, 106.06), "51": (-8.41, 115.19), "52": (-8.65, 117.36), "53": (-8.66, 121.08), "61": (-0.28, 111.48),
-    "62": (-1.68, 113.38), "63": (-3.09, 115.28), "64": (0.54, 116.42), "65": (3.07, 116.04), "71": (1.05, 124.55),
-    "72": (-1.43, 121.45), "73": (-3.67, 119.97), "74": (-4.14, 122.17), "75": (0.70, 122.45), "76": (-2.84, 119.23),
-    "81": (-3.24, 130.15), "82": (1.57, 127.81), "91": (-2.20, 139.00), "92": (-1.34, 133.17), "93": (-7.00, 139.50),
-    "94": (-3.60, 136.50), "95": (-4.10, 138.90), "96": (-1.10, 131.80),
+    "11": (4.37, 96.75),
+    "12": (2.19, 99.07),
+    "13": (-0.74, 100.80),
+    "14": (0.51, 101.81),
+    "15": (-1.61, 103.61),
+    "16": (-3.32, 104.91),
+    "17": (-3.58, 102.35),
+    "18": (-4.85, 105.25),
+    "19": (-2.74, 106.44),
+    "21": (0.92, 104.45),
+    "31": (-6.21, 106.85),
+    "32": (-6.89, 107.64),
+    "33": (-7.15, 110.14),
+    "34": (-7.88, 110.43),
+    "35": (-7.54, 112.24),
+    "36": (-6.41, 106.06),
+    "51": (-8.41, 115.19),
+    "52": (-8.65, 117.36),
+    "53": (-8.66, 121.08),
+    "61": (-0.28, 111.48),
+    "62": (-1.68, 113.38),
+    "63": (-3.09, 115.28),
+    "64": (0.54, 116.42),
+    "65": (3.07, 116.04),
+    "71": (1.05, 124.55),
+    "72": (-1.43, 121.45),
+    "73": (-3.67, 119.97),
+    "74": (-4.14, 122.17),
+    "75": (0.70, 122.45),
+    "76": (-2.84, 119.23),
+    "81": (-3.24, 130.15),
+    "82": (1.57, 127.81),
+    "91": (-2.20, 139.00),
+    "92": (-1.34, 133.17),
+    "93": (-7.00, 139.50),
+    "94": (-3.60, 136.50),
+    "95": (-4.10, 138.90),
+    "96": (-1.10, 131.80),
 }
 PEMDA_CENTRES = {"18.02": (-4.85, 105.25), "18.72": (-5.11, 105.31)}  # known real centres
-ABBREVIATIONS = (("Gunung ", "Gn. "), ("Tanjung ", "Tj. "), ("Sungai ", "Sei "), ("Kampung ", "Kp. "),
-                 ("Kota ", "Kt. "), ("Bandar ", "Bdr. "), ("Sumber ", "Sbr. "))
+ABBREVIATIONS = (
+    ("Gunung ", "Gn. "),
+    ("Tanjung ", "Tj. "),
+    ("Sungai ", "Sei "),
+    ("Kampung ", "Kp. "),
+    ("Kota ", "Kt. "),
+    ("Bandar ", "Bdr. "),
+    ("Sumber ", "Sbr. "),
+)
 
 
 def normalise_name(name: str) -> str:
@@ -36,7 +73,7 @@ def spelling_variant(name: str) -> str | None:
     """A common way of misspelling a place name: 'Gn. Sugih', 'Sriwaylangsep', 'Bangunrejo'."""
     for long, short in ABBREVIATIONS:
         if name.startswith(long):
-            return short + name[len(long):]
+            return short + name[len(long) :]
     words = name.split()
     roman = re.fullmatch(r"[IVX]+", words[-1]) if words else None
     if 2 <= len(words) <= 3 and all(w.isalpha() for w in words) and not roman:
@@ -51,15 +88,15 @@ class Region:
     kode: str
     nama: str
     nama_provinsi: str
-    kecamatan: pd.DataFrame   # kode, nama, lat, lon, kode_skpd, nama_skpd
-    desa: pd.DataFrame        # kode, nama, kode_kecamatan, nama_kecamatan, is_kelurahan
-    variants: dict            # kode wilayah -> names it is also written with (other version first, spelling)
-    renamed: frozenset        # kode wilayah whose name differs between the two wilayah versions
-    known_names: frozenset    # normalised names of every desa/kecamatan of the pemda (both versions)
+    kecamatan: pd.DataFrame  # kode, nama, lat, lon, kode_skpd, nama_skpd
+    desa: pd.DataFrame  # kode, nama, kode_kecamatan, nama_kecamatan, is_kelurahan
+    variants: dict  # kode wilayah -> names it is also written with (other version first, spelling)
+    renamed: frozenset  # kode wilayah whose name differs between the two wilayah versions
+    known_names: frozenset  # normalised names of every desa/kecamatan of the pemda (both versions)
     kamus: pd.DataFrame
-    opd: pd.DataFrame         # kode_skpd, nama_skpd, bidang slots
-    sub_kegiatan: dict        # kode_sub_kegiatan -> "kode nama"
-    bidang_teks: dict         # kode_bidang -> "1.03 URUSAN PEMERINTAHAN BIDANG ..."
+    opd: pd.DataFrame  # kode_skpd, nama_skpd, bidang slots
+    sub_kegiatan: dict  # kode_sub_kegiatan -> "kode nama"
+    bidang_teks: dict  # kode_bidang -> "1.03 URUSAN PEMERINTAHAN BIDANG ..."
 
 
 @lru_cache(maxsize=4)
@@ -107,8 +144,10 @@ def _kecamatan_points(kode_pemda: str, kode_kecamatan: pd.Series) -> tuple[np.nd
 def _kecamatan_skpd(kec: pd.DataFrame, opd: pd.DataFrame, other_names: dict) -> pd.DataFrame:
     """Each kecamatan's own SKPD (7.01...), matched by name, else by order."""
     skpd = opd[opd.kode_skpd.str.startswith("7.01.")].sort_values("kode_skpd")
-    by_name = {normalise_name(re.sub(r"^(kecamatan|kec\.)\s*", "", n, flags=re.I)): (k, n)
-               for k, n in zip(skpd.kode_skpd, skpd.nama_skpd)}
+    by_name = {
+        normalise_name(re.sub(r"^(kecamatan|kec\.)\s*", "", n, flags=re.I)): (k, n)
+        for k, n in zip(skpd.kode_skpd, skpd.nama_skpd)
+    }
     codes, names = [], []
     for i, (kode, nama) in enumerate(zip(kec.kode, kec.nama)):
         hit = by_name.get(normalise_name(nama)) or by_name.get(normalise_name(other_names.get(kode, "")))
@@ -149,11 +188,15 @@ def load_region(kode_pemda: str, tahun: int) -> Region:
     opd = store.opd(kode_pemda)
     kec = _kecamatan_skpd(kec.assign(lat=lat, lon=lon), opd, names_other)
     kec_name = dict(zip(kec.kode, kec.nama))
-    desa = pd.DataFrame({
-        "kode": desa.kode.to_numpy(), "nama": desa.nama.to_numpy(), "kode_kecamatan": desa.kode_induk.to_numpy(),
-        "nama_kecamatan": desa.kode_induk.map(kec_name).to_numpy(),
-        "is_kelurahan": (desa.jenis == "kelurahan").to_numpy() | desa.kode.str[9:10].eq("1").to_numpy(),
-    })
+    desa = pd.DataFrame(
+        {
+            "kode": desa.kode.to_numpy(),
+            "nama": desa.nama.to_numpy(),
+            "kode_kecamatan": desa.kode_induk.to_numpy(),
+            "nama_kecamatan": desa.kode_induk.map(kec_name).to_numpy(),
+            "is_kelurahan": (desa.jenis == "kelurahan").to_numpy() | desa.kode.str[9:10].eq("1").to_numpy(),
+        }
+    )
     variants: dict[str, list[str]] = {}
     in_force = set(kec.nama) | set(desa.nama)
     for kode, nama in list(zip(kec.kode, kec.nama)) + list(zip(desa.kode, desa.nama)):
@@ -172,8 +215,16 @@ def load_region(kode_pemda: str, tahun: int) -> Region:
     kamus = store.kamus(kode_pemda).reset_index(drop=True)
     kamus = kamus.assign(theme=texts.theme_of(kamus.nama_kamus.to_numpy(), kamus.kode_bidang_urusan.to_numpy()))
     return Region(
-        kode=kode_pemda, nama=names[kode_pemda], nama_provinsi=names.get(kode_pemda[:2], ""),
-        kecamatan=kec, desa=desa, variants=variants, known_names=known, kamus=kamus,
+        kode=kode_pemda,
+        nama=names[kode_pemda],
+        nama_provinsi=names.get(kode_pemda[:2], ""),
+        kecamatan=kec,
+        desa=desa,
+        variants=variants,
+        known_names=known,
+        kamus=kamus,
         renamed=frozenset(k for k, found in variants.items() if names_other.get(k) in found),
-        opd=opd.reset_index(drop=True), sub_kegiatan=sub_text, bidang_teks=bidang_text,
+        opd=opd.reset_index(drop=True),
+        sub_kegiatan=sub_text,
+        bidang_teks=bidang_text,
     )

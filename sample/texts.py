@@ -10,72 +10,250 @@ import re
 
 import numpy as np
 
-FIRST_NAMES = np.array([
-    "Ahmad", "Budi", "Sutrisno", "Slamet", "Suparman", "Wayan", "Made", "Nyoman", "Agus", "Bambang",
-    "Joko", "Heru", "Sugeng", "Supriyadi", "Mulyono", "Darmawan", "Rahmat", "Hendra", "Irwan", "Yusuf",
-    "Rudi", "Dedi", "Eko", "Fajar", "Hadi", "Iwan", "Kurniawan", "Lukman", "Misran", "Nurdin",
-    "Paijo", "Rohmat", "Sarjono", "Tukiman", "Wagiman", "Zainal", "Marzuki", "Saiful", "Abdul", "Ismail",
-    "Siti", "Sri", "Dewi", "Yuliani", "Nurhayati", "Sumiati", "Wartini", "Rina", "Lestari", "Ernawati",
-    "Tri", "Endang", "Suharti", "Ratna", "Fitri", "Ani", "Kartini", "Mardiyah", "Puji", "Winarsih",
-    "Désy", "René", "Andi", "Herman", "Syamsul", "Rusdi", "Darsono", "Ngatimin", "Sukardi", "Yanto",
-])
-LAST_NAMES = np.array([
-    "", "", "", "Santoso", "Wijaya", "Saputra", "Hidayat", "Setiawan", "Pratama", "Gunawan",
-    "Susanto", "Kusuma", "Purnomo", "Rahayu", "Wahyudi", "Sulistyo", "Nugroho", "Utomo", "Hartono", "Siregar",
-    "Effendi", "Harahap", "Syahputra", "Anwar", "Hakim", "Rosyid", "Prasetyo", "Maulana", "Firmansyah", "Ningsih",
-    "Wati", "Yanti", "Sari", "Handayani", "Permana", "Sembiring", "Nasution", "Manurung", "Hasibuan", "Pane",
-])
+FIRST_NAMES = np.array(
+    [
+        "Ahmad",
+        "Budi",
+        "Sutrisno",
+        "Slamet",
+        "Suparman",
+        "Wayan",
+        "Made",
+        "Nyoman",
+        "Agus",
+        "Bambang",
+        "Joko",
+        "Heru",
+        "Sugeng",
+        "Supriyadi",
+        "Mulyono",
+        "Darmawan",
+        "Rahmat",
+        "Hendra",
+        "Irwan",
+        "Yusuf",
+        "Rudi",
+        "Dedi",
+        "Eko",
+        "Fajar",
+        "Hadi",
+        "Iwan",
+        "Kurniawan",
+        "Lukman",
+        "Misran",
+        "Nurdin",
+        "Paijo",
+        "Rohmat",
+        "Sarjono",
+        "Tukiman",
+        "Wagiman",
+        "Zainal",
+        "Marzuki",
+        "Saiful",
+        "Abdul",
+        "Ismail",
+        "Siti",
+        "Sri",
+        "Dewi",
+        "Yuliani",
+        "Nurhayati",
+        "Sumiati",
+        "Wartini",
+        "Rina",
+        "Lestari",
+        "Ernawati",
+        "Tri",
+        "Endang",
+        "Suharti",
+        "Ratna",
+        "Fitri",
+        "Ani",
+        "Kartini",
+        "Mardiyah",
+        "Puji",
+        "Winarsih",
+        "Désy",
+        "René",
+        "Andi",
+        "Herman",
+        "Syamsul",
+        "Rusdi",
+        "Darsono",
+        "Ngatimin",
+        "Sukardi",
+        "Yanto",
+    ]
+)
+LAST_NAMES = np.array(
+    [
+        "",
+        "",
+        "",
+        "Santoso",
+        "Wijaya",
+        "Saputra",
+        "Hidayat",
+        "Setiawan",
+        "Pratama",
+        "Gunawan",
+        "Susanto",
+        "Kusuma",
+        "Purnomo",
+        "Rahayu",
+        "Wahyudi",
+        "Sulistyo",
+        "Nugroho",
+        "Utomo",
+        "Hartono",
+        "Siregar",
+        "Effendi",
+        "Harahap",
+        "Syahputra",
+        "Anwar",
+        "Hakim",
+        "Rosyid",
+        "Prasetyo",
+        "Maulana",
+        "Firmansyah",
+        "Ningsih",
+        "Wati",
+        "Yanti",
+        "Sari",
+        "Handayani",
+        "Permana",
+        "Sembiring",
+        "Nasution",
+        "Manurung",
+        "Hasibuan",
+        "Pane",
+    ]
+)
 GELAR = np.array(["", "", "", "", "", "", "H. ", "Hj. ", "Drs. ", "Ir. "])
-KELOMPOK_TANI = np.array([
-    "Kelompok Tani Sumber Rejeki", "Kelompok Tani Maju Jaya", "Gapoktan Sido Makmur", "Kelompok Tani Tunas Harapan",
-    "Kelompok Tani Karya Bersama", "Kelompok Wanita Tani Melati", "Gapoktan Sri Rejeki", "Kelompok Tani Subur Makmur",
-    "P3A Tirta Mulya", "Kelompok Ternak Sapi Lestari", "Kelompok Tani Sido Dadi – Blok B", "KWT Mawar Indah",
-])
+KELOMPOK_TANI = np.array(
+    [
+        "Kelompok Tani Sumber Rejeki",
+        "Kelompok Tani Maju Jaya",
+        "Gapoktan Sido Makmur",
+        "Kelompok Tani Tunas Harapan",
+        "Kelompok Tani Karya Bersama",
+        "Kelompok Wanita Tani Melati",
+        "Gapoktan Sri Rejeki",
+        "Kelompok Tani Subur Makmur",
+        "P3A Tirta Mulya",
+        "Kelompok Ternak Sapi Lestari",
+        "Kelompok Tani Sido Dadi – Blok B",
+        "KWT Mawar Indah",
+    ]
+)
 LEMBAGA = np.array(["TP PKK", "Karang Taruna", "LPM", "BPD", "Posyandu Melati", "Majelis Taklim Al-Ikhlas"])
-DUSUN_NAMES = np.array([
-    "Sukamaju", "Karang Anyar", "Sidomulyo", "Sumber Agung", "Tegal Sari", "Margo Rejo", "Sido Rahayu",
-    "Bumi Asri", "Sri Rejeki", "Banjar Sari", "Candi Rejo", "Purwosari", "Suka Damai", "Mekar Jaya",
-])
+DUSUN_NAMES = np.array(
+    [
+        "Sukamaju",
+        "Karang Anyar",
+        "Sidomulyo",
+        "Sumber Agung",
+        "Tegal Sari",
+        "Margo Rejo",
+        "Sido Rahayu",
+        "Bumi Asri",
+        "Sri Rejeki",
+        "Banjar Sari",
+        "Candi Rejo",
+        "Purwosari",
+        "Suka Damai",
+        "Mekar Jaya",
+    ]
+)
 ROMAN = np.array(["I", "II", "III", "IV", "V", "VI", "VII", "VIII"])
 PHONE_PREFIX = np.array(["0812", "0813", "0821", "0822", "0852", "0853", "0857", "0878", "0819", "0896", "0838"])
 
 UNKNOWN_PLACES = (
-    "Kampung Sumber Makmur Jaya", "Desa Tirta Kencana Raya", "Sidodadi Makmur Sentosa", "Karya Bakti Wiratama",
-    "Kampung Sinar Harapan Baru", "Desa Mekar Sari Indah Permai", "Tanjung Rejo Kencana", "Bumi Sejahtera Abadi",
+    "Kampung Sumber Makmur Jaya",
+    "Desa Tirta Kencana Raya",
+    "Sidodadi Makmur Sentosa",
+    "Karya Bakti Wiratama",
+    "Kampung Sinar Harapan Baru",
+    "Desa Mekar Sari Indah Permai",
+    "Tanjung Rejo Kencana",
+    "Bumi Sejahtera Abadi",
 )
 UNKNOWN_SATUAN = np.array(["lonjor", "bh2", "ikat", "rit", "colt", "lbr2", "bks", "tumpuk"])
 
 # Permasalahan per theme of the kamus (the theme comes from keywords in the kamus name or the bidang).
 PERMASALAHAN = {
-    "jalan": ("jalan rusak berlubang, becek saat musim hujan", "jalan tanah licin dan sulit dilalui kendaraan",
-              "aspal mengelupas, sering terjadi kecelakaan", "akses jalan ke kebun dan sekolah terputus saat hujan",
-              "jalan lingkungan masih tanah – berdebu di musim kemarau"),
-    "drainase": ("drainase tersumbat sehingga air meluap ke jalan", "tidak ada saluran air, rumah warga tergenang",
-                 "saluran pembuangan rusak dan dangkal – air masuk ke rumah",
-                 "genangan air di permukiman setiap hujan deras"),
-    "sungai": ("sungai dangkal dan meluap setiap musim hujan", "tebing sungai longsor – mengancam rumah warga",
-               "tanah di pinggir jalan longsor saat hujan", "banjir tahunan merendam sawah dan permukiman"),
-    "jembatan": ("jembatan kayu lapuk membahayakan pengguna", "belum ada jembatan penghubung antar dusun",
-                 "jembatan putus diterjang banjir", "plat jembatan retak dan berlubang"),
-    "irigasi": ("saluran irigasi jebol, sawah kekurangan air", "irigasi tersier masih tanah sehingga air banyak hilang",
-                "pintu air rusak – pembagian air tidak merata", "sawah tadah hujan hanya panen sekali setahun"),
-    "air": ("warga kesulitan air bersih di musim kemarau", "sumur warga kering dan airnya keruh",
-            "jaringan air bersih belum menjangkau dusun", "warga membeli air bersih dengan harga mahal"),
+    "jalan": (
+        "jalan rusak berlubang, becek saat musim hujan",
+        "jalan tanah licin dan sulit dilalui kendaraan",
+        "aspal mengelupas, sering terjadi kecelakaan",
+        "akses jalan ke kebun dan sekolah terputus saat hujan",
+        "jalan lingkungan masih tanah – berdebu di musim kemarau",
+    ),
+    "drainase": (
+        "drainase tersumbat sehingga air meluap ke jalan",
+        "tidak ada saluran air, rumah warga tergenang",
+        "saluran pembuangan rusak dan dangkal – air masuk ke rumah",
+        "genangan air di permukiman setiap hujan deras",
+    ),
+    "sungai": (
+        "sungai dangkal dan meluap setiap musim hujan",
+        "tebing sungai longsor – mengancam rumah warga",
+        "tanah di pinggir jalan longsor saat hujan",
+        "banjir tahunan merendam sawah dan permukiman",
+    ),
+    "jembatan": (
+        "jembatan kayu lapuk membahayakan pengguna",
+        "belum ada jembatan penghubung antar dusun",
+        "jembatan putus diterjang banjir",
+        "plat jembatan retak dan berlubang",
+    ),
+    "irigasi": (
+        "saluran irigasi jebol, sawah kekurangan air",
+        "irigasi tersier masih tanah sehingga air banyak hilang",
+        "pintu air rusak – pembagian air tidak merata",
+        "sawah tadah hujan hanya panen sekali setahun",
+    ),
+    "air": (
+        "warga kesulitan air bersih di musim kemarau",
+        "sumur warga kering dan airnya keruh",
+        "jaringan air bersih belum menjangkau dusun",
+        "warga membeli air bersih dengan harga mahal",
+    ),
     "penerangan": ("jalan gelap di malam hari, rawan kejahatan", "lampu jalan banyak yang mati"),
-    "pendidikan": ("ruang kelas rusak dan kekurangan meja kursi", "sekolah belum memiliki perpustakaan",
-                   "anak usia dini belum terlayani PAUD"),
-    "kesehatan": ("posyandu belum memiliki gedung sendiri", "angka stunting di desa masih tinggi",
-                  "jarak ke puskesmas jauh, pelayanan kesehatan terbatas"),
-    "perumahan": ("masih banyak rumah tidak layak huni", "warga belum memiliki jamban sehat",
-                  "sampah dibuang ke sungai karena tidak ada TPS"),
-    "pertanian": ("hasil panen rendah karena kekurangan pupuk dan alsintan", "petani kesulitan bibit unggul",
-                  "ternak warga sering terserang penyakit"),
-    "ekonomi": ("pelaku UMKM kekurangan modal dan pelatihan", "pasar desa kumuh dan becek",
-                "pemuda banyak yang menganggur"),
-    "sosial": ("banyak lansia dan disabilitas belum tersentuh bantuan", "rawan bencana banjir dan longsor",
-               "kegiatan pemuda dan olahraga kurang fasilitas"),
-    "umum": ("belum tersedia sarana yang memadai", "kebutuhan masyarakat belum terpenuhi",
-             "fasilitas yang ada sudah rusak berat"),
+    "pendidikan": (
+        "ruang kelas rusak dan kekurangan meja kursi",
+        "sekolah belum memiliki perpustakaan",
+        "anak usia dini belum terlayani PAUD",
+    ),
+    "kesehatan": (
+        "posyandu belum memiliki gedung sendiri",
+        "angka stunting di desa masih tinggi",
+        "jarak ke puskesmas jauh, pelayanan kesehatan terbatas",
+    ),
+    "perumahan": (
+        "masih banyak rumah tidak layak huni",
+        "warga belum memiliki jamban sehat",
+        "sampah dibuang ke sungai karena tidak ada TPS",
+    ),
+    "pertanian": (
+        "hasil panen rendah karena kekurangan pupuk dan alsintan",
+        "petani kesulitan bibit unggul",
+        "ternak warga sering terserang penyakit",
+    ),
+    "ekonomi": (
+        "pelaku UMKM kekurangan modal dan pelatihan",
+        "pasar desa kumuh dan becek",
+        "pemuda banyak yang menganggur",
+    ),
+    "sosial": (
+        "banyak lansia dan disabilitas belum tersentuh bantuan",
+        "rawan bencana banjir dan longsor",
+        "kegiatan pemuda dan olahraga kurang fasilitas",
+    ),
+    "umum": (
+        "belum tersedia sarana yang memadai",
+        "kebutuhan masyarakat belum terpenuhi",
+        "fasilitas yang ada sudah rusak berat",
+    ),
 }
 THEME_KEYWORDS = (  # (theme, keywords in the lower-cased kamus name), first match wins
     ("perumahan", ("jamban", "mck", "septic", "sanitasi", "tps3r", "rumah tidak layak", "rtlh")),
@@ -88,42 +266,111 @@ THEME_KEYWORDS = (  # (theme, keywords in the lower-cased kamus name), first mat
     ("jalan", ("jalan", "rabat", "aspal", "lapen", "onderlaag", "paving", "hotmix", "telford")),
 )
 THEME_OF_BIDANG = {
-    "1.01": "pendidikan", "1.02": "kesehatan", "1.04": "perumahan", "2.11": "perumahan", "3.27": "pertanian",
-    "2.09": "pertanian", "3.25": "pertanian", "2.17": "ekonomi", "3.30": "ekonomi", "3.31": "ekonomi",
-    "2.07": "ekonomi", "3.26": "ekonomi", "1.06": "sosial", "1.05": "sosial", "2.19": "sosial", "2.08": "sosial",
-    "2.13": "sosial", "1.03": "jalan", "2.15": "penerangan",
+    "1.01": "pendidikan",
+    "1.02": "kesehatan",
+    "1.04": "perumahan",
+    "2.11": "perumahan",
+    "3.27": "pertanian",
+    "2.09": "pertanian",
+    "3.25": "pertanian",
+    "2.17": "ekonomi",
+    "3.30": "ekonomi",
+    "3.31": "ekonomi",
+    "2.07": "ekonomi",
+    "3.26": "ekonomi",
+    "1.06": "sosial",
+    "1.05": "sosial",
+    "2.19": "sosial",
+    "2.08": "sosial",
+    "2.13": "sosial",
+    "1.03": "jalan",
+    "2.15": "penerangan",
 }
 # Relative weight of a kamus entry by theme: roads, drainage, bridges, irrigation and water dominate.
-THEME_WEIGHT = {"jalan": 10.0, "drainase": 6.0, "sungai": 2.0, "jembatan": 4.0, "irigasi": 5.0, "air": 4.0,
-                "penerangan": 2.0}
+THEME_WEIGHT = {
+    "jalan": 10.0,
+    "drainase": 6.0,
+    "sungai": 2.0,
+    "jembatan": 4.0,
+    "irigasi": 5.0,
+    "air": 4.0,
+    "penerangan": 2.0,
+}
 
 ALASAN_DITOLAK = {
-    "desa": ("Sudah diusulkan tahun lalu", "Kewenangan desa, didanai Dana Desa", "Lokasi belum jelas",
-             "Duplikasi usulan", "Melebihi pagu indikatif", "Belum menjadi prioritas desa",
-             "Sudah dianggarkan dalam APBDes", "Status tanah belum jelas"),
-    "kelurahan": ("Sudah diusulkan tahun lalu", "Didanai Dana Kelurahan", "Lokasi belum jelas",
-                  "Duplikasi usulan", "Melebihi pagu indikatif", "Belum menjadi prioritas kelurahan"),
-    "kecamatan": ("Melebihi pagu indikatif kewilayahan", "Belum menjadi prioritas kecamatan", "Duplikasi usulan",
-                  "Lokasi belum jelas", "Data dukung belum lengkap (foto, RAB)", "Sudah diusulkan tahun lalu",
-                  "Kewenangan desa, didanai Dana Desa", "Status lahan belum jelas"),
-    "forum_opd": ("Tidak sesuai dengan Renstra Perangkat Daerah", "Keterbatasan pagu anggaran OPD",
-                  "Sudah ditangani pada tahun berjalan", "Bukan kewenangan OPD",
-                  "Lokasi tidak memenuhi kriteria teknis", "Data dukung belum lengkap", "Salah OPD tujuan"),
-    "kabkota": ("Tidak masuk prioritas RKPD", "Keterbatasan kemampuan keuangan daerah",
-                "Ditunda ke tahun anggaran berikutnya", "Belum sesuai prioritas pembangunan daerah"),
-    "provinsi": ("Bukan kewenangan provinsi", "Keterbatasan pagu indikatif provinsi",
-                 "Belum menjadi prioritas RKPD Provinsi",
-                 "Diusulkan melalui Bantuan Keuangan Provinsi tahun berikutnya"),
-    "pokir": ("Data usulan tidak lengkap (alamat, foto, volume)", "Tidak sesuai kamus usulan", "Melebihi pagu pokir",
-              "Bukan kewenangan kabupaten", "Duplikasi dengan usulan musrenbang"),
+    "desa": (
+        "Sudah diusulkan tahun lalu",
+        "Kewenangan desa, didanai Dana Desa",
+        "Lokasi belum jelas",
+        "Duplikasi usulan",
+        "Melebihi pagu indikatif",
+        "Belum menjadi prioritas desa",
+        "Sudah dianggarkan dalam APBDes",
+        "Status tanah belum jelas",
+    ),
+    "kelurahan": (
+        "Sudah diusulkan tahun lalu",
+        "Didanai Dana Kelurahan",
+        "Lokasi belum jelas",
+        "Duplikasi usulan",
+        "Melebihi pagu indikatif",
+        "Belum menjadi prioritas kelurahan",
+    ),
+    "kecamatan": (
+        "Melebihi pagu indikatif kewilayahan",
+        "Belum menjadi prioritas kecamatan",
+        "Duplikasi usulan",
+        "Lokasi belum jelas",
+        "Data dukung belum lengkap (foto, RAB)",
+        "Sudah diusulkan tahun lalu",
+        "Kewenangan desa, didanai Dana Desa",
+        "Status lahan belum jelas",
+    ),
+    "forum_opd": (
+        "Tidak sesuai dengan Renstra Perangkat Daerah",
+        "Keterbatasan pagu anggaran OPD",
+        "Sudah ditangani pada tahun berjalan",
+        "Bukan kewenangan OPD",
+        "Lokasi tidak memenuhi kriteria teknis",
+        "Data dukung belum lengkap",
+        "Salah OPD tujuan",
+    ),
+    "kabkota": (
+        "Tidak masuk prioritas RKPD",
+        "Keterbatasan kemampuan keuangan daerah",
+        "Ditunda ke tahun anggaran berikutnya",
+        "Belum sesuai prioritas pembangunan daerah",
+    ),
+    "provinsi": (
+        "Bukan kewenangan provinsi",
+        "Keterbatasan pagu indikatif provinsi",
+        "Belum menjadi prioritas RKPD Provinsi",
+        "Diusulkan melalui Bantuan Keuangan Provinsi tahun berikutnya",
+    ),
+    "pokir": (
+        "Data usulan tidak lengkap (alamat, foto, volume)",
+        "Tidak sesuai kamus usulan",
+        "Melebihi pagu pokir",
+        "Bukan kewenangan kabupaten",
+        "Duplikasi dengan usulan musrenbang",
+    ),
 }
 CATATAN_REVISI = "Volume disesuaikan dengan pagu indikatif"
 CATATAN_PROVINSI = "Kewenangan provinsi – diteruskan ke Musrenbang RKPD Provinsi"
 
-FRAKSI = np.array([
-    "Fraksi PDI Perjuangan", "Fraksi Partai Golkar", "Fraksi Partai Gerindra", "Fraksi PKB", "Fraksi Partai NasDem",
-    "Fraksi PKS", "Fraksi Partai Demokrat", "Fraksi PAN", "Fraksi Persatuan Pembangunan",
-])
+FRAKSI = np.array(
+    [
+        "Fraksi PDI Perjuangan",
+        "Fraksi Partai Golkar",
+        "Fraksi Partai Gerindra",
+        "Fraksi PKB",
+        "Fraksi Partai NasDem",
+        "Fraksi PKS",
+        "Fraksi Partai Demokrat",
+        "Fraksi PAN",
+        "Fraksi Persatuan Pembangunan",
+    ]
+)
 GELAR_BELAKANG = np.array(["", "", "", ", S.E.", ", S.H.", ", S.Pd.", ", S.T.", ", S.Sos.", ", M.M.", ", S.IP."])
 
 PROVINSI_OPD = {  # theme or bidang -> provincial OPD wording; "{prov}" is the province name
@@ -171,8 +418,13 @@ def person_names(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def phone_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     """Indonesian mobile numbers written 08xx-xxxx-xxxx."""
-    return concat(pick(rng, PHONE_PREFIX, n), "-", zero_pad(rng.integers(0, 10_000, n), 4), "-",
-                  zero_pad(rng.integers(0, 10_000, n), 4))
+    return concat(
+        pick(rng, PHONE_PREFIX, n),
+        "-",
+        zero_pad(rng.integers(0, 10_000, n), 4),
+        "-",
+        zero_pad(rng.integers(0, 10_000, n), 4),
+    )
 
 
 def dusun_names(rng: np.random.Generator, is_kelurahan: np.ndarray) -> np.ndarray:
@@ -268,7 +520,7 @@ def typos(rng: np.random.Generator, texts: np.ndarray, rate: float = 0.05) -> np
         if len(text) < 6:
             continue
         p = 1 + int(u * (len(text) - 3))
-        out[i] = text[:p] + text[p + 1] + text[p] + text[p + 2:] if s else text[:p] + text[p + 1:]
+        out[i] = text[:p] + text[p + 1] + text[p] + text[p + 2 :] if s else text[:p] + text[p + 1 :]
     return out
 
 
@@ -276,10 +528,10 @@ def thousands(values, sep: str = ".") -> np.ndarray:
     """Integers written with a thousands separator: 1250000 -> '1.250.000' (sign kept)."""
     v = np.asarray(values, dtype=np.int64)
     a = np.abs(v)
-    groups = [(a // 1000 ** k) % 1000 for k in range(6)]
+    groups = [(a // 1000**k) % 1000 for k in range(6)]
     ngroups = np.ones(len(a), dtype=np.int64)
     for k in range(1, 6):
-        ngroups = np.where(a >= 1000 ** k, k + 1, ngroups)
+        ngroups = np.where(a >= 1000**k, k + 1, ngroups)
     out = np.full(len(a), "", dtype=object)
     for k in range(5, -1, -1):
         lead = ngroups == k + 1

@@ -17,7 +17,7 @@ EXCEL_HEADER_ROW = 5  # 3 title rows, 1 blank row, then the header: the first da
 
 @dataclass(frozen=True)
 class Dialect:
-    encoding: str      # as written in the manifest
+    encoding: str  # as written in the manifest
     delimiter: str
     line_end: str
 
@@ -64,9 +64,15 @@ def write_json_pages(table: pd.DataFrame, folder: Path, prefix: str = "listMonit
     total = len(records)
     pages = []
     for page, start in enumerate(range(0, max(total, 1), PAGE_SIZE), start=1):
-        chunk = records[start:start + PAGE_SIZE]
-        body = {"success": True, "message": "", "page": page, "pageSize": PAGE_SIZE, "recordsTotal": total,
-                "data": chunk}
+        chunk = records[start : start + PAGE_SIZE]
+        body = {
+            "success": True,
+            "message": "",
+            "page": page,
+            "pageSize": PAGE_SIZE,
+            "recordsTotal": total,
+            "data": chunk,
+        }
         name = f"{prefix}_page_{page:03d}.json"
         (folder / name).write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
         pages.append((name, len(chunk)))

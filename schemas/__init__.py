@@ -1,14 +1,42 @@
-"""The single source of truth for every table of the pipeline."""
+"""The single source of truth for every table of the pipeline: fields once (`fields.py`), tables from them."""
 
 from schemas.contract import Column, Table
+from schemas.fields import FIELDS, LEVELS, SLICE_KEY, STATUSES, STREAMS
 from schemas.operations import LOAD_LOG, OPERATION_TABLES, QUALITY_SUMMARY, QUARANTINE, RUN
-from schemas.reference import (KAMUS, NOMENKLATUR, OPD, OPD_STANDAR, PAGU_KEWILAYAHAN, REFERENCE_TABLES,
-                               WILAYAH)
-from schemas.usulan import LEVELS, MAPPING_VERIFIED, STATUSES, STREAMS, USULAN
+from schemas.reference import (
+    KAMUS,
+    NOMENKLATUR,
+    OPD,
+    OPD_STANDAR,
+    PAGU_KEWILAYAHAN,
+    REFERENCE_TABLES,
+    WILAYAH,
+)
+from schemas.usulan import MAPPING_VERIFIED, USULAN
 
 ALL_TABLES: tuple[Table, ...] = (USULAN, MAPPING_VERIFIED, *REFERENCE_TABLES, *OPERATION_TABLES)
 
 __all__ = [
-    "ALL_TABLES", "Column", "KAMUS", "LEVELS", "LOAD_LOG", "MAPPING_VERIFIED", "NOMENKLATUR", "OPD", "OPD_STANDAR", "PAGU_KEWILAYAHAN",
-    "QUALITY_SUMMARY", "QUARANTINE", "RUN", "STATUSES", "STREAMS", "Table", "USULAN", "WILAYAH",
+    "ALL_TABLES",
+    "FIELDS",
+    "KAMUS",
+    "LEVELS",
+    "LOAD_LOG",
+    "MAPPING_VERIFIED",
+    "NOMENKLATUR",
+    "OPD",
+    "OPD_STANDAR",
+    "OPERATION_TABLES",
+    "PAGU_KEWILAYAHAN",
+    "QUALITY_SUMMARY",
+    "QUARANTINE",
+    "REFERENCE_TABLES",
+    "RUN",
+    "SLICE_KEY",
+    "STATUSES",
+    "STREAMS",
+    "USULAN",
+    "WILAYAH",
+    "Column",
+    "Table",
 ]

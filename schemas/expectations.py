@@ -25,8 +25,12 @@ def expectation_specs(table: Table) -> list[tuple[str, dict]]:
         if c.pattern:
             specs.append(("ExpectColumnValuesToMatchRegex", {"column": c.name, "regex": c.pattern}))
         if c.min_value is not None or c.max_value is not None:
-            specs.append(("ExpectColumnValuesToBeBetween",
-                          {"column": c.name, "min_value": c.min_value, "max_value": c.max_value}))
+            specs.append(
+                (
+                    "ExpectColumnValuesToBeBetween",
+                    {"column": c.name, "min_value": c.min_value, "max_value": c.max_value},
+                )
+            )
         if c.max_length and c.kind in ("text", "code"):
             specs.append(("ExpectColumnValueLengthsToBeBetween", {"column": c.name, "max_value": c.max_length}))
     return specs

@@ -50,8 +50,9 @@ class SliceBatch:
     def failed(self) -> bool:
         return any(f.error for f in self.files)
 
-    def add_issues(self, issues: pd.DataFrame, rules: list[str] | tuple[str, ...] = (),
-                   rows: pd.Index | None = None) -> None:
+    def add_issues(
+        self, issues: pd.DataFrame, rules: list[str] | tuple[str, ...] = (), rows: pd.Index | None = None
+    ) -> None:
         """Record issues (severity as configured for the run) and which rows `rules` were applied to."""
         for rule in rules:
             self.checked[rule] = rows if rows is not None else self.staged.index
@@ -65,8 +66,15 @@ class SliceBatch:
         issues = self.issues.copy()
         if len(issues):
             issues["severity"] = issues["rule"].map(config.severity_of)
-        return replace(self, run_id=run_id, config=config, staged=self.staged.assign(run_id=run_id), issues=issues,
-                       files=[replace(f) for f in self.files], checked=dict(self.checked))
+        return replace(
+            self,
+            run_id=run_id,
+            config=config,
+            staged=self.staged.assign(run_id=run_id),
+            issues=issues,
+            files=[replace(f) for f in self.files],
+            checked=dict(self.checked),
+        )
 
     def quality_flags(self) -> pd.Series:
         """Warning rule ids per row, comma separated (rows without warnings: missing)."""
@@ -89,8 +97,10 @@ class SliceBatch:
 
     def stop_if_too_many_errors(self) -> None:
         if len(self.staged) >= self.config.min_rows_to_stop and self.error_share > self.config.max_error_share:
-            self.stopped = (f"{self.error_share:.0%} of the rows break an error rule, more than the "
-                            f"{self.config.max_error_share:.0%} allowed: the slice is stopped and not published")
+            self.stopped = (
+                f"{self.error_share:.0%} of the rows break an error rule, more than the "
+                f"{self.config.max_error_share:.0%} allowed: the slice is stopped and not published"
+            )
 
     def count_files(self, loaded: pd.DataFrame) -> None:
         """Per-file loaded/quarantined counts from the final frame; read = loaded + quarantined."""
@@ -100,5 +110,6 @@ class SliceBatch:
             f.rows_loaded = int(loaded_per_file.get(f.path, 0))
             f.rows_quarantined = int(quarantined.get(f.path, 0))
             if f.rows_loaded + f.rows_quarantined != f.rows_read:
-                raise AssertionError(f"{f.path}: read {f.rows_read} != loaded {f.rows_loaded} + "
-                                     f"quarantined {f.rows_quarantined}")
+                raise AssertionError(
+                    f"{f.path}: read {f.rows_read} != loaded {f.rows_loaded} + quarantined {f.rows_quarantined}"
+                )

@@ -34,7 +34,7 @@ def pg_server_url() -> str:
     try:
         with create_engine(url).connect() as c:
             c.execute(sa.text("select 1"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server here"
+    except Exception as exc:
         if os.environ.get("RKPD_REQUIRE_PG"):
             pytest.fail(f"PostgreSQL required but not reachable at {url}: {exc}")
         pytest.skip(f"no PostgreSQL at {url}")

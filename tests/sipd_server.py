@@ -42,9 +42,19 @@ def load_records(folder: Path) -> list[dict]:
 
 
 class SipdServer:
-    def __init__(self, records: list[dict], *, api_key: str = "test-key", faults: dict | None = None,
-                 shift: tuple[int, dict] | None = None, slow_seconds: float = 1.0, retry_after: str = "0",
-                 max_page_size: int | None = None, nested: bool = False, total_offset: int = 0):
+    def __init__(
+        self,
+        records: list[dict],
+        *,
+        api_key: str = "test-key",
+        faults: dict | None = None,
+        shift: tuple[int, dict] | None = None,
+        slow_seconds: float = 1.0,
+        retry_after: str = "0",
+        max_page_size: int | None = None,
+        nested: bool = False,
+        total_offset: int = 0,
+    ):
         self.records = list(records)
         self.api_key, self.faults, self.shift = api_key, dict(faults or {}), shift
         self.slow_seconds, self.retry_after = slow_seconds, retry_after
@@ -69,7 +79,7 @@ class SipdServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server naming
+            def do_POST(self) -> None:
                 server._handle(self)
 
             def log_message(self, *args) -> None:  # keep test output quiet
@@ -77,8 +87,7 @@ class SipdServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 
@@ -120,7 +129,7 @@ class SipdServer:
             self.requests.append(request)
             if fault is None or fault == "slow":
                 size = min(size, self.max_page_size or size)
-                data = [dict(r) for r in self.records[(page - 1) * size:page * size]]
+                data = [dict(r) for r in self.records[(page - 1) * size : page * size]]
                 total = len(self.records) + self.total_offset
         if fault == "drop":
             h.close_connection = True
@@ -138,13 +147,20 @@ class SipdServer:
         if self.nested:
             payload = {"success": True, "data": {"data": data, "recordsTotal": total}}
         else:
-            payload = {"success": True, "message": "", "recordsTotal": total, "page": page, "pageSize": size,
-                       "data": data}
+            payload = {
+                "success": True,
+                "message": "",
+                "recordsTotal": total,
+                "page": page,
+                "pageSize": size,
+                "data": data,
+            }
         self._send(h, 200, json.dumps(payload, ensure_ascii=False).encode("utf-8"), "application/json")
 
     @staticmethod
-    def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str,
-              headers: dict | None = None) -> None:
+    def _send(
+        h: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str, headers: dict | None = None
+    ) -> None:
         try:
             h.send_response(status)
             h.send_header("Content-Type", content_type)

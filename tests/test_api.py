@@ -7,11 +7,11 @@ import random
 from pathlib import Path
 
 import pytest
+from sipd_server import SipdServer, load_records
 
 from tasks.errors import SourceError
 from tasks.extract.api import ApiSource, pull
 from tasks.extract.readers import read_source
-from sipd_server import SipdServer, load_records
 
 KEY = "s3cr3t-KEY-4f9a"
 
@@ -44,8 +44,14 @@ def sipd(monkeypatch):
 
 
 def source(server: SipdServer, **kwargs) -> ApiSource:
-    options = {"tahun": 2025, "id_daerah": 473, "page_size": 100, "timeout_seconds": 2,
-               "max_retries": 3, "backoff_seconds": 0.01} | kwargs
+    options = {
+        "tahun": 2025,
+        "id_daerah": 473,
+        "page_size": 100,
+        "timeout_seconds": 2,
+        "max_retries": 3,
+        "backoff_seconds": 0.01,
+    } | kwargs
     return ApiSource(server.url, **options)
 
 
@@ -85,8 +91,14 @@ def test_clean_pull_writes_every_record_once(rows, sipd, tmp_path):
     assert all(r == by_id[r["id_usulan"]] for f in result.files for r in json.loads(f.read_bytes())["data"])
 
     first = server.requests[0]
-    assert first.body == {"tahun": 2025, "id_daerah": 473, "id_jenis_usul": 8, "level": "skpd",
-                          "page": 1, "pageSize": 500}
+    assert first.body == {
+        "tahun": 2025,
+        "id_daerah": 473,
+        "id_jenis_usul": 8,
+        "level": "skpd",
+        "page": 1,
+        "pageSize": 500,
+    }
     assert first.headers["x-api-key"] == KEY and first.headers["accept"] == "application/json"
     assert server.pages_requested() == [1, 2, 3, 4]
     assert_no_key(result, tmp_path)
@@ -125,8 +137,9 @@ def test_unchanged_pull_is_byte_identical_and_replaces_old_pages(rows, sipd, tmp
 # --- faults ---------------------------------------------------------------------------------------
 def test_429_500_slow_and_dropped_pages_are_retried(rows, sipd, tmp_path):
     records = unique(rows["pokir"])
-    server = sipd(records, faults={(1, 1): 429, (2, 1): 500, (2, 2): 500, (3, 1): "slow", (3, 2): "drop"},
-                  slow_seconds=2)
+    server = sipd(
+        records, faults={(1, 1): 429, (2, 1): 500, (2, 2): 500, (3, 1): "slow", (3, 2): "drop"}, slow_seconds=2
+    )
     sleeps = Sleeps()
     result = pull(source(server, timeout_seconds=0.3, backoff_seconds=0.5), tmp_path, sleep=sleeps)
 
@@ -151,8 +164,7 @@ def test_page_that_keeps_failing_names_the_page(rows, sipd, tmp_path):
     assert list(tmp_path.iterdir()) == []  # nothing written on failure
 
 
-@pytest.mark.parametrize("fault, words", [("garbage", "not JSON"), ("no_list", "no record list"),
-                                          (404, "HTTP 404")])
+@pytest.mark.parametrize("fault, words", [("garbage", "not JSON"), ("no_list", "no record list"), (404, "HTTP 404")])
 def test_unusable_answer_is_not_retried(rows, sipd, tmp_path, fault, words):
     server = sipd(unique(rows["pokir"]), faults={(2, 1): fault})
     with pytest.raises(SourceError, match=words) as err:
@@ -214,8 +226,9 @@ def test_same_id_with_other_content_keeps_the_later(rows, sipd, tmp_path):
     changed = dict(records[5], anggaran=123)
     server = sipd([*records, changed])  # the last page repeats record 5 with another anggaran
     result = pull(source(server), tmp_path)
-    kept = [r for f in result.files for r in json.loads(f.read_bytes())["data"]
-            if r["id_usulan"] == changed["id_usulan"]]
+    kept = [
+        r for f in result.files for r in json.loads(f.read_bytes())["data"] if r["id_usulan"] == changed["id_usulan"]
+    ]
     assert kept == [changed] and result.replaced >= 1
 
 
@@ -229,9 +242,26 @@ def test_pull_command_feeds_the_annual_run(prefect_server, sipd, rows, tmp_path)
 
     server = sipd(rows["pokir"], faults={(1, 1): 429})
     inbox = tmp_path / "inbox"
-    result = CliRunner().invoke(app, ["pull", "--url", server.url, "--tahun", "2025", "--pemda", "18.02",
-                                      "--id-daerah", "473", "--folder", "pokir", "--jenis", "13",
-                                      "--inbox", str(inbox)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "pull",
+            "--url",
+            server.url,
+            "--tahun",
+            "2025",
+            "--pemda",
+            "18.02",
+            "--id-daerah",
+            "473",
+            "--folder",
+            "pokir",
+            "--jenis",
+            "13",
+            "--inbox",
+            str(inbox),
+        ],
+    )
     assert result.exit_code == 0, result.output
     expected = len(unique(rows["pokir"]))
     assert f"{expected:,} usulan" in result.output and "1 retries" in result.output
@@ -248,8 +278,23 @@ def test_pull_command_feeds_the_annual_run(prefect_server, sipd, rows, tmp_path)
         stream = connection.exec_driver_sql("SELECT DISTINCT stream FROM usulan").scalars().all()
     assert stream == ["pokir"] and line.rows_loaded + line.rows_quarantined == expected
 
-    bad = CliRunner(env={"SIPD_API_KEY": "wrong"}).invoke(app, [
-        "pull", "--url", server.url, "--tahun", "2025", "--pemda", "18.02", "--id-daerah", "473",
-        "--folder", "pokir", "--inbox", str(inbox)])
+    bad = CliRunner(env={"SIPD_API_KEY": "wrong"}).invoke(
+        app,
+        [
+            "pull",
+            "--url",
+            server.url,
+            "--tahun",
+            "2025",
+            "--pemda",
+            "18.02",
+            "--id-daerah",
+            "473",
+            "--folder",
+            "pokir",
+            "--inbox",
+            str(inbox),
+        ],
+    )
     assert bad.exit_code == 1 and "HTTP 401" in bad.output and "SIPD_API_KEY" in bad.output
     assert "wrong" not in bad.output and "Traceback" not in bad.output

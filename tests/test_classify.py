@@ -35,16 +35,18 @@ def eval_frame() -> pd.DataFrame:
 
 
 def test_normalisation_expands_abbreviations_stems_and_drops_location_noise(normaliser):
-    texts = pd.Series({
-        "a": "rehab jln dusun sukamaju rt 02",
-        "b": "PEMB. TPT SDKT JLN POROS",
-        "c": "pengadaan hand traktor utk poktan",
-        "d": "perbaiakn jalam usaha tani",
-        "e": "gorong2 rt.05/rw.02",
-        "f": "Peningkatan jalan lingkungan Dusun III Kampung Bumi Ratu",
-        "g": "PMT balita posyandu mawar",
-        "h": "kampung iklim",
-    })
+    texts = pd.Series(
+        {
+            "a": "rehab jln dusun sukamaju rt 02",
+            "b": "PEMB. TPT SDKT JLN POROS",
+            "c": "pengadaan hand traktor utk poktan",
+            "d": "perbaiakn jalam usaha tani",
+            "e": "gorong2 rt.05/rw.02",
+            "f": "Peningkatan jalan lingkungan Dusun III Kampung Bumi Ratu",
+            "g": "PMT balita posyandu mawar",
+            "h": "kampung iklim",
+        }
+    )
     out = normaliser(texts)
     assert out.index.equals(texts.index)
     assert out["a"] == "rehabilitasi jalan dusun"  # jln -> jalan, dusun name and rt number gone
@@ -83,8 +85,22 @@ def test_known_kamus_like_texts_get_the_right_bidang(classifier):
 
 
 def test_nonsense_and_unspecific_texts_stay_below_the_threshold(classifier):
-    texts = pd.Series(["asdf qwerty", "lain-lain", "usulan warga", "mohon dibantu", "-", "", None, "xyz 123",
-                       "sesuai proposal terlampir", "qwertyuiop", "bantuan", "pembangunan"])
+    texts = pd.Series(
+        [
+            "asdf qwerty",
+            "lain-lain",
+            "usulan warga",
+            "mohon dibantu",
+            "-",
+            "",
+            None,
+            "xyz 123",
+            "sesuai proposal terlampir",
+            "qwertyuiop",
+            "bantuan",
+            "pembangunan",
+        ]
+    )
     out = classifier.predict(texts)
     assert (out["confidence"] < 0.5).all(), out.assign(text=texts)
     assert out.loc[[1, 4, 5, 6], "kode_bidang_urusan"].isna().all()  # nothing left after normalisation
@@ -94,12 +110,20 @@ def test_a_verified_mapping_changes_the_next_result(classifier):
     wrong = "kartu identitas anak utk balita"  # KIA is Dukcapil (2.12); the base model says Dinas Sosial
     before = classifier.predict(pd.Series([wrong, "PMT balita posyandu"]))
     assert before["kode_bidang_urusan"].iloc[0] != "2.12"
-    verified = pd.DataFrame({"uraian_usulan": ["pembuatan kartu identitas anak (KIA) utk balita"],
-                             "kode_bidang_urusan": ["2.12"], "kode_sub_kegiatan": ["2.12.02.2.03.0002"]})
+    verified = pd.DataFrame(
+        {
+            "uraian_usulan": ["pembuatan kartu identitas anak (KIA) utk balita"],
+            "kode_bidang_urusan": ["2.12"],
+            "kode_sub_kegiatan": ["2.12.02.2.03.0002"],
+        }
+    )
     corrected = model.train(2025, "18.02", verified=verified)
     assert corrected.model_version != classifier.model_version
-    after = corrected.predict(pd.Series([wrong, "pembuatan kartu identitas anak (KIA) utk balita",
-                                         "pembuatan kia balita", "PMT balita posyandu"]))
+    after = corrected.predict(
+        pd.Series(
+            [wrong, "pembuatan kartu identitas anak (KIA) utk balita", "pembuatan kia balita", "PMT balita posyandu"]
+        )
+    )
     assert after["kode_bidang_urusan"].tolist() == ["2.12", "2.12", "2.12", "1.02"]
     assert after["confidence"].iloc[1] == 1.0  # the verified text itself
     assert (after["confidence"].iloc[[0, 2]] >= 0.5).all()  # similar phrasings, learned
@@ -114,8 +138,15 @@ def test_each_distinct_text_is_classified_once(classifier):
     normaliser.one = lambda t: (texts_normalised.append(t), classifier.normaliser.one(t))[1]
     counting = dataclasses.replace(classifier, features=features, normaliser=normaliser)
 
-    distinct = ["rehab jln dusun sukamaju rt 02", "REHAB JLN DUSUN SUKAMAJU RT 02", "rehab jln dusun melati rt 7",
-                "sumur bor utk warga", "PMT balita posyandu", "asdf", ""]
+    distinct = [
+        "rehab jln dusun sukamaju rt 02",
+        "REHAB JLN DUSUN SUKAMAJU RT 02",
+        "rehab jln dusun melati rt 7",
+        "sumur bor utk warga",
+        "PMT balita posyandu",
+        "asdf",
+        "",
+    ]
     texts = pd.Series(distinct * 20_000, index=pd.RangeIndex(100_000, 240_000))
     started = time.perf_counter()
     out = counting.predict(texts)
@@ -147,8 +178,10 @@ def test_fit_cached_on_disk_and_shared_by_pemda_with_equal_training_rows(classif
     other = model.train_cached(2025, "18.07", cache_dir=tmp_path)
     assert other.model_version != again.model_version and other.estimator is again.estimator
     assert "sukadana" in " ".join(other.normaliser.place_names) and list(tmp_path.glob("fit_*.joblib")) == fits
-    assert other.predict(pd.Series(["rehab jln desa sukadana"])).kode_bidang_urusan.iloc[0] == \
-        again.predict(pd.Series(["rehab jln"])).kode_bidang_urusan.iloc[0]
+    assert (
+        other.predict(pd.Series(["rehab jln desa sukadana"])).kode_bidang_urusan.iloc[0]
+        == again.predict(pd.Series(["rehab jln"])).kode_bidang_urusan.iloc[0]
+    )
 
 
 def test_eval_set_is_large_and_every_code_exists(eval_frame):
@@ -168,7 +201,9 @@ def test_eval_set_is_large_and_every_code_exists(eval_frame):
 def test_eval_set_is_not_training_data(classifier, eval_frame):
     train = training.training_texts(2025, "18.02")
     assert not set(eval_frame.uraian_usulan.str.lower()) & set(train.text.str.lower())
-    same_after_normalising = classifier.normaliser(eval_frame.uraian_usulan).isin(set(classifier.normaliser(train.text)))
+    same_after_normalising = classifier.normaliser(eval_frame.uraian_usulan).isin(
+        set(classifier.normaliser(train.text))
+    )
     assert same_after_normalising.mean() < 0.05
 
 

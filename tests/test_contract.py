@@ -31,11 +31,23 @@ def test_codes_are_text_and_personal_data_is_marked():
 
 
 def test_conform_keeps_leading_zeros_and_money_exact():
-    frame = USULAN.conform(pd.DataFrame({"kode_desa": ["18.02.01.2001"], "anggaran": [1_250_000 + 0.1 + 0.2],
-                                         "id_usulan": ["0012"]}))
-    arrow = USULAN.to_arrow(frame.assign(tahun=2025, level="desa", stream="musrenbang", kode_pemda="18.02",
-                                         uraian_usulan="x", status="diterima", source="csv", source_file="f",
-                                         source_row=2, run_id="r"))
+    frame = USULAN.conform(
+        pd.DataFrame({"kode_desa": ["18.02.01.2001"], "anggaran": [1_250_000 + 0.1 + 0.2], "id_usulan": ["0012"]})
+    )
+    arrow = USULAN.to_arrow(
+        frame.assign(
+            tahun=2025,
+            level="desa",
+            stream="musrenbang",
+            kode_pemda="18.02",
+            uraian_usulan="x",
+            status="diterima",
+            source="csv",
+            source_file="f",
+            source_row=2,
+            run_id="r",
+        )
+    )
     assert arrow.column("id_usulan")[0].as_py() == "0012"
     assert str(arrow.column("anggaran")[0].as_py()) == "1250000.30"
 
@@ -52,8 +64,7 @@ def test_great_expectations_is_imported_only_by_the_validation_step():
     import subprocess
     import sys
 
-    code = ("import sys, flows.annual, rkpd.cli, tasks.validate.gx; "
-            "print('great_expectations' in sys.modules)")
+    code = "import sys, flows.annual, rkpd.cli, tasks.validate.gx; print('great_expectations' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
+from tasks.batch import SliceKey
 from tasks.errors import SourceError
 from tasks.extract.parse import parse_koefisien, parse_numbers
 from tasks.extract.readers import read_source
-from tasks.batch import SliceKey
 from tasks.extract.staging import stage
 
 KEY = SliceKey(2025, "kecamatan", "musrenbang", "18.02", "csv")
@@ -17,10 +17,12 @@ KEY = SliceKey(2025, "kecamatan", "musrenbang", "18.02", "csv")
 
 def test_windows_1252_semicolon_csv(tmp_path):
     path = tmp_path / "desa.csv"
-    text = "No;ID Usulan;Kecamatan;Desa/Kelurahan;Usulan;Volume;Satuan;Perkiraan Biaya (Rp);Hasil Musyawarah\n" \
-           "1;1802000001;Kalirejo;Sri Way Langsep;Rehab jalan – dusun café;100 Meter;;1.250.000;Diterima\n" \
-           ";;;;;;;;\n" \
-           "2;1802000002;Kalirejo;Kalirejo;Sumur bor;2;Unit;Rp 70.000.000,00;Ditolak\n"
+    text = (
+        "No;ID Usulan;Kecamatan;Desa/Kelurahan;Usulan;Volume;Satuan;Perkiraan Biaya (Rp);Hasil Musyawarah\n"
+        "1;1802000001;Kalirejo;Sri Way Langsep;Rehab jalan – dusun café;100 Meter;;1.250.000;Diterima\n"
+        ";;;;;;;;\n"
+        "2;1802000002;Kalirejo;Kalirejo;Sumur bor;2;Unit;Rp 70.000.000,00;Ditolak\n"
+    )
     path.write_bytes(text.encode("cp1252"))
     raw = read_source(path)
     assert (raw.encoding, raw.delimiter) == ("cp1252", ";")
@@ -36,9 +38,11 @@ def test_windows_1252_semicolon_csv(tmp_path):
 
 def test_utf8_bom_comma_csv_with_title_rows(tmp_path):
     path = tmp_path / "annex.csv"
-    path.write_bytes("\ufeffDAFTAR PRIORITAS USULAN\nKecamatan Kalirejo\n\n"
-                     "No,Kecamatan,Desa,Uraian Usulan,Volume,Satuan,Anggaran\n"
-                     '1,Kalirejo,Kalirejo,"Pemb. TPT, dusun 2",50,Meter,"25.000.000"\n'.encode("utf-8"))
+    path.write_bytes(
+        "\ufeffDAFTAR PRIORITAS USULAN\nKecamatan Kalirejo\n\n"
+        "No,Kecamatan,Desa,Uraian Usulan,Volume,Satuan,Anggaran\n"
+        '1,Kalirejo,Kalirejo,"Pemb. TPT, dusun 2",50,Meter,"25.000.000"\n'.encode("utf-8")
+    )
     raw = read_source(path)
     assert raw.encoding == "utf-8-sig" and raw.delimiter == ","
     assert raw.source_row.tolist() == [5]
@@ -53,12 +57,24 @@ def test_sipd_excel_with_title_rows_and_coordinates(tmp_path):
     sheet = workbook.add_worksheet("Usulan")
     sheet.merge_range(0, 0, 0, 6, "DAFTAR USULAN HASIL MUSRENBANG KECAMATAN")
     sheet.write_row(3, 0, ["No", "ID Usulan", "Usulan", "Alamat", "Kecamatan", "Kelurahan", "Anggaran", "Status"])
-    sheet.write_row(4, 0, [1, 1802000123, "Rehabilitasi Jalan", "Dusun II RT 002, -4.812345, 105.234567",
-                           "Kalirejo", "Kalirejo", "Rp 1.250.000,00", "Disetujui"])
+    sheet.write_row(
+        4,
+        0,
+        [
+            1,
+            1802000123,
+            "Rehabilitasi Jalan",
+            "Dusun II RT 002, -4.812345, 105.234567",
+            "Kalirejo",
+            "Kalirejo",
+            "Rp 1.250.000,00",
+            "Disetujui",
+        ],
+    )
     workbook.close()
     raw = read_source(path)
     assert raw.source_row.tolist() == [5] and raw.source_sheet.tolist() == ["Usulan"]
-    staged, issues = stage(raw, KEY, "sipd.xlsx", "run")
+    staged, _issues = stage(raw, KEY, "sipd.xlsx", "run")
     row = staged.iloc[0]
     assert row["id_usulan"] == "1802000123" and row["anggaran"] == 1_250_000
     assert (row["latitude"], row["longitude"], row["lokasi"]) == (-4.812345, 105.234567, "Dusun II RT 002")
@@ -66,21 +82,39 @@ def test_sipd_excel_with_title_rows_and_coordinates(tmp_path):
 
 def test_json_pages(tmp_path):
     path = tmp_path / "page.json"
-    path.write_text(json.dumps({"success": True, "data": [
-        {"id_usulan": 1, "detail_camatteks": "Kalirejo", "giat_teks": "Pembangunan Sumur Bor",
-         "koefisien": "2 Unit", "anggaran": 70000000, "status_usul_teks": "Ditolak", "tolak_teks": "duplikasi"}]}))
-    staged, issues = stage(read_source(path), KEY, "page.json", "run")
+    path.write_text(
+        json.dumps(
+            {
+                "success": True,
+                "data": [
+                    {
+                        "id_usulan": 1,
+                        "detail_camatteks": "Kalirejo",
+                        "giat_teks": "Pembangunan Sumur Bor",
+                        "koefisien": "2 Unit",
+                        "anggaran": 70000000,
+                        "status_usul_teks": "Ditolak",
+                        "tolak_teks": "duplikasi",
+                    }
+                ],
+            }
+        )
+    )
+    staged, _issues = stage(read_source(path), KEY, "page.json", "run")
     assert staged.loc[0, "uraian_usulan"] == "Pembangunan Sumur Bor"
     assert (staged.loc[0, "volume"], staged.loc[0, "satuan"], staged.loc[0, "alasan"]) == (2, "Unit", "duplikasi")
 
 
-@pytest.mark.parametrize("name, content, problem", [
-    ("empty.csv", b"", "empty"),
-    ("junk.csv", bytes(range(256)) * 4, "not a text file"),
-    ("truncated.xlsx", b"PK\x03\x04" + b"\x00" * 100, "cannot open the workbook"),
-    ("noheader.csv", b"a,b,c\n1,2,3\n", "no header row"),
-    ("bad.json", b"{not json", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [
+        ("empty.csv", b"", "empty"),
+        ("junk.csv", bytes(range(256)) * 4, "not a text file"),
+        ("truncated.xlsx", b"PK\x03\x04" + b"\x00" * 100, "cannot open the workbook"),
+        ("noheader.csv", b"a,b,c\n1,2,3\n", "no header row"),
+        ("bad.json", b"{not json", "not valid JSON"),
+    ],
+)
 def test_broken_files_give_one_clear_message(tmp_path, name, content, problem):
     path = tmp_path / name
     path.write_bytes(content)

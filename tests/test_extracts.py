@@ -27,17 +27,19 @@ from warehouse.db import create_engine
 
 TAHUN, PEMDA = 2025, "18.02"
 PERSONAL = USULAN.personal_columns
-RANK = ("CASE {a}.level WHEN 'desa' THEN 0 WHEN 'kecamatan' THEN 1 WHEN 'forum_opd' THEN 2 WHEN 'kabkota' THEN 3 "
-        "WHEN 'provinsi' THEN 4 WHEN 'nasional' THEN 5 END")
+RANK = (
+    "CASE {a}.level WHEN 'desa' THEN 0 WHEN 'kecamatan' THEN 1 WHEN 'forum_opd' THEN 2 WHEN 'kabkota' THEN 3 "
+    "WHEN 'provinsi' THEN 4 WHEN 'nasional' THEN 5 END"
+)
 # An usulan's row at the highest level it reached: no row of a higher level of the same stream carries its
 # id_usulan or names it as id_usulan_asal.
 TOP_ROWS = f"""
 SELECT u.stream, u.id_usulan, u.kode_opd_akhir, u.status, u.anggaran FROM usulan u
 WHERE u.tahun = :t AND u.kode_pemda = :p
   AND NOT EXISTS (SELECT 1 FROM usulan h WHERE h.tahun = u.tahun AND h.stream = u.stream
-                  AND h.id_usulan = u.id_usulan AND {RANK.format(a='h')} > {RANK.format(a='u')})
+                  AND h.id_usulan = u.id_usulan AND {RANK.format(a="h")} > {RANK.format(a="u")})
   AND NOT EXISTS (SELECT 1 FROM usulan h WHERE h.tahun = u.tahun AND h.stream = u.stream
-                  AND h.id_usulan_asal = u.id_usulan AND {RANK.format(a='h')} > {RANK.format(a='u')})"""
+                  AND h.id_usulan_asal = u.id_usulan AND {RANK.format(a="h")} > {RANK.format(a="u")})"""
 CODE_NAME = re.compile(r"^[0-9_]+$")
 FILE_NAME = re.compile(r"^(usulan_[0-9_]+_\d{4}\.(xlsx|csv|parquet)|manifest\.json)$")
 
@@ -114,8 +116,9 @@ def test_one_folder_per_opd_with_usulan_and_an_index(extracted):
     index = json.loads((extracted.root / str(TAHUN) / "18_02" / "index.json").read_text(encoding="utf-8"))
     assert index["run_id"] == extracted.run_id and index["kode_pemda"] == PEMDA
     assert sorted(e["folder"] for e in index["opd"]) == [f.name for f in folders]
-    assert sum(e["rows"] for e in index["opd"]) + index["tanpa_opd"] + sum(index["opd_di_luar_master"].values()) \
-        == len(top)
+    assert sum(e["rows"] for e in index["opd"]) + index["tanpa_opd"] + sum(index["opd_di_luar_master"].values()) == len(
+        top
+    )
     for entry in index["opd"]:
         manifest = extracted.root / str(TAHUN) / "18_02" / entry["manifest"]
         assert hashlib.sha256(manifest.read_bytes()).hexdigest() == entry["manifest_sha256"]
@@ -137,9 +140,11 @@ def test_every_extract_matches_the_warehouse(extracted):
         csv, parquet, book = extracted.files(folder)
         rows = sheet_frame(book[SHEETS[0]])
         pq_frame = parquet.to_pandas()
-        for name, frame, opd_col, id_cols in (("csv", csv, "Kode OPD", ("Jenis Usulan", "ID Usulan")),
-                                              ("xlsx", rows, "Kode OPD", ("Jenis Usulan", "ID Usulan")),
-                                              ("parquet", pq_frame, "kode_opd_akhir", ("stream", "id_usulan"))):
+        for name, frame, opd_col, id_cols in (
+            ("csv", csv, "Kode OPD", ("Jenis Usulan", "ID Usulan")),
+            ("xlsx", rows, "Kode OPD", ("Jenis Usulan", "ID Usulan")),
+            ("parquet", pq_frame, "kode_opd_akhir", ("stream", "id_usulan")),
+        ):
             assert len(frame) == len(mine), (kode, name)
             assert set(frame[opd_col]) == {kode}, (kode, name)
             assert set(zip(frame[id_cols[0]], frame[id_cols[1]])) == ids, (kode, name)
@@ -154,8 +159,13 @@ def test_every_extract_matches_the_warehouse(extracted):
         assert int(sub["Jumlah Usulan"].sum()) == len(mine)
         assert round(float(sub["Anggaran Diterima (Rp)"].sum()), 2) == accepted
         # rows sorted by kecamatan, desa, prioritas
-        keys = list(zip(csv["Kode Kecamatan"].replace("", "~"), csv["Kode Desa/Kelurahan"].replace("", "~"),
-                        [int(p) if p else 10**9 for p in csv["Prioritas"]]))
+        keys = list(
+            zip(
+                csv["Kode Kecamatan"].replace("", "~"),
+                csv["Kode Desa/Kelurahan"].replace("", "~"),
+                [int(p) if p else 10**9 for p in csv["Prioritas"]],
+            )
+        )
         assert keys == sorted(keys), kode
         # manifest: files, row counts and checksums
         assert manifest["run_id"] == extracted.run_id and manifest["tahun"] == TAHUN
@@ -168,33 +178,61 @@ def test_every_extract_matches_the_warehouse(extracted):
 
 
 def test_ringkasan_agrees_with_the_planner_view(extracted):
-    rekap = query(extracted.url, "SELECT kode_opd_akhir, level, stream, n_usulan, anggaran_usulan, n_diterima, "
-                                 "n_ditolak FROM v_rekap_opd WHERE tahun = :t AND kode_pemda = :p", t=TAHUN, p=PEMDA)
-    labels = {"desa": "Musrenbang Desa/Kelurahan", "kecamatan": "Musrenbang Kecamatan",
-              "forum_opd": "Forum Perangkat Daerah", "kabkota": "Musrenbang RKPD Kabupaten/Kota",
-              "provinsi": "Musrenbang RKPD Provinsi"}
+    rekap = query(
+        extracted.url,
+        "SELECT kode_opd_akhir, level, stream, n_usulan, anggaran_usulan, n_diterima, "
+        "n_ditolak FROM v_rekap_opd WHERE tahun = :t AND kode_pemda = :p",
+        t=TAHUN,
+        p=PEMDA,
+    )
+    labels = {
+        "desa": "Musrenbang Desa/Kelurahan",
+        "kecamatan": "Musrenbang Kecamatan",
+        "forum_opd": "Forum Perangkat Daerah",
+        "kabkota": "Musrenbang RKPD Kabupaten/Kota",
+        "provinsi": "Musrenbang RKPD Provinsi",
+    }
     for folder in opd_dirs(extracted):
         kode = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["kode_skpd"]
         summary = sheet_frame(extracted.files(folder)[2][SHEETS[2]])
         summary = summary[summary["Jenis Usulan"] != "semua"]
         view = rekap[rekap.kode_opd_akhir == kode]
-        got = {(r["Level"], r["Jenis Usulan"]): (r["Jumlah Usulan"], round(float(r["Anggaran Usulan (Rp)"]), 2),
-                                                 r["Jumlah Diterima"], r["Jumlah Ditolak"])
-               for _, r in summary.iterrows()}
-        want = {(labels[r.level], r.stream): (int(r.n_usulan), round(float(r.anggaran_usulan), 2),
-                                              int(r.n_diterima), int(r.n_ditolak)) for r in view.itertuples()}
+        got = {
+            (r["Level"], r["Jenis Usulan"]): (
+                r["Jumlah Usulan"],
+                round(float(r["Anggaran Usulan (Rp)"]), 2),
+                r["Jumlah Diterima"],
+                r["Jumlah Ditolak"],
+            )
+            for _, r in summary.iterrows()
+        }
+        want = {
+            (labels[r.level], r.stream): (
+                int(r.n_usulan),
+                round(float(r.anggaran_usulan), 2),
+                int(r.n_diterima),
+                int(r.n_ditolak),
+            )
+            for r in view.itertuples()
+        }
         assert got == want, kode
 
 
 def test_no_personal_data_in_any_file(extracted):
-    personal = query(extracted.url, "SELECT DISTINCT pengusul, kontak_pengusul FROM usulan WHERE tahun = :t",
-                     t=TAHUN)
+    personal = query(extracted.url, "SELECT DISTINCT pengusul, kontak_pengusul FROM usulan WHERE tahun = :t", t=TAHUN)
     names = {v.strip() for v in personal.pengusul.dropna() if v.strip()}
     contacts = {re.sub(r"\D", "", v) for v in personal.kontak_pengusul.dropna()} - {""}
     assert names and contacts
     distinctive = {" ".join(v.split()) for v in names if len(v.split()) >= 2}
-    banned_headers = {c.lower() for c in PERSONAL} | {"pengusul", "kontak", "kontak pengusul", "nik", "telepon",
-                                                      "no hp", "nama pengusul"}
+    banned_headers = {c.lower() for c in PERSONAL} | {
+        "pengusul",
+        "kontak",
+        "kontak pengusul",
+        "nik",
+        "telepon",
+        "no hp",
+        "nama pengusul",
+    }
     for folder in opd_dirs(extracted):
         csv, parquet, book = extracted.files(folder)
         cells: list[str] = []
@@ -233,12 +271,25 @@ def test_workbook_layout(extracted):
             assert widths and max(widths) <= 61
         ws = book[SHEETS[0]]
         header = [c.value for c in ws[1]]
-        for name in ("ID Usulan", "Kecamatan", "Desa/Kelurahan", "Uraian Usulan", "Volume", "Satuan",
-                     "Anggaran (Rp)", "Status", "Alasan", "Sub Kegiatan", "Level Terakhir"):
+        for name in (
+            "ID Usulan",
+            "Kecamatan",
+            "Desa/Kelurahan",
+            "Uraian Usulan",
+            "Volume",
+            "Satuan",
+            "Anggaran (Rp)",
+            "Status",
+            "Alasan",
+            "Sub Kegiatan",
+            "Level Terakhir",
+        ):
             assert name in header
         money = header.index("Anggaran (Rp)") + 1
-        code_columns = [header.index(h) + 1 for h in ("ID Usulan", "Kode Kecamatan", "Kode Desa/Kelurahan",
-                                                      "Kode Sub Kegiatan", "Kode OPD")]
+        code_columns = [
+            header.index(h) + 1
+            for h in ("ID Usulan", "Kode Kecamatan", "Kode Desa/Kelurahan", "Kode Sub Kegiatan", "Kode OPD")
+        ]
         for row in ws.iter_rows(min_row=2, max_row=min(ws.max_row, 40)):
             cell = row[money - 1]
             if cell.value is not None:
@@ -271,16 +322,24 @@ def test_dalam_review_lists_unmapped_usulan_first_targeted_at_the_opd(extracted,
     with sqlite3.connect(source) as src, sqlite3.connect(copy) as dst:
         src.backup(dst)
     url = f"sqlite:///{copy}"
-    picked = query(url, "SELECT stream, id_usulan, kode_opd_awal FROM usulan WHERE tahun = :t AND level = 'kabkota' "
-                        "AND kode_opd_awal = '1.03.0.00.0.00.01.0000' AND NOT EXISTS (SELECT 1 FROM usulan p WHERE "
-                        "p.level = 'provinsi' AND p.id_usulan = usulan.id_usulan) ORDER BY id_usulan LIMIT 3", t=TAHUN)
+    picked = query(
+        url,
+        "SELECT stream, id_usulan, kode_opd_awal FROM usulan WHERE tahun = :t AND level = 'kabkota' "
+        "AND kode_opd_awal = '1.03.0.00.0.00.01.0000' AND NOT EXISTS (SELECT 1 FROM usulan p WHERE "
+        "p.level = 'provinsi' AND p.id_usulan = usulan.id_usulan) ORDER BY id_usulan LIMIT 3",
+        t=TAHUN,
+    )
     assert len(picked) == 3
     engine = create_engine(url)
     with engine.begin() as c:
         for r in picked.itertuples():
-            c.execute(sa.text("UPDATE usulan SET mapping_method = NULL, kode_opd_akhir = NULL, mapping_confidence = "
-                              "0.2 WHERE stream = :s AND id_usulan = :i AND level = 'kabkota'"),
-                      {"s": r.stream, "i": r.id_usulan})
+            c.execute(
+                sa.text(
+                    "UPDATE usulan SET mapping_method = NULL, kode_opd_akhir = NULL, mapping_confidence = "
+                    "0.2 WHERE stream = :s AND id_usulan = :i AND level = 'kabkota'"
+                ),
+                {"s": r.stream, "i": r.id_usulan},
+            )
     write_opd_extracts(engine, TAHUN, PEMDA, tmp_path / "out", run_id="test")
     engine.dispose()
     folder = tmp_path / "out" / str(TAHUN) / "18_02" / "1_03_0_00_0_00_01_0000"

@@ -23,8 +23,13 @@ from warehouse.lake import read_dataset
 
 def counts(url: str) -> pd.DataFrame:
     with create_engine(url).connect() as connection:
-        return pd.read_sql(sa.text("SELECT level, source, count(*) AS n, sum(anggaran) AS anggaran FROM usulan "
-                                   "GROUP BY level, source ORDER BY level, source"), connection)
+        return pd.read_sql(
+            sa.text(
+                "SELECT level, source, count(*) AS n, sum(anggaran) AS anggaran FROM usulan "
+                "GROUP BY level, source ORDER BY level, source"
+            ),
+            connection,
+        )
 
 
 def lake_counts(lake) -> dict:
@@ -37,8 +42,12 @@ def test_deployment_from_prefect_yaml_registers_and_runs(prefect_server, sample_
     from prefect.deployments import run_deployment
     from prefect.runner import Runner
 
-    overrides = {"inbox": str(sample_inbox), "lake_root": str(tmp_path / "lake"),
-                 "warehouse_url": f"sqlite:///{tmp_path / 'w.sqlite'}", "tahun": 2025}
+    overrides = {
+        "inbox": str(sample_inbox),
+        "lake_root": str(tmp_path / "lake"),
+        "warehouse_url": f"sqlite:///{tmp_path / 'w.sqlite'}",
+        "tahun": 2025,
+    }
     deployments = {d.name: d for d in runner_deployments(overrides=overrides)}
     assert set(deployments) == {"desa", "kecamatan", "forum-opd", "pokir", "kabkota", "provinsi", "annual", "backfill"}
     desa = deployments["desa"]
@@ -111,8 +120,9 @@ def test_failed_load_rolls_the_slice_back_and_alerts(prefect_server, sample_inbo
 def test_regions_validated_together_in_a_partition_load_as_when_run_alone(prefect_server, tmp_path, monkeypatch):
     """Also: with the thread pool bounded to one thread, the two one-region partitions never overlap
     (Prefect's unbounded default started every partition at once)."""
-    import sample
     from prefect.settings import PREFECT_TASKS_RUNNER_THREAD_POOL_MAX_WORKERS, temporary_settings
+
+    import sample
 
     running, overlap = [], []
     real_partition = annual.run_partition
@@ -134,15 +144,20 @@ def test_regions_validated_together_in_a_partition_load_as_when_run_alone(prefec
     for size in (1, 2):
         work = tmp_path / f"size{size}"
         url = f"sqlite:///{work / 'w.sqlite'}"
-        report = one_thread(tahun=2025, inbox=inbox, lake_root=work / "lake", warehouse_url=url,
-                            partition_size=size, extracts=False)
+        report = one_thread(
+            tahun=2025, inbox=inbox, lake_root=work / "lake", warehouse_url=url, partition_size=size, extracts=False
+        )
         assert report.balanced and not report.failures
         with create_engine(url).connect() as c:
-            tables[size] = [pd.read_sql(sa.text(q), c) for q in (
-                "SELECT kode_pemda, level, count(*) AS n, sum(anggaran) AS anggaran, "
-                "count(kode_opd_akhir) AS mapped FROM usulan GROUP BY kode_pemda, level ORDER BY kode_pemda, level",
-                "SELECT kode_pemda, level, rule, field, count(*) AS n FROM quarantine "
-                "GROUP BY kode_pemda, level, rule, field ORDER BY kode_pemda, level, rule, field")]
+            tables[size] = [
+                pd.read_sql(sa.text(q), c)
+                for q in (
+                    "SELECT kode_pemda, level, count(*) AS n, sum(anggaran) AS anggaran, "
+                    "count(kode_opd_akhir) AS mapped FROM usulan GROUP BY kode_pemda, level ORDER BY kode_pemda, level",
+                    "SELECT kode_pemda, level, rule, field, count(*) AS n FROM quarantine "
+                    "GROUP BY kode_pemda, level, rule, field ORDER BY kode_pemda, level, rule, field",
+                )
+            ]
         docs = sorted(p.name for p in (work / "quality" / "data_docs").iterdir())
         assert docs == (["18_71", "18_72"] if size == 1 else ["18_71-18_72"])  # one GX validation per partition
     usulan, quarantine = tables[2]

@@ -54,8 +54,11 @@ def query(url: str, sql: str) -> pd.DataFrame:
 
 
 def warehouse_state(url: str) -> pd.DataFrame:
-    return query(url, "SELECT level, source, count(*) AS n, sum(anggaran) AS anggaran, "
-                      "count(kode_opd_akhir) AS with_opd FROM usulan GROUP BY level, source ORDER BY level, source")
+    return query(
+        url,
+        "SELECT level, source, count(*) AS n, sum(anggaran) AS anggaran, "
+        "count(kode_opd_akhir) AS with_opd FROM usulan GROUP BY level, source ORDER BY level, source",
+    )
 
 
 def check_run(report, inbox: Path, url: str, lake: Path) -> None:
@@ -104,22 +107,26 @@ def test_annual_run_on_sqlite_is_complete_and_idempotent(prefect_server, sample_
     mapped = query(url, "SELECT mapping_method, count(*) AS n FROM usulan GROUP BY mapping_method")
     by_method = dict(zip(mapped.mapping_method.fillna("none"), mapped.n))
     assert by_method["kamus"] > 0.5 * mapped.n.sum()
-    lineage = query(url, "SELECT count(*) AS n FROM usulan k LEFT JOIN usulan d ON d.id_usulan = k.id_usulan_asal "
-                         "AND d.level = 'desa' WHERE k.level = 'kecamatan' AND d.id_usulan IS NULL")
+    lineage = query(
+        url,
+        "SELECT count(*) AS n FROM usulan k LEFT JOIN usulan d ON d.id_usulan = k.id_usulan_asal "
+        "AND d.level = 'desa' WHERE k.level = 'kecamatan' AND d.id_usulan IS NULL",
+    )
     assert lineage.n.item() == 0  # every kecamatan usulan traces to its desa usulan
 
     second = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url, force=True)
     pd.testing.assert_frame_equal(warehouse_state(url), state)
     assert second.files[["rows_read", "rows_loaded", "rows_quarantined"]].equals(
-        first.files[["rows_read", "rows_loaded", "rows_quarantined"]])
-    assert set(second.files.status) == {"loaded"}
+        first.files[["rows_read", "rows_loaded", "rows_quarantined"]]
+    )
+    assert set(second.files.load_status) == {"loaded"}
     assert read_dataset(lake, USULAN).num_rows == state.n.sum()
 
     third = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url)
-    assert set(third.files.status) == {"unchanged"} and third.balanced
+    assert set(third.files.load_status) == {"unchanged"} and third.balanced
     assert third.files.rows_read.sum() == first.files.rows_read.sum()
     pd.testing.assert_frame_equal(warehouse_state(url), state)
-    assert query(url, "SELECT count(*) AS n FROM etl_run WHERE status = 'success'").n.item() == 3
+    assert query(url, "SELECT count(*) AS n FROM etl_run WHERE run_status = 'success'").n.item() == 3
 
 
 @pytest.mark.postgres
@@ -130,8 +137,9 @@ def test_annual_run_on_postgres_matches_sqlite(prefect_server, sample_inbox, pg_
     state = warehouse_state(pg_url)
     with postgres_connections() as connections:
         annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=pg_url)
-    assert connections["opened"] > 0 and connections["opened"] == connections["closed"], \
+    assert connections["opened"] > 0 and connections["opened"] == connections["closed"], (
         f"the run left {connections['opened'] - connections['closed']} warehouse connections open"
+    )
     pd.testing.assert_frame_equal(warehouse_state(pg_url), state)
 
     sqlite_url = f"sqlite:///{tmp_path / 'w.sqlite'}"
@@ -148,8 +156,20 @@ def test_broken_file_is_reported_and_the_rest_goes_on(prefect_server, sample_inb
     broken.write_bytes(b"PK\x03\x04 truncated")
     (inbox / str(TAHUN) / PEMDA / "catatan").mkdir()
     runner = CliRunner()
-    result = runner.invoke(app, ["run", "--tahun", str(TAHUN), "--inbox", str(inbox), "--lake", str(tmp_path / "lake"),
-                                 "--warehouse-url", f"sqlite:///{tmp_path / 'w.sqlite'}"])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--tahun",
+            str(TAHUN),
+            "--inbox",
+            str(inbox),
+            "--lake",
+            str(tmp_path / "lake"),
+            "--warehouse-url",
+            f"sqlite:///{tmp_path / 'w.sqlite'}",
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert "susulan_kecamatan.xlsx" in result.output and "cannot open the workbook" in result.output
     assert "Traceback" not in result.output
@@ -158,9 +178,12 @@ def test_broken_file_is_reported_and_the_rest_goes_on(prefect_server, sample_inb
     url = f"sqlite:///{tmp_path / 'w.sqlite'}"
     levels = query(url, "SELECT DISTINCT level FROM usulan").level
     assert "kecamatan" not in set(levels) and {"desa", "kabkota"} <= set(levels)
-    log = query(url, "SELECT source_file, status, rows_read, message FROM etl_load_log WHERE level = 'kecamatan'")
-    assert sorted(log.status) == ["failed", "held_back"]
-    assert log.loc[log.status == "held_back", "rows_read"].item() == manifest(inbox)["totals"]["kecamatan"]["data_rows"]
+    log = query(url, "SELECT source_file, load_status, rows_read, message FROM etl_load_log WHERE level = 'kecamatan'")
+    assert sorted(log.load_status) == ["failed", "held_back"]
+    assert (
+        log.loc[log.load_status == "held_back", "rows_read"].item()
+        == manifest(inbox)["totals"]["kecamatan"]["data_rows"]
+    )
 
 
 def test_changed_file_replaces_only_its_slice(prefect_server, sample_inbox, tmp_path):
@@ -173,28 +196,45 @@ def test_changed_file_replaces_only_its_slice(prefect_server, sample_inbox, tmp_
     provinsi = next((inbox / str(TAHUN) / PEMDA / "provinsi").glob("*.csv"))
     lines = provinsi.read_bytes().splitlines(keepends=True)
     provinsi.write_bytes(b"".join(lines[:-1]))  # the region re-sends the list with one usulan less
-    desa_usulan = query(url, "SELECT id_usulan, uraian_usulan FROM usulan WHERE level = 'desa' AND "
-                             "kode_desa = '18.02.01.2001' ORDER BY id_usulan")
+    desa_usulan = query(
+        url,
+        "SELECT id_usulan, uraian_usulan FROM usulan WHERE level = 'desa' AND "
+        "kode_desa = '18.02.01.2001' ORDER BY id_usulan",
+    )
     origin = desa_usulan[~desa_usulan.uraian_usulan.str.lower().duplicated(keep=False)].iloc[0]
     annex = inbox / str(TAHUN) / PEMDA / "kecamatan" / "berita-acara" / "lampiran_v_kalirejo.csv"
     annex.parent.mkdir()
-    annex.write_text("BERITA ACARA MUSRENBANG KECAMATAN KALIREJO\nLampiran V: Daftar usulan yang belum diakomodir\n\n"
-                     "No;Desa/Kelurahan;Uraian Kegiatan;Volume;Satuan;Alasan Belum Diakomodir\n"
-                     f"1;Sri Way Langsep;{origin.uraian_usulan.upper()};1;Unit;melebihi pagu indikatif kecamatan\n"
-                     "2;Sri Way Langsep;Pembangunan gedung serbaguna kampung;1;Unit;bukan usulan desa\n",
-                     encoding="utf-8")
+    annex.write_text(
+        "BERITA ACARA MUSRENBANG KECAMATAN KALIREJO\nLampiran V: Daftar usulan yang belum diakomodir\n\n"
+        "No;Desa/Kelurahan;Uraian Kegiatan;Volume;Satuan;Alasan Belum Diakomodir\n"
+        f"1;Sri Way Langsep;{origin.uraian_usulan.upper()};1;Unit;melebihi pagu indikatif kecamatan\n"
+        "2;Sri Way Langsep;Pembangunan gedung serbaguna kampung;1;Unit;bukan usulan desa\n",
+        encoding="utf-8",
+    )
 
     report = annual_run(tahun=TAHUN, inbox=inbox, lake_root=lake, warehouse_url=url)
-    status = report.files.groupby("level").status.agg(set).to_dict()
+    status = report.files.groupby("level").load_status.agg(set).to_dict()
     assert status["provinsi"] == {"loaded"} and status["desa"] == {"unchanged"}
     after = warehouse_state(url).set_index(["level", "source"])
     assert after.loc[("provinsi", "csv"), "n"] == before.loc[("provinsi", "csv"), "n"] - 1
-    pd.testing.assert_frame_equal(after.drop(index=[("provinsi", "csv"), ("kecamatan", "berita-acara")]),
-                                  before.drop(index=[("provinsi", "csv")]), check_dtype=False)
-    annexed = query(url, "SELECT status, alasan, kode_desa, source_row, id_usulan_asal FROM usulan "
-                         "WHERE source = 'berita-acara'")
-    assert annexed.to_dict("records") == [{"status": "ditolak", "alasan": "melebihi pagu indikatif kecamatan",
-                                           "kode_desa": "18.02.01.2001", "source_row": 5,
-                                           "id_usulan_asal": origin.id_usulan}]  # traced by desa and text
-    untraced = query(url, "SELECT rule, source_row FROM quarantine WHERE source = 'berita-acara' AND severity = 'error'")
+    pd.testing.assert_frame_equal(
+        after.drop(index=[("provinsi", "csv"), ("kecamatan", "berita-acara")]),
+        before.drop(index=[("provinsi", "csv")]),
+        check_dtype=False,
+    )
+    annexed = query(
+        url, "SELECT status, alasan, kode_desa, source_row, id_usulan_asal FROM usulan WHERE source = 'berita-acara'"
+    )
+    assert annexed.to_dict("records") == [
+        {
+            "status": "ditolak",
+            "alasan": "melebihi pagu indikatif kecamatan",
+            "kode_desa": "18.02.01.2001",
+            "source_row": 5,
+            "id_usulan_asal": origin.id_usulan,
+        }
+    ]  # traced by desa and text
+    untraced = query(
+        url, "SELECT rule, source_row FROM quarantine WHERE source = 'berita-acara' AND severity = 'error'"
+    )
     assert untraced.to_dict("records") == [{"rule": "lineage_missing", "source_row": 6}]

@@ -31,21 +31,30 @@ def test_review_round_trip(prefect_server, sample_inbox, tmp_path):
     extra.write_text(
         "ID Usulan;Kecamatan;Desa/Kelurahan;Usulan;Kamus Usulan;Volume;Satuan;Perkiraan Biaya (Rp);Hasil Musyawarah\n"
         f"1802999001;Kalirejo;Kalirejo;sumur bor rt 3;{SUMUR.nama_kamus};1;Unit;{int(SUMUR.harga_satuan)};Diterima\n"
-        "1802999002;Kalirejo;Kalirejo;asdf qwerty zzz;;1;Paket;5000000;Diterima\n", encoding="utf-8")
+        "1802999002;Kalirejo;Kalirejo;asdf qwerty zzz;;1;Paket;5000000;Diterima\n",
+        encoding="utf-8",
+    )
     url, lake = f"sqlite:///{tmp_path / 'w.sqlite'}", tmp_path / "lake"
     annual_run(tahun=2025, inbox=inbox, lake_root=lake, warehouse_url=url)
 
     rows = query(url, "SELECT * FROM usulan WHERE id_usulan IN ('1802999001', '1802999002') ORDER BY id_usulan")
     kamus_row, unknown = rows.iloc[0], rows.iloc[1]
-    assert (kamus_row.mapping_method, kamus_row.id_kamus, kamus_row.kode_bidang_urusan, kamus_row.kode_sub_kegiatan,
-            kamus_row.kode_opd_akhir, kamus_row.mapping_confidence) == (
-        "kamus", SUMUR.name, SUMUR.kode_bidang_urusan, SUMUR.kode_sub_kegiatan, SUMUR.kode_skpd, 1.0)
+    assert (
+        kamus_row.mapping_method,
+        kamus_row.id_kamus,
+        kamus_row.kode_bidang_urusan,
+        kamus_row.kode_sub_kegiatan,
+        kamus_row.kode_opd_akhir,
+        kamus_row.mapping_confidence,
+    ) == ("kamus", SUMUR.name, SUMUR.kode_bidang_urusan, SUMUR.kode_sub_kegiatan, SUMUR.kode_skpd, 1.0)
     assert pd.isna(unknown.mapping_method) and pd.isna(unknown.kode_bidang_urusan)  # not forced into a guess
     assert unknown.mapping_confidence < 0.5
 
     runner = CliRunner(env={"RKPD_WAREHOUSE_URL": url})
     workbook_path = tmp_path / "review.xlsx"
-    result = runner.invoke(app, ["review", "export", "--tahun", "2025", "--pemda", "18.02", "--out", str(workbook_path)])
+    result = runner.invoke(
+        app, ["review", "export", "--tahun", "2025", "--pemda", "18.02", "--out", str(workbook_path)]
+    )
     assert result.exit_code == 0, result.output
     workbook = openpyxl.load_workbook(workbook_path)
     sheet = workbook["Review"]
@@ -67,8 +76,12 @@ def test_review_round_trip(prefect_server, sample_inbox, tmp_path):
     assert f"review.xlsx row {wrong_line}: bidang urusan '9.99' is not in the nomenclature of 2025" in result.output
 
     second = annual_run(tahun=2025, inbox=inbox, lake_root=lake, warehouse_url=url)
-    assert "unchanged" not in set(second.files.status)  # a correction re-maps the pemda's slices
+    assert "unchanged" not in set(second.files.load_status)  # a correction re-maps the pemda's slices
     fixed = query(url, "SELECT * FROM usulan WHERE id_usulan = '1802999002'").iloc[0]
     dpupr = store.opd("18.02").set_index("bidang_urusan_1").loc["1.03", "kode_skpd"]
     assert (fixed.mapping_method, fixed.kode_bidang_urusan, fixed.kode_opd_akhir, fixed.mapping_confidence) == (
-        "review", "1.03", dpupr, 1.0)
+        "review",
+        "1.03",
+        dpupr,
+        1.0,
+    )

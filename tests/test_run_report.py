@@ -62,10 +62,24 @@ def browser() -> bool:
 
 def browse(page: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
     """Headless Chromium with every host name unresolvable: the page must render from the file alone."""
-    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-dev-shm-usage", "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND",
-               f"--user-data-dir={profile}", "--virtual-time-budget=10000", *args, page.resolve().as_uri()]
+    command = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=10000",
+        *args,
+        page.resolve().as_uri(),
+    ]
     done = subprocess.run(command, capture_output=True, timeout=180)
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     return done
@@ -156,14 +170,14 @@ def test_report_is_one_self_contained_file(run):
 
 def test_report_renders_offline_in_headless_chromium(browser, run, tmp_path):
     chromium()
-    report, path, _ = run
+    _report, path, _ = run
     dom = browse(path, tmp_path / "profile", "--window-size=1400,1000", "--dump-dom").stdout.decode("utf-8")
     census = ChartCensus()
     census.feed(dom)
     assert set(census.charts) == set(CHARTS), census.charts
     for name, seen in census.charts.items():
         assert seen["main_svg"] >= 1, (name, seen)  # plotly drew the chart
-        assert seen["marks"] >= 3, (name, seen)      # with its bars / funnel stages / bins
+        assert seen["marks"] >= 3, (name, seen)  # with its bars / funnel stages / bins
     assert census.charts["kecamatan"]["marks"] >= 28  # 28 kecamatan of Lampung Tengah, several series
 
     shot = tmp_path / "report.png"
@@ -174,8 +188,10 @@ def test_report_renders_offline_in_headless_chromium(browser, run, tmp_path):
     browse(blank_page, tmp_path / "profile3", "--window-size=1400,6000", f"--screenshot={blank}")
     assert png_size(shot) == (1400, 6000)
     # charts, text and tables compress far worse than an empty page of the same size
-    assert shot.stat().st_size > 100_000 and shot.stat().st_size > 10 * blank.stat().st_size, \
-        (shot.stat().st_size, blank.stat().st_size)
+    assert shot.stat().st_size > 100_000 and shot.stat().st_size > 10 * blank.stat().st_size, (
+        shot.stat().st_size,
+        blank.stat().st_size,
+    )
 
 
 def test_artifacts_on_the_flow_run(run):
@@ -194,8 +210,9 @@ def test_artifacts_on_the_flow_run(run):
     assert created["key"] == artifact_key(report.run_id) == f"rkpd-run-{TAHUN}"
     assert re.fullmatch(r"[a-z0-9-]+", created["key"])
     with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
-            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
     by_type = {a.type: a for a in artifacts}
     assert set(by_type) >= {"table", "markdown"}
     table = by_type["table"].data

@@ -45,8 +45,9 @@ def _wilayah(kode_pemda: str, tingkat: str) -> pd.DataFrame:
 
 def read_csv(path: Path, entry: dict) -> pd.DataFrame:
     text = path.read_bytes().decode(entry["encoding"])
-    return pd.read_csv(io.StringIO(text), sep=entry["delimiter"], dtype=str, keep_default_na=False,
-                       skip_blank_lines=False)
+    return pd.read_csv(
+        io.StringIO(text), sep=entry["delimiter"], dtype=str, keep_default_na=False, skip_blank_lines=False
+    )
 
 
 def read_excel(path: Path) -> pd.DataFrame:
@@ -65,8 +66,11 @@ def read_file(root: Path, entry: dict) -> pd.DataFrame:
     """A generated file as a frame (read once per test session)."""
     path = root / entry["path"]
     if path not in _READ:
-        _READ[path] = {"csv": lambda: read_csv(path, entry), "excel": lambda: read_excel(path),
-                       "json": lambda: read_json(path)}[entry["format"]]()
+        _READ[path] = {
+            "csv": lambda: read_csv(path, entry),
+            "excel": lambda: read_excel(path),
+            "json": lambda: read_json(path),
+        }[entry["format"]]()
     return _READ[path]
 
 
@@ -196,14 +200,20 @@ def test_every_defect_is_where_the_manifest_says(root, manifest):
                 assert str(value).strip() == ""
             elif d["kind"] == "unknown_satuan":
                 assert value and value not in kamus_satuan
-            elif d["kind"] == "unknown_wilayah":
-                assert value and value not in names
-            elif d["kind"] == "renamed_wilayah":
+            elif d["kind"] == "unknown_wilayah" or d["kind"] == "renamed_wilayah":
                 assert value and value not in names
             expected = "load" if d["kind"] in ("renamed_wilayah", "missing_volume", "unknown_satuan") else "quarantine"
             assert d["expected"] == expected
-    assert kinds == {"duplicate_row", "unknown_wilayah", "renamed_wilayah", "missing_volume", "unknown_satuan",
-                     "negative_anggaran", "absurd_anggaran", "empty_row"}
+    assert kinds == {
+        "duplicate_row",
+        "unknown_wilayah",
+        "renamed_wilayah",
+        "missing_volume",
+        "unknown_satuan",
+        "negative_anggaran",
+        "absurd_anggaran",
+        "empty_row",
+    }
 
 
 def test_quarantined_rows_never_rise(root, manifest):
@@ -218,8 +228,11 @@ def test_quarantined_rows_never_rise(root, manifest):
 
 
 def test_sipd_excel_layout(root):
-    rows = list(openpyxl.load_workbook(root / "kecamatan" / f"sipd_usulan_kecamatan_{TAHUN}.xlsx",
-                                       read_only=True).active.iter_rows(values_only=True))
+    rows = list(
+        openpyxl.load_workbook(
+            root / "kecamatan" / f"sipd_usulan_kecamatan_{TAHUN}.xlsx", read_only=True
+        ).active.iter_rows(values_only=True)
+    )
     assert rows[0][0] == "DAFTAR USULAN HASIL MUSRENBANG KECAMATAN"
     assert rows[1][0] == "KABUPATEN LAMPUNG TENGAH" and rows[2][0] == f"TAHUN ANGGARAN {TAHUN}"
     assert all(v is None for v in rows[3])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import itertools
 import uuid
 from pathlib import Path
 
@@ -18,18 +19,20 @@ import sqlalchemy as sa
 
 from flows.annual import annual_run
 from schemas import PAGU_KEWILAYAHAN, USULAN
-from warehouse.db import create_engine
 from warehouse.bulk import replace_slice
+from warehouse.db import create_engine
 from warehouse.roles import drop_planner_role, grant_planner_role
 from warehouse.views import VIEW_NAMES
 
 TAHUN, PEMDA = 2025, "18.02"
 # Pagu indikatif kewilayahan: two kecamatan of the sample, and one for a tahun without usulan.
-PAGU = pd.DataFrame([
-    {"kode_pemda": PEMDA, "tahun": TAHUN, "kode_kecamatan": "18.02.01", "pagu": 15_000_000_000.0, "sumber": "SE"},
-    {"kode_pemda": PEMDA, "tahun": TAHUN, "kode_kecamatan": "18.02.02", "pagu": 30_000_000_000.0, "sumber": "SE"},
-    {"kode_pemda": PEMDA, "tahun": 2026, "kode_kecamatan": "18.02.17", "pagu": 5_000_000_000.0, "sumber": "SE"},
-])
+PAGU = pd.DataFrame(
+    [
+        {"kode_pemda": PEMDA, "tahun": TAHUN, "kode_kecamatan": "18.02.01", "pagu": 15_000_000_000.0, "sumber": "SE"},
+        {"kode_pemda": PEMDA, "tahun": TAHUN, "kode_kecamatan": "18.02.02", "pagu": 30_000_000_000.0, "sumber": "SE"},
+        {"kode_pemda": PEMDA, "tahun": 2026, "kode_kecamatan": "18.02.17", "pagu": 5_000_000_000.0, "sumber": "SE"},
+    ]
+)
 MEASURES = ["n_usulan", "anggaran_usulan", "n_diterima", "anggaran_diterima", "n_ditolak", "anggaran_ditolak"]
 
 
@@ -105,23 +108,34 @@ def rekap_pandas(u: pd.DataFrame, key: str) -> pd.DataFrame:
     u = u.assign(acc=(u.status == "diterima"), rej=(u.status == "ditolak"))
     u = u.assign(a_acc=u.anggaran.where(u.acc), a_rej=u.anggaran.where(u.rej))
     g = u.groupby(["tahun", "kode_pemda", "level", "stream", key], dropna=False)
-    return pd.DataFrame({
-        "n_usulan": g.size(), "anggaran_usulan": g.anggaran.sum(),
-        "n_diterima": g.acc.sum(), "anggaran_diterima": g.a_acc.sum(),
-        "n_ditolak": g.rej.sum(), "anggaran_ditolak": g.a_rej.sum(),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "n_usulan": g.size(),
+            "anggaran_usulan": g.anggaran.sum(),
+            "n_diterima": g.acc.sum(),
+            "anggaran_diterima": g.a_acc.sum(),
+            "n_ditolak": g.rej.sum(),
+            "anggaran_ditolak": g.a_rej.sum(),
+        }
+    ).reset_index()
 
 
 def keyed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    return frame.assign(**{k: frame[k].astype(object).where(frame[k].notna(), "<null>") for k in keys}) \
-                .sort_values(keys).set_index(keys)
+    return (
+        frame.assign(**{k: frame[k].astype(object).where(frame[k].notna(), "<null>") for k in keys})
+        .sort_values(keys)
+        .set_index(keys)
+    )
 
 
-@pytest.mark.parametrize("view,key,lookup", [
-    ("v_rekap_opd", "kode_opd_akhir", "opd"),
-    ("v_rekap_kecamatan", "kode_kecamatan", "kecamatan"),
-    ("v_rekap_bidang", "kode_bidang_urusan", "bidang"),
-])
+@pytest.mark.parametrize(
+    "view,key,lookup",
+    [
+        ("v_rekap_opd", "kode_opd_akhir", "opd"),
+        ("v_rekap_kecamatan", "kode_kecamatan", "kecamatan"),
+        ("v_rekap_bidang", "kode_bidang_urusan", "bidang"),
+    ],
+)
 def test_rekap_equals_pandas_groupby(wh, view, key, lookup):
     u = usulan(wh)
     expected = keyed(rekap_pandas(u, key), ["tahun", "kode_pemda", "level", "stream", key])
@@ -131,9 +145,12 @@ def test_rekap_equals_pandas_groupby(wh, view, key, lookup):
     assert got.n_usulan.sum() == len(u)
     assert set(u.level) <= set(got.index.get_level_values("level"))
 
-    ref = {"opd": lambda: opd_names(wh), "kecamatan": lambda: names(wh, "ref_wilayah", "kecamatan"),
-           "bidang": lambda: names(wh, "ref_nomenklatur", "bidang")}[lookup]()
-    name_col = [c for c in got.columns if c.startswith("nama_")][0]
+    ref = {
+        "opd": lambda: opd_names(wh),
+        "kecamatan": lambda: names(wh, "ref_wilayah", "kecamatan"),
+        "bidang": lambda: names(wh, "ref_nomenklatur", "bidang"),
+    }[lookup]()
+    name_col = next(c for c in got.columns if c.startswith("nama_"))
     codes = got.index.get_level_values(key)
     assert got[name_col].tolist() == [ref.get(c) for c in codes]
     assert got.loc[codes != "<null>", name_col].notna().all()  # the sample's codes are all in the references
@@ -142,6 +159,7 @@ def test_rekap_equals_pandas_groupby(wh, view, key, lookup):
 def lineage_pandas(u: pd.DataFrame) -> pd.DataFrame:
     """Per desa: usulan raised and how many reached each level, following id_usulan_asal (or the same
     id_usulan when no asal is given) level by level."""
+
     def parent(rows: pd.DataFrame) -> pd.Series:
         return rows.id_usulan_asal.where(rows.id_usulan_asal.notna(), rows.id_usulan)
 
@@ -153,23 +171,36 @@ def lineage_pandas(u: pd.DataFrame) -> pd.DataFrame:
         rows = u[u.level == level]
         rows = rows.assign(parent=parent(rows))[["tahun", "stream", "parent", "id_usulan", "status", "anggaran"]]
         chain = chain[["tahun", "stream", "root", "id"]].merge(
-            rows, left_on=["tahun", "stream", "id"], right_on=["tahun", "stream", "parent"])
-        chain = chain[["tahun", "stream", "root", "id_usulan", "status", "anggaran"]].rename(columns={"id_usulan": "id"})
+            rows, left_on=["tahun", "stream", "id"], right_on=["tahun", "stream", "parent"]
+        )
+        chain = chain[["tahun", "stream", "root", "id_usulan", "status", "anggaran"]].rename(
+            columns={"id_usulan": "id"}
+        )
         flags[level] = set(chain.root)
         if level == "kabkota":
             accepted = chain[chain.status == "diterima"]
             flags["rkpd"] = set(accepted.root)
             rkpd_anggaran = accepted.groupby("root").anggaran.sum()
     d = d.assign(
-        kec=d.id_usulan.isin(flags["kecamatan"]), opd=d.id_usulan.isin(flags["forum_opd"]),
-        kab=d.id_usulan.isin(flags["kabkota"]), rkpd=d.id_usulan.isin(flags["rkpd"]),
-        acc=d.status == "diterima", a=d.id_usulan.map(rkpd_anggaran).fillna(0.0))
+        kec=d.id_usulan.isin(flags["kecamatan"]),
+        opd=d.id_usulan.isin(flags["forum_opd"]),
+        kab=d.id_usulan.isin(flags["kabkota"]),
+        rkpd=d.id_usulan.isin(flags["rkpd"]),
+        acc=d.status == "diterima",
+        a=d.id_usulan.map(rkpd_anggaran).fillna(0.0),
+    )
     g = d.groupby(["tahun", "kode_pemda", "kode_kecamatan", "kode_desa"], dropna=False)
-    return pd.DataFrame({
-        "n_usulan_desa": g.size(), "n_diterima_desa": g.acc.sum(), "n_reached_kecamatan": g.kec.sum(),
-        "n_reached_forum_opd": g.opd.sum(), "n_reached_kabkota": g.kab.sum(), "n_rkpd": g.rkpd.sum(),
-        "anggaran_rkpd": g.a.sum(),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "n_usulan_desa": g.size(),
+            "n_diterima_desa": g.acc.sum(),
+            "n_reached_kecamatan": g.kec.sum(),
+            "n_reached_forum_opd": g.opd.sum(),
+            "n_reached_kabkota": g.kab.sum(),
+            "n_rkpd": g.rkpd.sum(),
+            "anggaran_rkpd": g.a.sum(),
+        }
+    ).reset_index()
 
 
 def test_funnel_desa_equals_lineage_joins(wh):
@@ -180,7 +211,7 @@ def test_funnel_desa_equals_lineage_joins(wh):
     assert got.index.equals(expected.index)
     pd.testing.assert_frame_equal(got[expected.columns].astype(float), expected.astype(float), rtol=1e-12)
     steps = ["n_usulan_desa", "n_reached_kecamatan", "n_reached_forum_opd", "n_reached_kabkota", "n_rkpd"]
-    for lower, upper in zip(steps, steps[1:]):
+    for lower, upper in itertools.pairwise(steps):
         assert (got[lower] >= got[upper]).all(), (lower, upper)
     assert got.n_rkpd.sum() > 0 and got.n_reached_forum_opd.sum() < got.n_reached_kecamatan.sum()
     desa = names(wh, "ref_wilayah", "desa")
@@ -240,9 +271,18 @@ def draft_pandas(u: pd.DataFrame) -> pd.DataFrame:
             major = counts[counts * 2 > len(rows)]
             satuan = major.index[0] if len(major) else "campuran"
             volume = rows.volume[rows.satuan == satuan].sum(min_count=1) if len(major) else np.nan
-        lines.append({**dict(zip(keys, key)), "satuan": satuan, "volume": volume, "n_satuan": len(counts),
-                      "pagu": rows.anggaran.sum(), "n_usulan": len(rows), "n_pokir": int((rows.stream == "pokir").sum()),
-                      "ids": sorted(rows.id_usulan)})
+        lines.append(
+            {
+                **dict(zip(keys, key)),
+                "satuan": satuan,
+                "volume": volume,
+                "n_satuan": len(counts),
+                "pagu": rows.anggaran.sum(),
+                "n_usulan": len(rows),
+                "n_pokir": int((rows.stream == "pokir").sum()),
+                "ids": sorted(rows.id_usulan),
+            }
+        )
     return pd.DataFrame(lines), acc
 
 

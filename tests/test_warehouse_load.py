@@ -47,34 +47,62 @@ def engine(url):
 def usulan_frame(n: int, key: dict = SLICE, start: int = 0, run_id: str = "run-1", price: float = 1_250_000.0):
     """n contract-shaped usulan rows of one slice."""
     i = np.arange(start, start + n)
-    return USULAN.conform(pd.DataFrame({
-        "id_usulan": [f"1802{k:07d}" for k in i], **key, "stream": "musrenbang",
-        "kode_kecamatan": "18.02.01", "kode_desa": "18.02.01.2001", "nama_desa": "Sri Way Langsep",
-        "lokasi": [f"Dusun {k % 9 + 1} RT {k % 20 + 1:03d}" for k in i],
-        "uraian_usulan": [f"Pembangunan jalan lingkungan {k}" for k in i],
-        "volume": (i % 50 + 1).astype(float), "satuan": "Meter", "anggaran": price * (i % 7 + 1) + 0.25,
-        "prioritas": i % 100 + 1, "status": np.where(i % 3 == 0, "ditolak", "diterima"),
-        "alasan": np.where(i % 3 == 0, "Sudah diusulkan tahun lalu", None), "tanggal_usul": dt.date(2024, 2, 1),
-        "kode_opd_akhir": "1.03.0.00.0.00.01.0000", "kode_bidang_urusan": "1.03",
-        "pengusul": "Budi", "kontak_pengusul": "0812000000", "source_file": "kec.xlsx", "source_row": i + 5,
-        "run_id": run_id,
-    }))
+    return USULAN.conform(
+        pd.DataFrame(
+            {
+                "id_usulan": [f"1802{k:07d}" for k in i],
+                **key,
+                "stream": "musrenbang",
+                "kode_kecamatan": "18.02.01",
+                "kode_desa": "18.02.01.2001",
+                "nama_desa": "Sri Way Langsep",
+                "lokasi": [f"Dusun {k % 9 + 1} RT {k % 20 + 1:03d}" for k in i],
+                "uraian_usulan": [f"Pembangunan jalan lingkungan {k}" for k in i],
+                "volume": (i % 50 + 1).astype(float),
+                "satuan": "Meter",
+                "anggaran": price * (i % 7 + 1) + 0.25,
+                "prioritas": i % 100 + 1,
+                "status": np.where(i % 3 == 0, "ditolak", "diterima"),
+                "alasan": np.where(i % 3 == 0, "Sudah diusulkan tahun lalu", None),
+                "tanggal_usul": dt.date(2024, 2, 1),
+                "kode_opd_akhir": "1.03.0.00.0.00.01.0000",
+                "kode_bidang_urusan": "1.03",
+                "pengusul": "Budi",
+                "kontak_pengusul": "0812000000",
+                "source_file": "kec.xlsx",
+                "source_row": i + 5,
+                "run_id": run_id,
+            }
+        )
+    )
 
 
 def state(engine: sa.Engine, key: dict = SLICE) -> dict:
     """What a reader sees of one slice: counts, sums and the ids."""
     with engine.connect() as c:
         where = "tahun = :tahun AND level = :level AND kode_pemda = :kode_pemda AND source = :source"
-        n, anggaran, volume, runs = c.execute(sa.text(
-            f"SELECT count(*), sum(anggaran), sum(volume), count(DISTINCT run_id) FROM usulan WHERE {where}"), key).one()
+        n, anggaran, volume, runs = c.execute(
+            sa.text(f"SELECT count(*), sum(anggaran), sum(volume), count(DISTINCT run_id) FROM usulan WHERE {where}"),
+            key,
+        ).one()
         ids = c.execute(sa.text(f"SELECT id_usulan FROM usulan WHERE {where}"), key).scalars().all()
-    return {"n": n, "anggaran": round(float(anggaran or 0), 2), "volume": float(volume or 0), "runs": runs,
-            "ids": frozenset(ids)}
+    return {
+        "n": n,
+        "anggaran": round(float(anggaran or 0), 2),
+        "volume": float(volume or 0),
+        "runs": runs,
+        "ids": frozenset(ids),
+    }
 
 
 def expected(frame: pd.DataFrame) -> dict:
-    return {"n": len(frame), "anggaran": round(float(frame.anggaran.sum()), 2), "volume": float(frame.volume.sum()),
-            "runs": frame.run_id.nunique(), "ids": frozenset(frame.id_usulan)}
+    return {
+        "n": len(frame),
+        "anggaran": round(float(frame.anggaran.sum()), 2),
+        "volume": float(frame.volume.sum()),
+        "runs": frame.run_id.nunique(),
+        "ids": frozenset(frame.id_usulan),
+    }
 
 
 # --- migrations -----------------------------------------------------------------------------------------
@@ -110,14 +138,32 @@ def test_replace_slice_twice_leaves_identical_counts_and_sums(engine):
     assert state(engine) == first
     assert state(engine, OTHER) == expected(other)  # other slices untouched
     with engine.connect() as c:  # values round-trip exactly (money to the sen, dates, text)
-        row = c.execute(sa.text("SELECT anggaran, tanggal_usul, lokasi, alasan FROM usulan "
-                                "WHERE id_usulan = :i AND level = 'kecamatan'"), {"i": frame.id_usulan[3]}).one()
+        row = c.execute(
+            sa.text(
+                "SELECT anggaran, tanggal_usul, lokasi, alasan FROM usulan WHERE id_usulan = :i AND level = 'kecamatan'"
+            ),
+            {"i": frame.id_usulan[3]},
+        ).one()
     assert float(row.anggaran) == frame.anggaran[3] and str(row.tanggal_usul) == "2024-02-01"
     assert row.lokasi == frame.lokasi[3] and row.alasan == "Sudah diusulkan tahun lalu"
 
 
-TRICKY_TEXT = ["plain", "", None, 'kutip " di dalam', "koma, di dalam", "baris\nbaru", "tab\tx", "garis\\miring \\N",
-               "\\.", "Jl. Ki Hajar Déwantara – ünïcødé", " spasi ", "NULL", '"', "\r\ncrlf"]
+TRICKY_TEXT = [
+    "plain",
+    "",
+    None,
+    'kutip " di dalam',
+    "koma, di dalam",
+    "baris\nbaru",
+    "tab\tx",
+    "garis\\miring \\N",
+    "\\.",
+    "Jl. Ki Hajar Déwantara – ünïcødé",
+    " spasi ",
+    "NULL",
+    '"',
+    "\r\ncrlf",
+]
 
 
 def test_values_round_trip_exactly(engine):
@@ -128,18 +174,40 @@ def test_values_round_trip_exactly(engine):
 
     n = len(TRICKY_TEXT)
     frame = usulan_frame(n).assign(
-        lokasi=TRICKY_TEXT, alasan=TRICKY_TEXT[::-1], nama_kamus=[t.upper() if t else t for t in TRICKY_TEXT],
+        lokasi=TRICKY_TEXT,
+        alasan=TRICKY_TEXT[::-1],
+        nama_kamus=[t.upper() if t else t for t in TRICKY_TEXT],
         volume=[0.1 + 0.2, 1e7, 1 / 3, None, 123456.789, 2.5e-5, 0.0, 1e-300, 5e15, 7, 1.1, 9.99, 42.0, 3.0],
         anggaran=[1250000.25, 0.01, 999_999_999_999.99, None, 0.0, 1.1, 2.2, 3.3, 4.4, 5.5, 6.6, 7.7, 8.8, 9.9],
-        latitude=-5.123456789012345, tanggal_usul=[dt.date(2024, 2, 29), None] * (n // 2))
+        latitude=-5.123456789012345,
+        tanggal_usul=[dt.date(2024, 2, 29), None] * (n // 2),
+    )
     frame = USULAN.conform(frame)
-    runs = RUN.conform(pd.DataFrame({
-        "run_id": ["a", "b"], "tahun": 2025, "status": ["success", ""], "parameters": ['{"a": "b,c"}', None],
-        "started_at": [pd.Timestamp("2026-11-24 00:47:03.123456", tz="UTC"),
-                       pd.Timestamp("2026-01-01 07:00", tz="Asia/Jakarta")]}))
-    standar = OPD_STANDAR.conform(pd.DataFrame({
-        "jenis_pemda": "kabkota", "kd_unit": [1, 2], "nama_opd": ["Dinas A", "Dinas B"], "bidang_urusan_1": "1.01",
-        "aktif": [True, False]}))
+    runs = RUN.conform(
+        pd.DataFrame(
+            {
+                "run_id": ["a", "b"],
+                "tahun": 2025,
+                "run_status": ["success", ""],
+                "parameters": ['{"a": "b,c"}', None],
+                "started_at": [
+                    pd.Timestamp("2026-11-24 00:47:03.123456", tz="UTC"),
+                    pd.Timestamp("2026-01-01 07:00", tz="Asia/Jakarta"),
+                ],
+            }
+        )
+    )
+    standar = OPD_STANDAR.conform(
+        pd.DataFrame(
+            {
+                "jenis_pemda": "kabkota",
+                "kd_unit": [1, 2],
+                "nama_opd": ["Dinas A", "Dinas B"],
+                "bidang_urusan_1": "1.01",
+                "aktif": [True, False],
+            }
+        )
+    )
     bulk.replace_slice(engine, [(USULAN, SLICE, frame), (RUN, {}, runs), (OPD_STANDAR, {}, standar)])
 
     def python(value):
@@ -212,8 +280,8 @@ def append_half_then_hang(connection, table, frame):
     time.sleep(600)
 
 bulk.append = append_half_then_hang
-bulk.replace_slice(create_engine(url), [(USULAN, %r, pd.read_pickle(path))])
-""" % (SLICE,)
+bulk.replace_slice(create_engine(url), [(USULAN, {slice!r}, pd.read_pickle(path))])
+""".replace("{slice!r}", repr(SLICE))
 
 
 def test_killed_loader_leaves_no_partial_slice(engine, url, tmp_path):
@@ -221,8 +289,13 @@ def test_killed_loader_leaves_no_partial_slice(engine, url, tmp_path):
     bulk.replace_slice(engine, [(USULAN, SLICE, old)])
     new = usulan_frame(2_000, start=10_000, run_id="run-2")
     new.to_pickle(tmp_path / "new.pkl")
-    child = subprocess.Popen([sys.executable, "-c", _KILLED_LOADER, url, str(tmp_path / "new.pkl")], cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_LOADER, url, str(tmp_path / "new.pkl")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         ready, _, _ = select.select([child.stdout], [], [], 120)
         assert ready, "the loader did not get half way in 120 s"
@@ -277,7 +350,8 @@ def test_planner_role_reads_views_and_references_only(pg_url):
             "DELETE FROM usulan",
             "SELECT pengusul, kontak_pengusul FROM usulan",
             "SELECT count(*) FROM quarantine",
-            "INSERT INTO ref_pagu_kewilayahan (kode_pemda, tahun, kode_kecamatan, pagu) VALUES ('18.02', 2025, '18.02.01', 1)",
+            "INSERT INTO ref_pagu_kewilayahan (kode_pemda, tahun, kode_kecamatan, pagu) "
+            "VALUES ('18.02', 2025, '18.02.01', 1)",
             "DELETE FROM ref_wilayah",
             "CREATE TABLE planner_scratch (x int)",
         ]

@@ -104,10 +104,11 @@ def upsert_rows(engine: sa.Engine, table: Table, frame: pd.DataFrame) -> None:
         for r in records:
             key = {k: r[k] for k in table.primary_key}
             updated = connection.execute(
-                sa_table.update().where(sa.and_(*(sa_table.c[k] == v for k, v in key.items()))).values(**r))
+                sa_table.update().where(sa.and_(*(sa_table.c[k] == v for k, v in key.items()))).values(**r)
+            )
             if updated.rowcount == 0:
                 connection.execute(sa_table.insert().values(**r))
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)

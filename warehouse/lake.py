@@ -73,6 +73,12 @@ def read_dataset(root: Path, table: Table, filter=None) -> pa.Table:
     path = root / table.name
     if not path.exists():
         return table.to_arrow(table.empty_frame())
-    dataset = ds.dataset(path, format="parquet", partitioning=partitioning(table),
-                         schema=table.arrow_schema, exclude_invalid_files=True, ignore_prefixes=[".", "_"])
+    dataset = ds.dataset(
+        path,
+        format="parquet",
+        partitioning=partitioning(table),
+        schema=table.arrow_schema,
+        exclude_invalid_files=True,
+        ignore_prefixes=[".", "_"],
+    )
     return dataset.to_table(filter=filter).select(table.column_names)

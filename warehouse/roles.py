@@ -34,8 +34,10 @@ def grant_planner_role(engine: sa.Engine, role: str = PLANNER_ROLE, schema: str 
     privilege the role holds on that schema and its tables, views and sequences is revoked. Safe to run
     again (after each migration that adds a view). Returns what was done."""
     if not is_postgres(engine):
-        return (f"{engine.dialect.name}: no database roles; nothing granted "
-                f"(share a read-only copy of the warehouse file instead)")
+        return (
+            f"{engine.dialect.name}: no database roles; nothing granted "
+            f"(share a read-only copy of the warehouse file instead)"
+        )
     with engine.begin() as connection:
         schema = schema or connection.execute(sa.text("SELECT current_schema()")).scalar_one()
         exists = connection.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
@@ -43,9 +45,11 @@ def grant_planner_role(engine: sa.Engine, role: str = PLANNER_ROLE, schema: str 
         if exists is None:
             # Roles are cluster-wide; another session may create it between the check and here.
             connection.exec_driver_sql(
-                f"DO $$ BEGIN CREATE ROLE {r} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+                f"DO $$ BEGIN CREATE ROLE {r} NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+            )
         present = set(sa.inspect(connection).get_table_names(schema=schema)) | set(
-            sa.inspect(connection).get_view_names(schema=schema))
+            sa.inspect(connection).get_view_names(schema=schema)
+        )
         readable = [n for n in (*VIEW_NAMES, *REFERENCE_TABLE_NAMES) if n in present]
         missing = [n for n in VIEW_NAMES if n not in present]
         connection.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA {s} FROM {r}")  # tables and views
@@ -56,12 +60,19 @@ def grant_planner_role(engine: sa.Engine, role: str = PLANNER_ROLE, schema: str 
             names = ", ".join(f"{s}.{_ident(connection, n)}" for n in readable)
             connection.exec_driver_sql(f"GRANT SELECT ON {names} TO {r}")
         # What the role can still reach elsewhere in the schema through PUBLIC or role membership.
-        leaks = [n for n in sorted(present - set(readable)) if connection.execute(
-            sa.text("SELECT has_table_privilege(:r, :t, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE')"),
-            {"r": role, "t": f"{s}.{_ident(connection, n)}"}).scalar_one()]
+        leaks = [
+            n
+            for n in sorted(present - set(readable))
+            if connection.execute(
+                sa.text("SELECT has_table_privilege(:r, :t, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE')"),
+                {"r": role, "t": f"{s}.{_ident(connection, n)}"},
+            ).scalar_one()
+        ]
     views = [n for n in readable if n in VIEW_NAMES]
-    message = (f"role {role} (NOLOGIN{', created' if exists is None else ''}): USAGE on schema {schema}, "
-               f"SELECT on {len(views)} views and {len(readable) - len(views)} reference tables; nothing else")
+    message = (
+        f"role {role} (NOLOGIN{', created' if exists is None else ''}): USAGE on schema {schema}, "
+        f"SELECT on {len(views)} views and {len(readable) - len(views)} reference tables; nothing else"
+    )
     if missing:
         message += f"; views not found (migrate first): {', '.join(missing)}"
     if leaks:

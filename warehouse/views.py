@@ -14,8 +14,8 @@ applied after aggregation, so a missing name is NULL and never drops a row.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 # The only dialect differences. {expr} is the column to list.
 DIALECT_SQL: dict[str, dict[str, str]] = {
@@ -47,18 +47,22 @@ def _with(refs: tuple[str, ...], *ctes: str) -> str:
 
 
 def _opd_join(alias: str, g: str, kode: str) -> str:
-    return (f"LEFT JOIN opd_versi AS {alias}_v ON {alias}_v.kode_pemda = {g}.kode_pemda"
-            f" AND {alias}_v.tahun_mulai <= {g}.tahun"
-            f" AND ({alias}_v.tahun_berikut IS NULL OR {g}.tahun < {alias}_v.tahun_berikut)\n"
-            f"LEFT JOIN ref_opd AS {alias} ON {alias}.kode_pemda = {g}.kode_pemda"
-            f" AND {alias}.tahun_mulai = {alias}_v.tahun_mulai AND {alias}.kode_skpd = {g}.{kode}")
+    return (
+        f"LEFT JOIN opd_versi AS {alias}_v ON {alias}_v.kode_pemda = {g}.kode_pemda"
+        f" AND {alias}_v.tahun_mulai <= {g}.tahun"
+        f" AND ({alias}_v.tahun_berikut IS NULL OR {g}.tahun < {alias}_v.tahun_berikut)\n"
+        f"LEFT JOIN ref_opd AS {alias} ON {alias}.kode_pemda = {g}.kode_pemda"
+        f" AND {alias}.tahun_mulai = {alias}_v.tahun_mulai AND {alias}.kode_skpd = {g}.{kode}"
+    )
 
 
 def _ref_join(table: str, alias: str, g: str, kode: str, tingkat: str) -> str:
     versi = {"ref_wilayah": "wilayah_versi", "ref_nomenklatur": "nomenklatur_versi"}[table]
-    return (f"LEFT JOIN {versi} AS {alias}_v ON {_IN_FORCE.format(r=alias + '_v', g=g)}\n"
-            f"LEFT JOIN {table} AS {alias} ON {alias}.versi = {alias}_v.versi AND {alias}.kode = {g}.{kode}"
-            f" AND {alias}.tingkat = '{tingkat}'")
+    return (
+        f"LEFT JOIN {versi} AS {alias}_v ON {_IN_FORCE.format(r=alias + '_v', g=g)}\n"
+        f"LEFT JOIN {table} AS {alias} ON {alias}.versi = {alias}_v.versi AND {alias}.kode = {g}.{kode}"
+        f" AND {alias}.tingkat = '{tingkat}'"
+    )
 
 
 def _wilayah_join(alias: str, g: str, kode: str, tingkat: str) -> str:
@@ -80,28 +84,38 @@ _MEASURE_NAMES = "g.n_usulan, g.anggaran_usulan, g.n_diterima, g.anggaran_diteri
 
 
 def _rekap(key: str, name_select: str, name_join: str, ref: str) -> str:
-    return _with((ref,), f"""g AS (
+    return (
+        _with(
+            (ref,),
+            f"""g AS (
     SELECT u.tahun, u.kode_pemda, u.level, u.stream, u.{key},
            {_MEASURES}
     FROM usulan AS u
     GROUP BY u.tahun, u.kode_pemda, u.level, u.stream, u.{key}
-)""") + f"""
+)""",
+        )
+        + f"""
 SELECT g.tahun, g.kode_pemda, g.level, g.stream, g.{key}, {name_select},
        {_MEASURE_NAMES}
 FROM g
 {name_join}"""
+    )
 
 
 def _views(d: dict[str, str]) -> dict[str, str]:
     """View name -> SELECT, for the dialect fragments `d`."""
     v: dict[str, str] = {}
 
-    v["v_rekap_opd"] = _rekap("kode_opd_akhir", "n.nama_skpd AS nama_opd",
-                              _opd_join("n", "g", "kode_opd_akhir"), "opd")
-    v["v_rekap_kecamatan"] = _rekap("kode_kecamatan", "w.nama AS nama_kecamatan",
-                                    _wilayah_join("w", "g", "kode_kecamatan", "kecamatan"), "wilayah")
-    v["v_rekap_bidang"] = _rekap("kode_bidang_urusan", "b.nama AS nama_bidang_urusan",
-                                 _nomenklatur_join("b", "g", "kode_bidang_urusan", "bidang"), "nomenklatur")
+    v["v_rekap_opd"] = _rekap("kode_opd_akhir", "n.nama_skpd AS nama_opd", _opd_join("n", "g", "kode_opd_akhir"), "opd")
+    v["v_rekap_kecamatan"] = _rekap(
+        "kode_kecamatan", "w.nama AS nama_kecamatan", _wilayah_join("w", "g", "kode_kecamatan", "kecamatan"), "wilayah"
+    )
+    v["v_rekap_bidang"] = _rekap(
+        "kode_bidang_urusan",
+        "b.nama AS nama_bidang_urusan",
+        _nomenklatur_join("b", "g", "kode_bidang_urusan", "bidang"),
+        "nomenklatur",
+    )
 
     # Lineage: a row of the next level descends from a row when its id_usulan_asal names it, or (no
     # id_usulan_asal given) when it carries the same id_usulan: the same record rises. Two index-friendly
@@ -110,12 +124,17 @@ def _views(d: dict[str, str]) -> dict[str, str]:
     def step(prev: str, level: str, extra: str = "") -> str:
         on = f"x.tahun = p.tahun AND x.level = '{level}' AND x.stream = p.stream"
         cols = f"p.tahun, p.kode_pemda, p.stream, p.root, x.id_usulan AS id{extra}"
-        return (f"SELECT {cols} FROM {prev} AS p JOIN usulan AS x ON {on} AND x.id_usulan_asal = p.id\n"
-                f"    UNION\n"
-                f"    SELECT {cols} FROM {prev} AS p JOIN usulan AS x ON {on} AND x.id_usulan = p.id"
-                f" AND x.id_usulan_asal IS NULL")
+        return (
+            f"SELECT {cols} FROM {prev} AS p JOIN usulan AS x ON {on} AND x.id_usulan_asal = p.id\n"
+            f"    UNION\n"
+            f"    SELECT {cols} FROM {prev} AS p JOIN usulan AS x ON {on} AND x.id_usulan = p.id"
+            f" AND x.id_usulan_asal IS NULL"
+        )
 
-    v["v_funnel_desa"] = _with(("wilayah",), f"""d AS (
+    v["v_funnel_desa"] = (
+        _with(
+            ("wilayah",),
+            f"""d AS (
     SELECT u.tahun, u.kode_pemda, u.stream, u.kode_kecamatan, u.kode_desa, u.status,
            u.id_usulan AS root, u.id_usulan AS id
     FROM usulan AS u WHERE u.level = 'desa'
@@ -150,15 +169,21 @@ def _views(d: dict[str, str]) -> dict[str, str]:
     LEFT JOIN per_root AS r ON r.tahun = d.tahun AND r.kode_pemda = d.kode_pemda AND r.stream = d.stream
                            AND r.root = d.root
     GROUP BY d.tahun, d.kode_pemda, d.kode_kecamatan, d.kode_desa
-)""") + f"""
+)""",
+        )
+        + f"""
 SELECT g.tahun, g.kode_pemda, g.kode_kecamatan, w.nama AS nama_kecamatan, g.kode_desa, wd.nama AS nama_desa,
        g.n_usulan_desa, g.n_diterima_desa, g.n_reached_kecamatan, g.n_reached_forum_opd, g.n_reached_kabkota,
        g.n_rkpd, g.anggaran_rkpd
 FROM g
 {_wilayah_join("w", "g", "kode_kecamatan", "kecamatan")}
 {_wilayah_join("wd", "g", "kode_desa", "desa")}"""
+    )
 
-    v["v_daftar_prioritas_kecamatan"] = _with(("wilayah", "opd"), f"""g AS (
+    v["v_daftar_prioritas_kecamatan"] = (
+        _with(
+            ("wilayah", "opd"),
+            """g AS (
     SELECT u.tahun, u.kode_pemda, u.kode_kecamatan, u.stream, u.id_usulan, u.prioritas, u.kode_desa, u.nama_desa,
            u.lokasi, u.uraian_usulan, u.nama_kamus, u.volume, u.satuan, u.anggaran, u.kode_opd_akhir,
            u.kode_bidang_urusan, u.kode_sub_kegiatan,
@@ -167,7 +192,9 @@ FROM g
                                        u.id_usulan) AS urutan
     FROM usulan AS u
     WHERE u.level = 'kecamatan' AND u.status = 'diterima'
-)""") + f"""
+)""",
+        )
+        + f"""
 SELECT g.tahun, g.kode_pemda, g.kode_kecamatan, w.nama AS nama_kecamatan, g.urutan, g.prioritas, g.id_usulan,
        g.stream, g.kode_desa, COALESCE(wd.nama, g.nama_desa) AS nama_desa, g.lokasi, g.uraian_usulan, g.nama_kamus,
        g.volume, g.satuan, g.anggaran, g.kode_opd_akhir, n.nama_skpd AS nama_opd, g.kode_bidang_urusan,
@@ -177,9 +204,13 @@ FROM g
 {_wilayah_join("wd", "g", "kode_desa", "desa")}
 {_opd_join("n", "g", "kode_opd_akhir")}
 ORDER BY g.tahun, g.kode_pemda, g.kode_kecamatan, g.urutan"""
+    )
 
     # Every kecamatan with accepted kecamatan-level usulan or with a ceiling, for its tahun.
-    v["v_pagu_kecamatan"] = _with(("wilayah",), """acc AS (
+    v["v_pagu_kecamatan"] = (
+        _with(
+            ("wilayah",),
+            """acc AS (
     SELECT u.tahun, u.kode_pemda, u.kode_kecamatan, COUNT(*) AS n_diterima,
            ROUND(COALESCE(SUM(u.anggaran), 0), 2) AS anggaran_diterima
     FROM usulan AS u
@@ -189,7 +220,9 @@ ORDER BY g.tahun, g.kode_pemda, g.kode_kecamatan, g.urutan"""
     SELECT tahun, kode_pemda, kode_kecamatan FROM acc
     UNION
     SELECT tahun, kode_pemda, kode_kecamatan FROM ref_pagu_kewilayahan
-)""") + f"""
+)""",
+        )
+        + f"""
 SELECT g.tahun, g.kode_pemda, g.kode_kecamatan, w.nama AS nama_kecamatan,
        COALESCE(a.n_diterima, 0) AS n_diterima,
        COALESCE(a.anggaran_diterima, 0) AS anggaran_diterima,
@@ -203,12 +236,16 @@ LEFT JOIN acc AS a ON a.tahun = g.tahun AND a.kode_pemda = g.kode_pemda AND a.ko
 LEFT JOIN ref_pagu_kewilayahan AS p ON p.tahun = g.tahun AND p.kode_pemda = g.kode_pemda
                                    AND p.kode_kecamatan = g.kode_kecamatan
 {_wilayah_join("w", "g", "kode_kecamatan", "kecamatan")}"""
+    )
 
     # RKPD draft lines. Target volume: the sum where the line has one satuan; with several, the satuan
     # held by a strict majority of the line's usulan and the volume of those usulan; with no majority,
     # 'campuran' and no volume. n_satuan tells the planner how many units were mixed.
     key = "u.tahun, u.kode_pemda, u.kode_sub_kegiatan, u.kode_opd_akhir, u.kode_kecamatan"
-    v["v_rkpd_draft"] = _with(("nomenklatur", "wilayah", "opd"), f"""acc AS (
+    v["v_rkpd_draft"] = (
+        _with(
+            ("nomenklatur", "wilayah", "opd"),
+            f"""acc AS (
     SELECT u.tahun, u.kode_pemda, u.kode_sub_kegiatan, u.kode_opd_akhir, u.kode_kecamatan, u.stream,
            u.id_usulan, u.volume, u.satuan, u.anggaran,
            COUNT(*) OVER (PARTITION BY {key}) AS n_line,
@@ -231,7 +268,9 @@ LEFT JOIN ref_pagu_kewilayahan AS p ON p.tahun = g.tahun AND p.kode_pemda = g.ko
            {d["id_list"].format(expr="u.id_usulan")} AS id_usulan_list
     FROM acc AS u
     GROUP BY {key}
-)""") + f"""
+)""",
+        )
+        + f"""
 SELECT g.tahun, g.kode_pemda, g.kode_sub_kegiatan, s.nama AS nama_sub_kegiatan, g.kode_opd_akhir,
        n.nama_skpd AS nama_opd, g.kode_kecamatan, w.nama AS lokasi, g.volume, g.satuan, g.n_satuan, g.pagu,
        g.n_usulan, g.n_musrenbang, g.n_pokir, g.id_usulan_list
@@ -239,6 +278,7 @@ FROM g
 {_nomenklatur_join("s", "g", "kode_sub_kegiatan", "sub_kegiatan")}
 {_opd_join("n", "g", "kode_opd_akhir")}
 {_wilayah_join("w", "g", "kode_kecamatan", "kecamatan")}"""
+    )
     return v
 
 

@@ -27,7 +27,7 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -107,18 +107,23 @@ def code_name(kode: str) -> str:
 def _read_usulan(engine: sa.Engine, tahun: int, kode_pemda: str) -> pd.DataFrame:
     cols = ", ".join(_QUERY_COLUMNS)
     with engine.connect() as c:
-        frame = pd.read_sql(sa.text(f"SELECT {cols} FROM usulan WHERE tahun = :t AND kode_pemda = :p"), c,
-                            params={"t": tahun, "p": kode_pemda})
+        frame = pd.read_sql(
+            sa.text(f"SELECT {cols} FROM usulan WHERE tahun = :t AND kode_pemda = :p"),
+            c,
+            params={"t": tahun, "p": kode_pemda},
+        )
     for name in _QUERY_COLUMNS:
         kind = KINDS.get(name, "code")
         if kind in ("money", "number", "ratio"):
-            frame[name] = pd.to_numeric(frame[name].map(lambda v: float(v) if isinstance(v, Decimal) else v),
-                                        errors="coerce").astype("float64")
+            frame[name] = pd.to_numeric(
+                frame[name].map(lambda v: float(v) if isinstance(v, Decimal) else v), errors="coerce"
+            ).astype("float64")
         elif kind == "int":
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("Int64")
         elif kind == "date":
-            dates = pd.to_datetime(frame[name].map(lambda v: None if v is None else str(v)[:10]), errors="coerce",
-                                   format="%Y-%m-%d")
+            dates = pd.to_datetime(
+                frame[name].map(lambda v: None if v is None else str(v)[:10]), errors="coerce", format="%Y-%m-%d"
+            )
             frame[name] = [None if pd.isna(v) else v.date() for v in dates]
         else:
             frame[name] = frame[name].astype("object").where(frame[name].notna(), None)
@@ -161,48 +166,69 @@ def _names(tahun: int, kode_pemda: str) -> _Names:
     sotk = in_force.max() if len(in_force) else opd.tahun_mulai.min()
     opd = opd[opd.tahun_mulai == sotk]
     as_dict = lambda f: dict(zip(f.kode.astype(str), f.nama.astype(str)))  # noqa: E731
-    return _Names(as_dict(w[w.tingkat == "kecamatan"]), as_dict(w[w.tingkat == "desa"]), as_dict(n), opd,
-                  nv.versi, wv.versi)
+    return _Names(
+        as_dict(w[w.tingkat == "kecamatan"]), as_dict(w[w.tingkat == "desa"]), as_dict(n), opd, nv.versi, wv.versi
+    )
 
 
 def _with_names(frame: pd.DataFrame, names: _Names) -> pd.DataFrame:
     """Official names in force for the tahun (the source's spelling where a code has none)."""
     out = frame.copy()
-    out["nama_kecamatan"] = [names.kecamatan.get(k, s) if k else s
-                             for k, s in zip(out.kode_kecamatan, out.nama_kecamatan)]
+    out["nama_kecamatan"] = [
+        names.kecamatan.get(k, s) if k else s for k, s in zip(out.kode_kecamatan, out.nama_kecamatan)
+    ]
     out["nama_desa"] = [names.desa.get(k, s) if k else s for k, s in zip(out.kode_desa, out.nama_desa)]
     out["nama_sub_kegiatan"] = [names.sub_kegiatan.get(k) if k else None for k in out.kode_sub_kegiatan]
     return out
 
 
 def _sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(["kode_kecamatan", "kode_desa", "prioritas", "id_usulan"], na_position="last",
-                             kind="mergesort")[[c for c, _, _ in COLUMNS]].reset_index(drop=True)
+    return frame.sort_values(
+        ["kode_kecamatan", "kode_desa", "prioritas", "id_usulan"], na_position="last", kind="mergesort"
+    )[[c for c, _, _ in COLUMNS]].reset_index(drop=True)
 
 
 # --- sheets ------------------------------------------------------------------------------------------
 def _measures(group: pd.DataFrame) -> dict:
     acc, rej = group.status == "diterima", group.status == "ditolak"
     return {
-        "Jumlah Usulan": len(group), "Anggaran Usulan (Rp)": round(group.anggaran.sum(), 2),
-        "Jumlah Diterima": int(acc.sum()), "Anggaran Diterima (Rp)": round(group.anggaran[acc].sum(), 2),
-        "Jumlah Ditolak": int(rej.sum()), "Anggaran Ditolak (Rp)": round(group.anggaran[rej].sum(), 2),
+        "Jumlah Usulan": len(group),
+        "Anggaran Usulan (Rp)": round(group.anggaran.sum(), 2),
+        "Jumlah Diterima": int(acc.sum()),
+        "Anggaran Diterima (Rp)": round(group.anggaran[acc].sum(), 2),
+        "Jumlah Ditolak": int(rej.sum()),
+        "Anggaran Ditolak (Rp)": round(group.anggaran[rej].sum(), 2),
     }
 
 
 def per_sub_kegiatan(rows: pd.DataFrame) -> pd.DataFrame:
     """The extract's rows grouped by sub kegiatan (name from the nomenclature of the tahun)."""
     if rows.empty:
-        return pd.DataFrame(columns=["Kode Sub Kegiatan", "Sub Kegiatan", "Jumlah Usulan", "Anggaran (Rp)",
-                                     "Jumlah Diterima", "Anggaran Diterima (Rp)"])
+        return pd.DataFrame(
+            columns=[
+                "Kode Sub Kegiatan",
+                "Sub Kegiatan",
+                "Jumlah Usulan",
+                "Anggaran (Rp)",
+                "Jumlah Diterima",
+                "Anggaran Diterima (Rp)",
+            ]
+        )
     out = []
-    for (kode, nama), g in rows.groupby([rows.kode_sub_kegiatan.fillna(""), rows.nama_sub_kegiatan.fillna("")],
-                                        sort=True):
+    for (kode, nama), g in rows.groupby(
+        [rows.kode_sub_kegiatan.fillna(""), rows.nama_sub_kegiatan.fillna("")], sort=True
+    ):
         m = _measures(g)
-        out.append({"Kode Sub Kegiatan": kode or None,
-                    "Sub Kegiatan": nama or ("(belum dipetakan / not mapped)" if not kode else None),
-                    "Jumlah Usulan": m["Jumlah Usulan"], "Anggaran (Rp)": m["Anggaran Usulan (Rp)"],
-                    "Jumlah Diterima": m["Jumlah Diterima"], "Anggaran Diterima (Rp)": m["Anggaran Diterima (Rp)"]})
+        out.append(
+            {
+                "Kode Sub Kegiatan": kode or None,
+                "Sub Kegiatan": nama or ("(belum dipetakan / not mapped)" if not kode else None),
+                "Jumlah Usulan": m["Jumlah Usulan"],
+                "Anggaran (Rp)": m["Anggaran Usulan (Rp)"],
+                "Jumlah Diterima": m["Jumlah Diterima"],
+                "Anggaran Diterima (Rp)": m["Anggaran Diterima (Rp)"],
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -239,8 +265,7 @@ def _display(name: str, value):
 
 def _sheet_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows with Indonesian headers and displayed values (level label)."""
-    out = pd.DataFrame({HEADERS[c]: [_display(c, v) for v in rows[c].tolist()] for c in rows.columns},
-                       dtype=object)
+    out = pd.DataFrame({HEADERS[c]: [_display(c, v) for v in rows[c].tolist()] for c in rows.columns}, dtype=object)
     return out if len(rows) else pd.DataFrame(columns=[HEADERS[c] for c in rows.columns])
 
 
@@ -259,8 +284,13 @@ def _write_sheet(book, name: str, frame: pd.DataFrame, kinds: dict[str, str], fm
                 continue
             if kind in ("money", "number", "int", "ratio"):
                 ws.write_number(i, j, float(value), fmt.get(kind))
-                shown = (f"Rp {float(value):,.0f}" if kind == "money" else f"{float(value):.2f}" if kind == "ratio"
-                         else f"{float(value):,.6f}".rstrip("0").rstrip("."))
+                shown = (
+                    f"Rp {float(value):,.0f}"
+                    if kind == "money"
+                    else f"{float(value):.2f}"
+                    if kind == "ratio"
+                    else f"{float(value):,.6f}".rstrip("0").rstrip(".")
+                )
             elif kind == "date":
                 ws.write_datetime(i, j, datetime(value.year, value.month, value.day), fmt["date"])
                 shown = "2024-01-01"
@@ -288,8 +318,10 @@ def _header_kinds(frame: pd.DataFrame) -> dict[str, str]:
 
 
 def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
-    book = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_numbers": False,
-                                           "strings_to_formulas": False, "strings_to_urls": False})
+    book = xlsxwriter.Workbook(
+        str(path),
+        {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
     fmt = {
         "header": book.add_format({"bold": True, "bg_color": "#DDE7F0", "border": 1, "text_wrap": False}),
         "money": book.add_format({"num_format": RUPIAH_FORMAT}),
@@ -321,13 +353,22 @@ def _csv_text(kind: str, value) -> str | None:
 def write_csv(path: Path, rows: pd.DataFrame) -> None:
     shown = _sheet_frame(rows)
     kinds = _header_kinds(shown)
-    text = pd.DataFrame({h: [_csv_text(kinds.get(h, "text"), v) for v in shown[h].tolist()]
-                         for h in shown.columns}, dtype=object)
+    text = pd.DataFrame(
+        {h: [_csv_text(kinds.get(h, "text"), v) for v in shown[h].tolist()] for h in shown.columns}, dtype=object
+    )
     text.to_csv(path, sep=";", index=False, encoding="utf-8-sig", lineterminator="\r\n")
 
 
-_ARROW = {"code": pa.string(), "text": pa.string(), "level": pa.string(), "number": pa.float64(),
-          "ratio": pa.float64(), "int": pa.int32(), "money": pa.decimal128(18, 2), "date": pa.date32()}
+_ARROW = {
+    "code": pa.string(),
+    "text": pa.string(),
+    "level": pa.string(),
+    "number": pa.float64(),
+    "ratio": pa.float64(),
+    "int": pa.int32(),
+    "money": pa.decimal128(18, 2),
+    "date": pa.date32(),
+}
 
 
 def write_parquet(path: Path, rows: pd.DataFrame) -> None:
@@ -357,13 +398,15 @@ def sha256(path: Path) -> str:
 
 def _latest_run(engine: sa.Engine, tahun: int) -> str | None:
     with engine.connect() as c:
-        return c.execute(sa.text("SELECT run_id FROM etl_run WHERE tahun = :t ORDER BY started_at DESC"),
-                         {"t": tahun}).scalar()
+        return c.execute(
+            sa.text("SELECT run_id FROM etl_run WHERE tahun = :t ORDER BY started_at DESC"), {"t": tahun}
+        ).scalar()
 
 
 # --- the extracts ------------------------------------------------------------------------------------
-def write_opd_extracts(engine: sa.Engine, tahun: int, kode_pemda: str, out_dir: Path,
-                       run_id: str | None = None) -> list[dict]:
+def write_opd_extracts(
+    engine: sa.Engine, tahun: int, kode_pemda: str, out_dir: Path, run_id: str | None = None
+) -> list[dict]:
     """Write the extract folder of every OPD of `kode_pemda`'s master that has usulan in `tahun`, and the
     pemda's index.json; return the manifests. The pemda folder is rebuilt as a whole and swapped in at the
     end, so a reader never sees a half-written set and OPDs without usulan any more do not linger."""
@@ -380,7 +423,7 @@ def write_opd_extracts(engine: sa.Engine, tahun: int, kode_pemda: str, out_dir: 
 
     master = names.opd.sort_values("kode_skpd")
     carried = set(top.kode_opd_akhir.dropna()) | set(review.kode_opd_awal)
-    created_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    created_at = datetime.now(UTC).replace(microsecond=0).isoformat()
 
     final = Path(out_dir) / str(tahun) / pemda_name
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -399,8 +442,12 @@ def write_opd_extracts(engine: sa.Engine, tahun: int, kode_pemda: str, out_dir: 
             opd_review = _sorted_rows(review[review.kode_opd_awal == kode])
             levels_of_opd = all_levels[all_levels.kode_opd_akhir == kode]
             stem = f"usulan_{name}_{tahun}"
-            sheets = {SHEET_ROWS: _sheet_frame(rows), SHEET_SUB: per_sub_kegiatan(rows),
-                      SHEET_SUMMARY: summary(levels_of_opd, rows), SHEET_REVIEW: _sheet_frame(opd_review)}
+            sheets = {
+                SHEET_ROWS: _sheet_frame(rows),
+                SHEET_SUB: per_sub_kegiatan(rows),
+                SHEET_SUMMARY: summary(levels_of_opd, rows),
+                SHEET_REVIEW: _sheet_frame(opd_review),
+            }
             write_xlsx(folder / f"{stem}.xlsx", sheets)
             write_csv(folder / f"{stem}.csv", rows)
             write_parquet(folder / f"{stem}.parquet", rows)
@@ -413,30 +460,47 @@ def write_opd_extracts(engine: sa.Engine, tahun: int, kode_pemda: str, out_dir: 
                 entry["sha256"] = sha256(folder / entry["name"])
                 entry["bytes"] = (folder / entry["name"]).stat().st_size
             manifest = {
-                "run_id": run_id, "tahun": tahun, "kode_pemda": kode_pemda, "kode_skpd": kode,
-                "nama_skpd": str(opd.nama_skpd), "sotk_tahun_mulai": int(opd.tahun_mulai),
-                "nomenklatur_versi": names.nomenklatur_versi, "wilayah_versi": names.wilayah_versi,
+                "run_id": run_id,
+                "tahun": tahun,
+                "kode_pemda": kode_pemda,
+                "kode_skpd": kode,
+                "nama_skpd": str(opd.nama_skpd),
+                "sotk_tahun_mulai": int(opd.tahun_mulai),
+                "nomenklatur_versi": names.nomenklatur_versi,
+                "wilayah_versi": names.wilayah_versi,
                 "created_at": created_at,
-                "rows": len(rows), "anggaran": round(float(rows.anggaran.sum()), 2),
+                "rows": len(rows),
+                "anggaran": round(float(rows.anggaran.sum()), 2),
                 "rows_dalam_review": len(opd_review),
                 "grain": "one row per usulan at the highest forum level it reached, carried by this OPD there",
                 "columns": {c: HEADERS[c] for c in rows.columns},
                 "files": files,
             }
-            (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
-                                                  encoding="utf-8")
+            (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
             manifests.append(manifest)
-            index_entries.append({"kode_skpd": kode, "nama_skpd": manifest["nama_skpd"], "folder": name,
-                                  "rows": manifest["rows"], "anggaran": manifest["anggaran"],
-                                  "rows_dalam_review": len(opd_review),
-                                  "manifest": f"{name}/manifest.json",
-                                  "manifest_sha256": sha256(folder / "manifest.json")})
+            index_entries.append(
+                {
+                    "kode_skpd": kode,
+                    "nama_skpd": manifest["nama_skpd"],
+                    "folder": name,
+                    "rows": manifest["rows"],
+                    "anggaran": manifest["anggaran"],
+                    "rows_dalam_review": len(opd_review),
+                    "manifest": f"{name}/manifest.json",
+                    "manifest_sha256": sha256(folder / "manifest.json"),
+                }
+            )
         in_master = set(master.kode_skpd.astype(str))
         outside = top[top.kode_opd_akhir.notna() & ~top.kode_opd_akhir.isin(in_master)]
         index = {
-            "run_id": run_id, "tahun": tahun, "kode_pemda": kode_pemda, "created_at": created_at,
-            "nomenklatur_versi": names.nomenklatur_versi, "wilayah_versi": names.wilayah_versi,
-            "usulan": len(top), "opd": index_entries,
+            "run_id": run_id,
+            "tahun": tahun,
+            "kode_pemda": kode_pemda,
+            "created_at": created_at,
+            "nomenklatur_versi": names.nomenklatur_versi,
+            "wilayah_versi": names.wilayah_versi,
+            "usulan": len(top),
+            "opd": index_entries,
             # What is in no OPD folder, so nothing disappears silently:
             "tanpa_opd": int(top.kode_opd_akhir.isna().sum()),
             "opd_di_luar_master": {str(k): int(v) for k, v in outside.kode_opd_akhir.value_counts().items()},
@@ -456,5 +520,10 @@ def write_opd_extracts(engine: sa.Engine, tahun: int, kode_pemda: str, out_dir: 
 def pemdas_of(engine: sa.Engine, tahun: int) -> list[str]:
     """The pemda that have usulan in `tahun`."""
     with engine.connect() as c:
-        return [r[0] for r in c.execute(sa.text("SELECT DISTINCT kode_pemda FROM usulan WHERE tahun = :t "
-                                                "ORDER BY kode_pemda"), {"t": int(tahun)})]
+        return [
+            r[0]
+            for r in c.execute(
+                sa.text("SELECT DISTINCT kode_pemda FROM usulan WHERE tahun = :t ORDER BY kode_pemda"),
+                {"t": int(tahun)},
+            )
+        ]

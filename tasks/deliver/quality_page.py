@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from reference import store
 from tasks.validate.gx import data_docs_sites
 
-
 PAGE = jinja2.Template("""<!doctype html>
 <html lang="id"><head><meta charset="utf-8"><title>Kualitas data {{ run_id }}</title>
 <style>
@@ -32,36 +31,54 @@ Quarantined rows: warehouse table <code>quarantine</code> (severity <i>error</i>
 
 
 def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, border=0, na_rep="", float_format=lambda v: f"{v:,.1f}") if len(frame) \
+    return (
+        frame.to_html(index=False, border=0, na_rep="", float_format=lambda v: f"{v:,.1f}")
+        if len(frame)
         else "<p>(none)</p>"
+    )
 
 
 def write_quality_page(engine: sa.Engine, run_id: str, quality_dir: Path) -> Path:
     """Render `quality_dir/quality_<run_id>.html` from the run's load log and quality summary."""
     with engine.connect() as connection:
         log = pd.read_sql(sa.text("SELECT * FROM etl_load_log WHERE run_id = :r"), connection, params={"r": run_id})
-        summary = pd.read_sql(sa.text("SELECT * FROM quality_summary WHERE run_id = :r"), connection,
-                              params={"r": run_id})
+        summary = pd.read_sql(
+            sa.text("SELECT * FROM quality_summary WHERE run_id = :r"), connection, params={"r": run_id}
+        )
         tahun = connection.execute(sa.text("SELECT tahun FROM etl_run WHERE run_id = :r"), {"r": run_id}).scalar()
-    per_level = log.groupby(["level", "source", "status"], as_index=False)[
-        ["rows_read", "rows_loaded", "rows_quarantined"]].sum()
+    per_level = log.groupby(["level", "source", "load_status"], as_index=False)[
+        ["rows_read", "rows_loaded", "rows_quarantined"]
+    ].sum()
     failing = summary[summary.failed > 0]
     per_rule = failing.groupby(["rule", "severity", "level"], as_index=False)[["checked", "failed"]].sum()
     per_rule["% failed"] = 100 * per_rule.failed / per_rule.checked.where(per_rule.checked > 0)
     per_rule = per_rule.sort_values(["severity", "failed"], ascending=[True, False])
-    kecamatan = failing.pivot_table(index="kode_kecamatan", columns="severity", values="failed", aggfunc="sum",
-                                    fill_value=0).reset_index()
+    kecamatan = failing.pivot_table(
+        index="kode_kecamatan", columns="severity", values="failed", aggfunc="sum", fill_value=0
+    ).reset_index()
     names = store.wilayah().drop_duplicates("kode", keep="last").set_index("kode").nama
     kecamatan.insert(1, "kecamatan", kecamatan.kode_kecamatan.map(names))
     sort_by = [c for c in ("error", "warning") if c in kecamatan.columns]
     kecamatan = kecamatan.sort_values(sort_by, ascending=False).head(15) if sort_by else kecamatan
-    problems = log[log.status.isin(["failed", "stopped", "held_back"])]
-    verdict = ("Semua slice dimuat / every slice published." if problems.empty else
-               f"{len(problems)} file(s) not published: " + "; ".join(problems.message.dropna().unique()))
+    problems = log[log.load_status.isin(["failed", "stopped", "held_back"])]
+    verdict = (
+        "Semua slice dimuat / every slice published."
+        if problems.empty
+        else f"{len(problems)} file(s) not published: " + "; ".join(problems.message.dropna().unique())
+    )
     quality_dir.mkdir(parents=True, exist_ok=True)
     page = quality_dir / f"quality_{run_id}.html"
     data_docs = [(label, site.relative_to(quality_dir).as_posix()) for label, site in data_docs_sites(quality_dir)]
-    page.write_text(PAGE.render(run_id=run_id, tahun=tahun, verdict=verdict, data_docs=data_docs,
-                                per_level=_table(per_level), per_rule=_table(per_rule),
-                                per_kecamatan=_table(kecamatan)), encoding="utf-8")
+    page.write_text(
+        PAGE.render(
+            run_id=run_id,
+            tahun=tahun,
+            verdict=verdict,
+            data_docs=data_docs,
+            per_level=_table(per_level),
+            per_rule=_table(per_rule),
+            per_kecamatan=_table(kecamatan),
+        ),
+        encoding="utf-8",
+    )
     return page

@@ -16,14 +16,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
-from markupsafe import escape
 import pandas as pd
 import plotly.graph_objects as go
 import sqlalchemy as sa
+from markupsafe import escape
 from plotly.subplots import make_subplots
 
 from schemas import LEVELS
@@ -34,8 +34,13 @@ _RUN_ID = re.compile(r"^[0-9A-Za-z_.-]+$")
 _ORDER = {level: i for i, level in enumerate(LEVELS)}
 # Colours (Okabe-Ito, readable for colour-blind readers): desa / kab-kota / accepted; loaded / quarantined.
 C_DESA, C_KAB, C_OK, C_BAD, C_WARN, C_GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#999999"
-METHOD_LABELS = {"source": "sumber (source)", "kamus": "kamus", "classifier": "model teks (classifier)",
-                 "review": "review planner", None: "belum dipetakan (unmapped)"}
+METHOD_LABELS = {
+    "source": "sumber (source)",
+    "kamus": "kamus",
+    "classifier": "model teks (classifier)",
+    "review": "review planner",
+    None: "belum dipetakan (unmapped)",
+}
 METHOD_COLOURS = {"source": "#56B4E9", "kamus": C_OK, "classifier": C_DESA, "review": C_KAB, None: C_BAD}
 
 
@@ -48,7 +53,7 @@ def report_path(out_dir: Path, run_id: str) -> Path:
 def _id(n) -> str:
     """An integer the Indonesian way: 12.345."""
     try:
-        return f"{int(round(float(n))):,}".replace(",", ".")
+        return f"{round(float(n)):,}".replace(",", ".")
     except (TypeError, ValueError):
         return ""
 
@@ -73,24 +78,39 @@ def _numeric(frame: pd.DataFrame) -> pd.DataFrame:
     """PostgreSQL NUMERIC comes back as Decimal: make every measure a float."""
     for column in frame.columns:
         if column.startswith(("n_", "anggaran", "rows_", "checked", "failed", "files_")):
-            frame[column] = pd.to_numeric(frame[column].map(lambda v: float(v) if v is not None else None),
-                                          errors="coerce").fillna(0)
+            frame[column] = pd.to_numeric(
+                frame[column].map(lambda v: float(v) if v is not None else None), errors="coerce"
+            ).fillna(0)
     return frame
 
 
 def per_level_from_log(log: pd.DataFrame) -> pd.DataFrame:
     """RunReport.per_level() computed from the run's etl_load_log rows."""
     if log.empty:
-        return pd.DataFrame(columns=["level", "source", "rows_read", "rows_loaded", "rows_quarantined",
-                                     "rows_held_back", "files_failed", "files_unchanged"])
-    held = log.status.isin(["held_back", "stopped"])
-    files = log.assign(rows_held_back=log.rows_read.where(held, 0),
-                       files_failed=(log.status == "failed").astype(int),
-                       files_unchanged=(log.status == "unchanged").astype(int))
+        return pd.DataFrame(
+            columns=[
+                "level",
+                "source",
+                "rows_read",
+                "rows_loaded",
+                "rows_quarantined",
+                "rows_held_back",
+                "files_failed",
+                "files_unchanged",
+            ]
+        )
+    held = log.load_status.isin(["held_back", "stopped"])
+    files = log.assign(
+        rows_held_back=log.rows_read.where(held, 0),
+        files_failed=(log.load_status == "failed").astype(int),
+        files_unchanged=(log.load_status == "unchanged").astype(int),
+    )
     table = files.groupby(["level", "source"], as_index=False)[
-        ["rows_read", "rows_loaded", "rows_quarantined", "rows_held_back", "files_failed", "files_unchanged"]].sum()
-    return table.sort_values(["level", "source"], key=lambda s: s.map(_ORDER) if s.name == "level" else s,
-                             ignore_index=True)
+        ["rows_read", "rows_loaded", "rows_quarantined", "rows_held_back", "files_failed", "files_unchanged"]
+    ].sum()
+    return table.sort_values(
+        ["level", "source"], key=lambda s: s.map(_ORDER) if s.name == "level" else s, ignore_index=True
+    )
 
 
 def _gather(engine: sa.Engine, run_id: str) -> dict:
@@ -100,45 +120,106 @@ def _gather(engine: sa.Engine, run_id: str) -> dict:
             raise ValueError(f"no run {run_id!r} in etl_run")
         run = run.iloc[0].to_dict()
         tahun = int(run["tahun"])
-        log = _numeric(_read(c, "SELECT level, kode_pemda, source, source_file, rows_read, rows_loaded, "
-                                "rows_quarantined, status, message FROM etl_load_log WHERE run_id = :r", r=run_id))
+        log = _numeric(
+            _read(
+                c,
+                "SELECT level, kode_pemda, source, source_file, rows_read, rows_loaded, "
+                "rows_quarantined, load_status, message FROM etl_load_log WHERE run_id = :r",
+                r=run_id,
+            )
+        )
         pemda = sorted(log.kode_pemda.dropna().unique().tolist())
         if not pemda:
-            pemda = [r[0] for r in c.execute(sa.text("SELECT DISTINCT kode_pemda FROM usulan WHERE tahun = :t"),
-                                             {"t": tahun})]
+            pemda = [
+                r[0]
+                for r in c.execute(sa.text("SELECT DISTINCT kode_pemda FROM usulan WHERE tahun = :t"), {"t": tahun})
+            ]
         pemda = pemda or [""]
         p = dict(t=tahun, pemda=pemda)
-        funnel = _numeric(_read(c, "SELECT SUM(n_usulan_desa) AS n_usulan_desa, SUM(n_diterima_desa) AS "
-                                   "n_diterima_desa, SUM(n_reached_kecamatan) AS n_reached_kecamatan, "
-                                   "SUM(n_reached_forum_opd) AS n_reached_forum_opd, SUM(n_reached_kabkota) AS "
-                                   "n_reached_kabkota, SUM(n_rkpd) AS n_rkpd, SUM(anggaran_rkpd) AS anggaran_rkpd "
-                                   "FROM v_funnel_desa WHERE tahun = :t AND kode_pemda IN :pemda", **p))
-        bidang = _numeric(_read(c, "SELECT level, stream, kode_bidang_urusan AS kode, nama_bidang_urusan AS nama, "
-                                   "n_usulan, anggaran_usulan, n_diterima, anggaran_diterima FROM v_rekap_bidang "
-                                   "WHERE tahun = :t AND kode_pemda IN :pemda", **p))
-        kecamatan = _numeric(_read(c, "SELECT level, stream, kode_kecamatan AS kode, nama_kecamatan AS nama, "
-                                      "n_usulan, anggaran_usulan, n_diterima, anggaran_diterima "
-                                      "FROM v_rekap_kecamatan WHERE tahun = :t AND kode_pemda IN :pemda", **p))
-        pokir = _numeric(_read(c, "SELECT SUM(n_usulan) AS n_usulan, SUM(n_diterima) AS n_diterima, "
-                                  "SUM(anggaran_diterima) AS anggaran_diterima FROM v_rekap_opd WHERE tahun = :t "
-                                  "AND kode_pemda IN :pemda AND level = 'kabkota' AND stream = 'pokir'", **p))
-        mapping = _read(c, "SELECT level, stream, id_usulan, mapping_method, mapping_confidence FROM usulan "
-                           "WHERE tahun = :t AND kode_pemda IN :pemda", **p)
-        quality = _numeric(_read(c, "SELECT level, rule, severity, SUM(checked) AS checked, SUM(failed) AS failed "
-                                    "FROM quality_summary WHERE run_id = :r GROUP BY level, rule, severity", r=run_id))
+        funnel = _numeric(
+            _read(
+                c,
+                "SELECT SUM(n_usulan_desa) AS n_usulan_desa, SUM(n_diterima_desa) AS "
+                "n_diterima_desa, SUM(n_reached_kecamatan) AS n_reached_kecamatan, "
+                "SUM(n_reached_forum_opd) AS n_reached_forum_opd, SUM(n_reached_kabkota) AS "
+                "n_reached_kabkota, SUM(n_rkpd) AS n_rkpd, SUM(anggaran_rkpd) AS anggaran_rkpd "
+                "FROM v_funnel_desa WHERE tahun = :t AND kode_pemda IN :pemda",
+                **p,
+            )
+        )
+        bidang = _numeric(
+            _read(
+                c,
+                "SELECT level, stream, kode_bidang_urusan AS kode, nama_bidang_urusan AS nama, "
+                "n_usulan, anggaran_usulan, n_diterima, anggaran_diterima FROM v_rekap_bidang "
+                "WHERE tahun = :t AND kode_pemda IN :pemda",
+                **p,
+            )
+        )
+        kecamatan = _numeric(
+            _read(
+                c,
+                "SELECT level, stream, kode_kecamatan AS kode, nama_kecamatan AS nama, "
+                "n_usulan, anggaran_usulan, n_diterima, anggaran_diterima "
+                "FROM v_rekap_kecamatan WHERE tahun = :t AND kode_pemda IN :pemda",
+                **p,
+            )
+        )
+        pokir = _numeric(
+            _read(
+                c,
+                "SELECT SUM(n_usulan) AS n_usulan, SUM(n_diterima) AS n_diterima, "
+                "SUM(anggaran_diterima) AS anggaran_diterima FROM v_rekap_opd WHERE tahun = :t "
+                "AND kode_pemda IN :pemda AND level = 'kabkota' AND stream = 'pokir'",
+                **p,
+            )
+        )
+        mapping = _read(
+            c,
+            "SELECT level, stream, id_usulan, mapping_method, mapping_confidence FROM usulan "
+            "WHERE tahun = :t AND kode_pemda IN :pemda",
+            **p,
+        )
+        quality = _numeric(
+            _read(
+                c,
+                "SELECT level, rule, severity, SUM(checked) AS checked, SUM(failed) AS failed "
+                "FROM quality_summary WHERE run_id = :r GROUP BY level, rule, severity",
+                r=run_id,
+            )
+        )
     mapping["mapping_method"] = mapping.mapping_method.astype(object).where(mapping.mapping_method.notna(), None)
-    mapping["mapping_confidence"] = pd.to_numeric(mapping.mapping_confidence.map(
-        lambda v: float(v) if v is not None else None), errors="coerce")
-    return dict(run=run, tahun=tahun, pemda=pemda, log=log, funnel=funnel.fillna(0).iloc[0], bidang=bidang,
-                kecamatan=kecamatan, pokir=pokir.fillna(0).iloc[0], mapping=mapping, quality=quality)
+    mapping["mapping_confidence"] = pd.to_numeric(
+        mapping.mapping_confidence.map(lambda v: float(v) if v is not None else None), errors="coerce"
+    )
+    return dict(
+        run=run,
+        tahun=tahun,
+        pemda=pemda,
+        log=log,
+        funnel=funnel.fillna(0).iloc[0],
+        bidang=bidang,
+        kecamatan=kecamatan,
+        pokir=pokir.fillna(0).iloc[0],
+        mapping=mapping,
+        quality=quality,
+    )
 
 
 # --- charts ------------------------------------------------------------------------------------------
 def _layout(fig: go.Figure, title: str, subtitle: str, height: int) -> go.Figure:
     fig.update_layout(
-        title=dict(text=f"{title}<br><sup>{subtitle}</sup>", x=0, xanchor="left", y=1 - 18 / height,
-                   yref="container", yanchor="top"),
-        template="plotly_white", height=height, margin=dict(l=10, r=20, t=118, b=40),
+        title=dict(
+            text=f"{title}<br><sup>{subtitle}</sup>",
+            x=0,
+            xanchor="left",
+            y=1 - 18 / height,
+            yref="container",
+            yanchor="top",
+        ),
+        template="plotly_white",
+        height=height,
+        margin=dict(l=10, r=20, t=118, b=40),
         separators=",.",  # Indonesian: decimal comma, thousands dot
         # the legend in its own band under the title, above any subplot titles
         legend=dict(orientation="h", yref="container", y=1 - 66 / height, yanchor="top", x=0, xanchor="left"),
@@ -150,29 +231,52 @@ def _layout(fig: go.Figure, title: str, subtitle: str, height: int) -> go.Figure
 def chart_rows(per_level: pd.DataFrame) -> go.Figure:
     label = [f"{LEVEL_LABELS.get(r.level, r.level)} · {r.source}" for r in per_level.itertuples()]
     fig = go.Figure()
-    for column, name, colour in (("rows_loaded", "dimuat (loaded)", C_OK),
-                                 ("rows_quarantined", "karantina (quarantined)", C_BAD),
-                                 ("rows_held_back", "ditahan (held back)", C_GREY)):
+    for column, name, colour in (
+        ("rows_loaded", "dimuat (loaded)", C_OK),
+        ("rows_quarantined", "karantina (quarantined)", C_BAD),
+        ("rows_held_back", "ditahan (held back)", C_GREY),
+    ):
         values = per_level[column] if column in per_level else [0] * len(per_level)
-        fig.add_bar(y=label, x=values, name=name, orientation="h", marker_color=colour,
-                    hovertemplate="%{y}<br>" + name + ": %{x:,}<extra></extra>")
+        fig.add_bar(
+            y=label,
+            x=values,
+            name=name,
+            orientation="h",
+            marker_color=colour,
+            hovertemplate="%{y}<br>" + name + ": %{x:,}<extra></extra>",
+        )
     fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed"))
-    return _layout(fig, "Baris per forum dan sumber", "Rows read per level and source: loaded, quarantined, held back",
-                   120 + 36 * max(len(label), 1))
+    return _layout(
+        fig,
+        "Baris per forum dan sumber",
+        "Rows read per level and source: loaded, quarantined, held back",
+        120 + 36 * max(len(label), 1),
+    )
 
 
 def chart_funnel(f: pd.Series) -> go.Figure:
-    stages = [("Diusulkan di Musrenbang Desa/Kelurahan", f.n_usulan_desa),
-              ("Diterima desa/kelurahan", f.n_diterima_desa),
-              ("Sampai Musrenbang Kecamatan", f.n_reached_kecamatan),
-              ("Sampai Forum Perangkat Daerah", f.n_reached_forum_opd),
-              ("Sampai Musrenbang RKPD Kab/Kota", f.n_reached_kabkota),
-              ("Diterima masuk RKPD", f.n_rkpd)]
-    fig = go.Figure(go.Funnel(y=[s for s, _ in stages], x=[int(v) for _, v in stages],
-                              textinfo="value+percent initial",
-                              marker=dict(color=[C_DESA, C_DESA, "#56B4E9", "#56B4E9", C_KAB, C_OK])))
-    return _layout(fig, "Corong usulan desa sampai RKPD",
-                   "Funnel: usulan raised at the desa forums and how far they rose (aspirasi masyarakat)", 420)
+    stages = [
+        ("Diusulkan di Musrenbang Desa/Kelurahan", f.n_usulan_desa),
+        ("Diterima desa/kelurahan", f.n_diterima_desa),
+        ("Sampai Musrenbang Kecamatan", f.n_reached_kecamatan),
+        ("Sampai Forum Perangkat Daerah", f.n_reached_forum_opd),
+        ("Sampai Musrenbang RKPD Kab/Kota", f.n_reached_kabkota),
+        ("Diterima masuk RKPD", f.n_rkpd),
+    ]
+    fig = go.Figure(
+        go.Funnel(
+            y=[s for s, _ in stages],
+            x=[int(v) for _, v in stages],
+            textinfo="value+percent initial",
+            marker=dict(color=[C_DESA, C_DESA, "#56B4E9", "#56B4E9", C_KAB, C_OK]),
+        )
+    )
+    return _layout(
+        fig,
+        "Corong usulan desa sampai RKPD",
+        "Funnel: usulan raised at the desa forums and how far they rose (aspirasi masyarakat)",
+        420,
+    )
 
 
 _SMALL_WORDS = {"dan", "di", "ke", "dari", "yang", "untuk", "serta", "atau", "pada"}
@@ -195,9 +299,11 @@ def _rekap_pivot(frame: pd.DataFrame, unnamed: str) -> pd.DataFrame:
     frame["label"] = [f"{k} {_short_name(n)}" if k and n else (k or unnamed) for k, n in zip(frame.kode, frame.nama)]
     out = pd.DataFrame({"label": sorted(set(frame.label))}).set_index("label")
     desa, kab = frame[frame.level == "desa"], frame[frame.level == "kabkota"]
-    for name, part, count, money in (("desa", desa, "n_usulan", "anggaran_usulan"),
-                                     ("kab", kab, "n_usulan", "anggaran_usulan"),
-                                     ("rkpd", kab, "n_diterima", "anggaran_diterima")):
+    for name, part, count, money in (
+        ("desa", desa, "n_usulan", "anggaran_usulan"),
+        ("kab", kab, "n_usulan", "anggaran_usulan"),
+        ("rkpd", kab, "n_diterima", "anggaran_diterima"),
+    ):
         g = part.groupby("label")[[count, money]].sum()
         out[f"n_{name}"] = g[count].reindex(out.index).fillna(0)
         out[f"rp_{name}"] = g[money].reindex(out.index).fillna(0)
@@ -207,57 +313,123 @@ def _rekap_pivot(frame: pd.DataFrame, unnamed: str) -> pd.DataFrame:
 def chart_rekap(frame: pd.DataFrame, title: str, subtitle: str, unnamed: str) -> go.Figure:
     table = _rekap_pivot(frame, unnamed)
     labels = [lbl if len(lbl) <= 52 else lbl[:50] + "…" for lbl in table.label]
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.03,
-                        subplot_titles=("Jumlah usulan (count)", "Anggaran, Rp miliar (IDR billion)"))
-    series = (("desa", "Musrenbang Desa/Kel.", C_DESA), ("kab", "Musrenbang Kab/Kota", C_KAB),
-              ("rkpd", "Diterima RKPD (accepted)", C_OK))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.03,
+        subplot_titles=("Jumlah usulan (count)", "Anggaran, Rp miliar (IDR billion)"),
+    )
+    series = (
+        ("desa", "Musrenbang Desa/Kel.", C_DESA),
+        ("kab", "Musrenbang Kab/Kota", C_KAB),
+        ("rkpd", "Diterima RKPD (accepted)", C_OK),
+    )
     for key, name, colour in series:
-        fig.add_bar(y=labels, x=table[f"n_{key}"], name=name, orientation="h", marker_color=colour,
-                    legendgroup=key, row=1, col=1, hovertemplate="%{y}<br>" + name + ": %{x:,}<extra></extra>")
-        fig.add_bar(y=labels, x=[_miliar(v) for v in table[f"rp_{key}"]], name=name, orientation="h",
-                    marker_color=colour, legendgroup=key, showlegend=False, row=1, col=2,
-                    hovertemplate="%{y}<br>" + name + ": Rp %{x:,.3f} miliar<extra></extra>")
+        fig.add_bar(
+            y=labels,
+            x=table[f"n_{key}"],
+            name=name,
+            orientation="h",
+            marker_color=colour,
+            legendgroup=key,
+            row=1,
+            col=1,
+            hovertemplate="%{y}<br>" + name + ": %{x:,}<extra></extra>",
+        )
+        fig.add_bar(
+            y=labels,
+            x=[_miliar(v) for v in table[f"rp_{key}"]],
+            name=name,
+            orientation="h",
+            marker_color=colour,
+            legendgroup=key,
+            showlegend=False,
+            row=1,
+            col=2,
+            hovertemplate="%{y}<br>" + name + ": Rp %{x:,.3f} miliar<extra></extra>",
+        )
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_yaxes(autorange="reversed", automargin=True)
     return _layout(fig, title, subtitle, 140 + 42 * max(len(labels), 1))
 
 
 def chart_mapping(mapping: pd.DataFrame) -> go.Figure:
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55], horizontal_spacing=0.1,
-                        subplot_titles=("Baris per metode dan forum (rows per method and level)",
-                                        "Sebaran keyakinan (confidence distribution)"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.45, 0.55],
+        horizontal_spacing=0.1,
+        subplot_titles=(
+            "Baris per metode dan forum (rows per method and level)",
+            "Sebaran keyakinan (confidence distribution)",
+        ),
+    )
     levels = [lv for lv in LEVELS if lv in set(mapping.level)]
-    methods = [m for m in ("source", "kamus", "classifier", "review", None)
-               if (mapping.mapping_method.isna().any() if m is None else (mapping.mapping_method == m).any())]
+    methods = [
+        m
+        for m in ("source", "kamus", "classifier", "review", None)
+        if (mapping.mapping_method.isna().any() if m is None else (mapping.mapping_method == m).any())
+    ]
     for m in methods:
         part = mapping[mapping.mapping_method.isna()] if m is None else mapping[mapping.mapping_method == m]
         counts = part.level.value_counts()
-        fig.add_bar(x=[LEVEL_LABELS[lv].replace("Musrenbang ", "") for lv in levels],
-                    y=[int(counts.get(lv, 0)) for lv in levels], name=METHOD_LABELS[m],
-                    marker_color=METHOD_COLOURS[m], legendgroup=str(m), row=1, col=1)
+        fig.add_bar(
+            x=[LEVEL_LABELS[lv].replace("Musrenbang ", "") for lv in levels],
+            y=[int(counts.get(lv, 0)) for lv in levels],
+            name=METHOD_LABELS[m],
+            marker_color=METHOD_COLOURS[m],
+            legendgroup=str(m),
+            row=1,
+            col=1,
+        )
         conf = part.mapping_confidence.dropna()
         if len(conf):
-            fig.add_histogram(x=conf, name=METHOD_LABELS[m], marker_color=METHOD_COLOURS[m], legendgroup=str(m),
-                              showlegend=False, xbins=dict(start=0, end=1.0001, size=0.05), row=1, col=2)
+            fig.add_histogram(
+                x=conf,
+                name=METHOD_LABELS[m],
+                marker_color=METHOD_COLOURS[m],
+                legendgroup=str(m),
+                showlegend=False,
+                xbins=dict(start=0, end=1.0001, size=0.05),
+                row=1,
+                col=2,
+            )
     fig.update_layout(barmode="stack", bargap=0.15)
     fig.update_xaxes(title_text="keyakinan / confidence", range=[0, 1.02], row=1, col=2)
     fig.update_yaxes(type="log", title_text="baris (log)", row=1, col=2)
-    return _layout(fig, "Pemetaan ke bidang urusan dan OPD",
-                   "Mapping to bidang urusan and OPD: method and confidence of every usulan row", 440)
+    return _layout(
+        fig,
+        "Pemetaan ke bidang urusan dan OPD",
+        "Mapping to bidang urusan and OPD: method and confidence of every usulan row",
+        440,
+    )
 
 
 def chart_quality(top_rules: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for severity, colour in (("error", C_BAD), ("warning", C_WARN)):
         part = top_rules[top_rules.severity == severity]
-        fig.add_bar(y=part.rule, x=part.failed, name={"error": "error (dikarantina / kept out)",
-                                                      "warning": "warning (dimuat dengan tanda / flagged)"}[severity],
-                    orientation="h", marker_color=colour,
-                    customdata=part.pct, hovertemplate="%{y}: %{x:,} baris (%{customdata:.2f}%)<extra></extra>")
-    fig.update_layout(barmode="stack", yaxis=dict(autorange="reversed", categoryorder="array",
-                                                  categoryarray=list(top_rules.rule)))
-    return _layout(fig, "Aturan kualitas yang paling sering gagal",
-                   "Top failing quality rules of the run (rows failing)", 140 + 34 * max(len(top_rules), 1))
+        fig.add_bar(
+            y=part.rule,
+            x=part.failed,
+            name={"error": "error (dikarantina / kept out)", "warning": "warning (dimuat dengan tanda / flagged)"}[
+                severity
+            ],
+            orientation="h",
+            marker_color=colour,
+            customdata=part.pct,
+            hovertemplate="%{y}: %{x:,} baris (%{customdata:.2f}%)<extra></extra>",
+        )
+    fig.update_layout(
+        barmode="stack", yaxis=dict(autorange="reversed", categoryorder="array", categoryarray=list(top_rules.rule))
+    )
+    return _layout(
+        fig,
+        "Aturan kualitas yang paling sering gagal",
+        "Top failing quality rules of the run (rows failing)",
+        140 + 34 * max(len(top_rules), 1),
+    )
 
 
 # --- page --------------------------------------------------------------------------------------------
@@ -325,8 +497,9 @@ Tanpa data pribadi / no personal data.</footer>
 </main></body></html>""")
 
 
-def _html_table(frame: pd.DataFrame, money: tuple[str, ...] = (), text: tuple[str, ...] = (),
-                ratio: tuple[str, ...] = ()) -> str:
+def _html_table(
+    frame: pd.DataFrame, money: tuple[str, ...] = (), text: tuple[str, ...] = (), ratio: tuple[str, ...] = ()
+) -> str:
     if frame.empty:
         return "<p>(tidak ada / none)</p>"
     head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
@@ -357,6 +530,7 @@ def _relative(target: Path | None, out_dir: Path) -> str | None:
 def covering_docs_sites(quality_dir: Path, pemda: list[str]) -> list[tuple[str, Path]]:
     """(partition, index.html) of the Data Docs sites that cover the run's pemda ("18.02", "11.01-11.18"),
     plus the single site at <quality>/gx/ of runs made before sites were split per partition."""
+
     def covers(label: str) -> bool:
         first, _, last = label.partition("-")
         return any(first <= kode <= (last or first) for kode in pemda if kode)
@@ -378,11 +552,12 @@ def _quality_dir(run: dict, report) -> Path | None:
 
 def _review_backlog(mapping: pd.DataFrame) -> int:
     unmapped = mapping[mapping.mapping_method.isna()]
-    return int(len(unmapped.drop_duplicates(["stream", "id_usulan"])))
+    return len(unmapped.drop_duplicates(["stream", "id_usulan"]))
 
 
-def write_run_report(engine: sa.Engine, run_id: str, out_dir: Path, report=None,
-                     quality_dir: Path | None = None) -> Path:
+def write_run_report(
+    engine: sa.Engine, run_id: str, out_dir: Path, report=None, quality_dir: Path | None = None
+) -> Path:
     """Render `out_dir/run_<run_id>.html` (self-contained, offline) and return its path. `report` (the
     flow's RunReport) adds held-back rows, ignored files and the quality page; without it everything comes
     from the warehouse. `quality_dir` defaults to the report's, else `quality/` next to the run's lake."""
@@ -394,77 +569,143 @@ def write_run_report(engine: sa.Engine, run_id: str, out_dir: Path, report=None,
     per_level = _numeric(per_level.copy())
 
     quality = data["quality"]
-    rules = (quality.groupby(["rule", "severity"], as_index=False)[["checked", "failed"]].sum()
-             if len(quality) else pd.DataFrame(columns=["rule", "severity", "checked", "failed"]))
+    rules = (
+        quality.groupby(["rule", "severity"], as_index=False)[["checked", "failed"]].sum()
+        if len(quality)
+        else pd.DataFrame(columns=["rule", "severity", "checked", "failed"])
+    )
     rules["pct"] = (100 * rules.failed / rules.checked.where(rules.checked > 0)).fillna(0)
     top_rules = rules[rules.failed > 0].sort_values("failed", ascending=False).head(12).reset_index(drop=True)
 
     mapping = data["mapping"]
-    by_method = (mapping.assign(metode=mapping.mapping_method.map(lambda m: METHOD_LABELS.get(m, m)))
-                 .groupby(["metode"], as_index=False)
-                 .agg(baris=("level", "size"), keyakinan_rata2=("mapping_confidence", "mean"),
-                      keyakinan_min=("mapping_confidence", "min"))
-                 .sort_values("baris", ascending=False))
+    by_method = (
+        mapping.assign(metode=mapping.mapping_method.map(lambda m: METHOD_LABELS.get(m, m)))
+        .groupby(["metode"], as_index=False)
+        .agg(
+            baris=("level", "size"),
+            keyakinan_rata2=("mapping_confidence", "mean"),
+            keyakinan_min=("mapping_confidence", "min"),
+        )
+        .sort_values("baris", ascending=False)
+    )
 
-    charts = {"rows": chart_rows(per_level), "funnel": chart_funnel(data["funnel"]),
-              "bidang": chart_rekap(data["bidang"], "Usulan dan anggaran per bidang urusan",
-                                    "Usulan at the desa and kab/kota forums and accepted into the RKPD, per bidang "
-                                    "urusan (Permendagri 90/2019)", "(belum dipetakan / unmapped)"),
-              "kecamatan": chart_rekap(data["kecamatan"], "Usulan dan anggaran per kecamatan",
-                                       "Usulan at the desa and kab/kota forums and accepted into the RKPD, per "
-                                       "kecamatan", "(tanpa kecamatan / no kecamatan, e.g. pokir)"),
-              "mapping": chart_mapping(mapping)}
+    charts = {
+        "rows": chart_rows(per_level),
+        "funnel": chart_funnel(data["funnel"]),
+        "bidang": chart_rekap(
+            data["bidang"],
+            "Usulan dan anggaran per bidang urusan",
+            "Usulan at the desa and kab/kota forums and accepted into the RKPD, per bidang "
+            "urusan (Permendagri 90/2019)",
+            "(belum dipetakan / unmapped)",
+        ),
+        "kecamatan": chart_rekap(
+            data["kecamatan"],
+            "Usulan dan anggaran per kecamatan",
+            "Usulan at the desa and kab/kota forums and accepted into the RKPD, per kecamatan",
+            "(tanpa kecamatan / no kecamatan, e.g. pokir)",
+        ),
+        "mapping": chart_mapping(mapping),
+    }
     if len(top_rules):
         charts["quality"] = chart_quality(top_rules)
     html, first = {}, True
     for name, fig in charts.items():
-        html[name] = fig.to_html(full_html=False, include_plotlyjs=True if first else False,
-                                 div_id=f"plot-{name}", default_width="100%",
-                                 config={"displaylogo": False, "responsive": True})
+        html[name] = fig.to_html(
+            full_html=False,
+            include_plotlyjs=first,
+            div_id=f"plot-{name}",
+            default_width="100%",
+            config={"displaylogo": False, "responsive": True},
+        )
         first = False
 
     quality_dir = Path(quality_dir) if quality_dir else _quality_dir(run, report)
-    quality_page = (Path(report.quality_page) if report is not None and getattr(report, "quality_page", None)
-                    else quality_dir / f"quality_{run_id}.html" if quality_dir else None)
+    quality_page = (
+        Path(report.quality_page)
+        if report is not None and getattr(report, "quality_page", None)
+        else quality_dir / f"quality_{run_id}.html"
+        if quality_dir
+        else None
+    )
     links = [("Laporan kualitas run ini / quality page of the run", _relative(quality_page, out_dir))]
     sites = covering_docs_sites(quality_dir, data["pemda"]) if quality_dir else []
-    links += ([(f"Great Expectations Data Docs {region}".strip(), _relative(site, out_dir)) for region, site in sites]
-              or [("Great Expectations Data Docs", None)])
+    links += [
+        (f"Great Expectations Data Docs {region}".strip(), _relative(site, out_dir)) for region, site in sites
+    ] or [("Great Expectations Data Docs", None)]
 
     totals = per_level[["rows_read", "rows_loaded", "rows_quarantined", "rows_held_back"]].sum()
     f, pokir = data["funnel"], data["pokir"]
     backlog = _review_backlog(mapping)
-    cards = [("Baris dibaca", "rows read", _id(totals.rows_read)),
-             ("Baris dimuat", "rows loaded", _id(totals.rows_loaded)),
-             ("Baris dikarantina", "rows quarantined", _id(totals.rows_quarantined)),
-             ("Usulan desa", "raised at desa forums", _id(f.n_usulan_desa)),
-             ("Diterima masuk RKPD", "accepted into the RKPD", _id(f.n_rkpd)),
-             ("Anggaran usulan desa masuk RKPD", "anggaran accepted", _rupiah(f.anggaran_rkpd)),
-             ("Antrean review", "review backlog", _id(backlog))]
-    problems = [f"{r.source_file}: {r.message or r.status}" for r in log.itertuples()
-                if r.status in ("failed", "stopped")]
-    table_levels = per_level.assign(level=per_level.level.map(lambda lv: LEVEL_LABELS.get(lv, lv))).rename(columns={
-        "level": "Forum (level)", "source": "Sumber (source)", "rows_read": "Dibaca (read)",
-        "rows_loaded": "Dimuat (loaded)", "rows_quarantined": "Karantina (quarantined)",
-        "rows_held_back": "Ditahan (held back)", "files_failed": "File gagal (failed)",
-        "files_unchanged": "File sama (unchanged)"})
-    table_quality = top_rules.rename(columns={"rule": "Aturan (rule)", "severity": "Tingkat (severity)",
-                                              "checked": "Diperiksa (checked)", "failed": "Gagal (failed)",
-                                              "pct": "% gagal"})
-    table_mapping = by_method.rename(columns={"metode": "Metode (method)", "baris": "Baris (rows)",
-                                              "keyakinan_rata2": "Keyakinan rata-rata (mean confidence)",
-                                              "keyakinan_min": "Keyakinan terendah (min)"})
+    cards = [
+        ("Baris dibaca", "rows read", _id(totals.rows_read)),
+        ("Baris dimuat", "rows loaded", _id(totals.rows_loaded)),
+        ("Baris dikarantina", "rows quarantined", _id(totals.rows_quarantined)),
+        ("Usulan desa", "raised at desa forums", _id(f.n_usulan_desa)),
+        ("Diterima masuk RKPD", "accepted into the RKPD", _id(f.n_rkpd)),
+        ("Anggaran usulan desa masuk RKPD", "anggaran accepted", _rupiah(f.anggaran_rkpd)),
+        ("Antrean review", "review backlog", _id(backlog)),
+    ]
+    problems = [
+        f"{r.source_file}: {r.message or r.load_status}"
+        for r in log.itertuples()
+        if r.load_status in ("failed", "stopped")
+    ]
+    table_levels = per_level.assign(level=per_level.level.map(lambda lv: LEVEL_LABELS.get(lv, lv))).rename(
+        columns={
+            "level": "Forum (level)",
+            "source": "Sumber (source)",
+            "rows_read": "Dibaca (read)",
+            "rows_loaded": "Dimuat (loaded)",
+            "rows_quarantined": "Karantina (quarantined)",
+            "rows_held_back": "Ditahan (held back)",
+            "files_failed": "File gagal (failed)",
+            "files_unchanged": "File sama (unchanged)",
+        }
+    )
+    table_quality = top_rules.rename(
+        columns={
+            "rule": "Aturan (rule)",
+            "severity": "Tingkat (severity)",
+            "checked": "Diperiksa (checked)",
+            "failed": "Gagal (failed)",
+            "pct": "% gagal",
+        }
+    )
+    table_mapping = by_method.rename(
+        columns={
+            "metode": "Metode (method)",
+            "baris": "Baris (rows)",
+            "keyakinan_rata2": "Keyakinan rata-rata (mean confidence)",
+            "keyakinan_min": "Keyakinan terendah (min)",
+        }
+    )
     page = PAGE.render(
-        run_id=run_id, tahun=data["tahun"], pemda=", ".join(data["pemda"]), status=run.get("status"),
-        started=str(run.get("started_at") or "")[:19], finished=str(run.get("finished_at") or "")[:19],
-        cards=cards, problems=problems, ignored=list(getattr(report, "ignored", []) or []),
-        charts=html, has_quality=len(top_rules) > 0, links=links, backlog=_id(backlog),
-        pokir_text=(f"{_id(pokir.n_usulan)} usulan, {_id(pokir.n_diterima)} diterima "
-                    f"({_rupiah(pokir.anggaran_diterima)})"),
-        tables={"per_level": _html_table(table_levels), "quality": _html_table(table_quality, ratio=("% gagal",)),
-                "mapping": _html_table(table_mapping, ratio=("Keyakinan rata-rata (mean confidence)",
-                                                             "Keyakinan terendah (min)"))},
-        generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"))
+        run_id=run_id,
+        tahun=data["tahun"],
+        pemda=", ".join(data["pemda"]),
+        status=run.get("run_status"),
+        started=str(run.get("started_at") or "")[:19],
+        finished=str(run.get("finished_at") or "")[:19],
+        cards=cards,
+        problems=problems,
+        ignored=list(getattr(report, "ignored", []) or []),
+        charts=html,
+        has_quality=len(top_rules) > 0,
+        links=links,
+        backlog=_id(backlog),
+        pokir_text=(
+            f"{_id(pokir.n_usulan)} usulan, {_id(pokir.n_diterima)} diterima ({_rupiah(pokir.anggaran_diterima)})"
+        ),
+        tables={
+            "per_level": _html_table(table_levels),
+            "quality": _html_table(table_quality, ratio=("% gagal",)),
+            "mapping": _html_table(
+                table_mapping, ratio=("Keyakinan rata-rata (mean confidence)", "Keyakinan terendah (min)")
+            ),
+        },
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text(page, encoding="utf-8")
@@ -499,19 +740,31 @@ def publish_artifacts(report_path: Path, per_level_frame: pd.DataFrame, run_id: 
     key = artifact_key(run_id)
     rows = [{k: _plain(v) for k, v in record.items()} for record in per_level_frame.to_dict(orient="records")]
     table_id = create_table_artifact(
-        table=rows, key=key, description=f"Baris per forum dan sumber / rows per level and source, run {run_id}")
-    totals = per_level_frame[[c for c in ("rows_read", "rows_loaded", "rows_quarantined", "rows_held_back")
-                              if c in per_level_frame]].sum()
-    lines = [f"# Run {run_id}", "",
-             f"- dibaca / read: **{_id(totals.get('rows_read', 0))}**",
-             f"- dimuat / loaded: **{_id(totals.get('rows_loaded', 0))}**",
-             f"- dikarantina / quarantined: **{_id(totals.get('rows_quarantined', 0))}**",
-             f"- ditahan / held back: **{_id(totals.get('rows_held_back', 0))}**", "",
-             "| level | source | read | loaded | quarantined |", "|---|---|---:|---:|---:|",
-             *(f"| {r['level']} | {r['source']} | {_id(r['rows_read'])} | {_id(r['rows_loaded'])} | "
-               f"{_id(r['rows_quarantined'])} |" for r in rows), "",
-             f"Laporan / report: `{Path(report_path).resolve()}`",
-             f"([buka / open]({Path(report_path).resolve().as_uri()}))"]
-    markdown_id = create_markdown_artifact(markdown="\n".join(lines), key=f"{key}-summary",
-                                           description=f"Ringkasan run / run summary {run_id}")
+        table=rows, key=key, description=f"Baris per forum dan sumber / rows per level and source, run {run_id}"
+    )
+    totals = per_level_frame[
+        [c for c in ("rows_read", "rows_loaded", "rows_quarantined", "rows_held_back") if c in per_level_frame]
+    ].sum()
+    lines = [
+        f"# Run {run_id}",
+        "",
+        f"- dibaca / read: **{_id(totals.get('rows_read', 0))}**",
+        f"- dimuat / loaded: **{_id(totals.get('rows_loaded', 0))}**",
+        f"- dikarantina / quarantined: **{_id(totals.get('rows_quarantined', 0))}**",
+        f"- ditahan / held back: **{_id(totals.get('rows_held_back', 0))}**",
+        "",
+        "| level | source | read | loaded | quarantined |",
+        "|---|---|---:|---:|---:|",
+        *(
+            f"| {r['level']} | {r['source']} | {_id(r['rows_read'])} | {_id(r['rows_loaded'])} | "
+            f"{_id(r['rows_quarantined'])} |"
+            for r in rows
+        ),
+        "",
+        f"Laporan / report: `{Path(report_path).resolve()}`",
+        f"([buka / open]({Path(report_path).resolve().as_uri()}))",
+    ]
+    markdown_id = create_markdown_artifact(
+        markdown="\n".join(lines), key=f"{key}-summary", description=f"Ringkasan run / run summary {run_id}"
+    )
     return {"table": str(table_id), "markdown": str(markdown_id), "key": key}

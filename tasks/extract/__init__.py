@@ -11,9 +11,9 @@ from tasks.batch import FileResult, SliceBatch, SliceKey
 from tasks.errors import SourceError
 from tasks.extract.readers import read_source
 from tasks.extract.staging import file_fields, stage_fields
+from tasks.extract.wilayah import WilayahResolver
 from tasks.validate.issues import concat_issues
 from tasks.validate.rules import ValidationConfig
-from tasks.extract.wilayah import WilayahResolver
 
 
 def display_path(path: Path, base: Path | None) -> str:
@@ -27,9 +27,15 @@ READ_RULES = ("empty_row", "not_a_number", "bad_date", "unknown_status")
 WILAYAH_RULES = ("wilayah_unknown", "wilayah_ambiguous")
 
 
-def extract_slice(key: SliceKey, files: list[Path], run_id: str, base: Path | None = None,
-                  fingerprints: dict[str, str] | None = None, signature: str | None = None,
-                  config: ValidationConfig | None = None) -> SliceBatch:
+def extract_slice(
+    key: SliceKey,
+    files: list[Path],
+    run_id: str,
+    base: Path | None = None,
+    fingerprints: dict[str, str] | None = None,
+    signature: str | None = None,
+    config: ValidationConfig | None = None,
+) -> SliceBatch:
     """Read every file and stage the slice; a file that cannot be read is recorded with its message."""
     fields, raws, results = [], [], []
     fingerprints = fingerprints or {}
@@ -50,8 +56,9 @@ def extract_slice(key: SliceKey, files: list[Path], run_id: str, base: Path | No
         raw_cells = pd.concat(raws, ignore_index=True)
     else:
         frame, issues, raw_cells = USULAN.empty_frame(), concat_issues([]), pd.DataFrame()
-    batch = SliceBatch(key, run_id, frame, raw_cells, concat_issues([]), results, signature,
-                       config or ValidationConfig())
+    batch = SliceBatch(
+        key, run_id, frame, raw_cells, concat_issues([]), results, signature, config or ValidationConfig()
+    )
     batch.add_issues(issues, READ_RULES, frame.index)
     clean = batch.clean()
     resolved, wilayah_issues = WilayahResolver(key.kode_pemda).resolve(clean, desa_required=key.level == "desa")

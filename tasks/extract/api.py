@@ -9,6 +9,7 @@ The API key is read from an environment variable and is never stored, logged or 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -16,10 +17,10 @@ import os
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import httpx
 
@@ -84,19 +85,33 @@ def pull_into_inbox(source: ApiSource, inbox: Path, kode_pemda: str, folder: str
     out_dir = Path(inbox) / str(source.tahun) / kode_pemda / folder / API_SOURCE_NAME
     result = pull(source, out_dir, **kwargs)
     provenance = {
-        "endpoint": source.url, "tahun": source.tahun, "id_daerah": source.id_daerah,
-        "id_jenis_usul": source.id_jenis_usul, "level": source.level,
-        "pulled_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "records": result.records, "records_total": result.records_total, "requests": result.requests_made,
-        "retries": result.retries, "duplicates_dropped": result.duplicates_dropped, "notes": result.notes,
-        "fingerprint": result.fingerprint, "files": [f.name for f in result.files],
+        "endpoint": source.url,
+        "tahun": source.tahun,
+        "id_daerah": source.id_daerah,
+        "id_jenis_usul": source.id_jenis_usul,
+        "level": source.level,
+        "pulled_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "records": result.records,
+        "records_total": result.records_total,
+        "requests": result.requests_made,
+        "retries": result.retries,
+        "duplicates_dropped": result.duplicates_dropped,
+        "notes": result.notes,
+        "fingerprint": result.fingerprint,
+        "files": [f.name for f in result.files],
     }
     (out_dir / "_pull.json").write_text(json.dumps(provenance, indent=1, ensure_ascii=False), encoding="utf-8")
     return result
 
 
-def pull(source: ApiSource, out_dir: Path, *, client: httpx.Client | None = None,
-         sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> PullResult:
+def pull(
+    source: ApiSource,
+    out_dir: Path,
+    *,
+    client: httpx.Client | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> PullResult:
     """Fetch all pages of `source`, deduplicate by id_usulan and write them to `out_dir`.
 
     Raises `SourceError(source.url, ...)` when the key is missing or refused, a page keeps failing,
@@ -115,7 +130,8 @@ def pull(source: ApiSource, out_dir: Path, *, client: httpx.Client | None = None
         if first.totals and len(records) < first.totals[-1]:
             fetcher.result.notes.append(
                 f"{first.totals[-1] - len(records)} records missing after the first pass "
-                "(records moved between pages?): a second full pass was made")
+                "(records moved between pages?): a second full pass was made"
+            )
             passes.append(_run_pass(fetcher, records))
     finally:
         if own:
@@ -140,8 +156,13 @@ class _Fetcher:
 
     def page(self, page: int) -> tuple[list[dict], int | None]:
         src = self.source
-        body = {"tahun": src.tahun, "id_daerah": src.id_daerah, "id_jenis_usul": src.id_jenis_usul,
-                "page": page, "pageSize": src.page_size}
+        body = {
+            "tahun": src.tahun,
+            "id_daerah": src.id_daerah,
+            "id_jenis_usul": src.id_jenis_usul,
+            "page": page,
+            "pageSize": src.page_size,
+        }
         if src.level is not None:
             body["level"] = src.level
         last = ""
@@ -157,8 +178,10 @@ class _Fetcher:
                 continue
             status = response.status_code
             if status in (401, 403):
-                raise SourceError(src.url, f"the API refused the key (HTTP {status}): check the environment "
-                                           f"variable {src.api_key_env}")
+                raise SourceError(
+                    src.url,
+                    f"the API refused the key (HTTP {status}): check the environment variable {src.api_key_env}",
+                )
             if status in RETRY_STATUSES:
                 last = f"HTTP {status}"
                 self._wait(page, attempt, last, response.headers.get("retry-after"))
@@ -167,20 +190,18 @@ class _Fetcher:
                 raise SourceError(src.url, f"page {page}: the API answered HTTP {status} {response.reason_phrase}")
             self.result.pages_fetched += 1
             return self._parse(page, response)
-        raise SourceError(src.url, f"page {page}: gave up after {src.max_retries + 1} attempts "
-                                   f"(last: {last})")
+        raise SourceError(src.url, f"page {page}: gave up after {src.max_retries + 1} attempts (last: {last})")
 
     def _wait(self, page: int, attempt: int, reason: str, retry_after: str | None) -> None:
         if attempt >= self.source.max_retries:
             return
-        delay = self.source.backoff_seconds * 2 ** attempt + self.rng.uniform(0, self.source.backoff_seconds / 4)
+        delay = self.source.backoff_seconds * 2**attempt + self.rng.uniform(0, self.source.backoff_seconds / 4)
         if retry_after is not None:
-            try:
+            with contextlib.suppress(ValueError):  # an HTTP date: keep the backoff
                 delay = min(max(0.0, float(retry_after)), MAX_RETRY_AFTER)
-            except ValueError:
-                pass  # an HTTP date: keep the backoff
-        log.warning("SIPD API page %d: %s, retry %d of %d in %.2f s", page, reason, attempt + 1,
-                    self.source.max_retries, delay)
+        log.warning(
+            "SIPD API page %d: %s, retry %d of %d in %.2f s", page, reason, attempt + 1, self.source.max_retries, delay
+        )
         self.sleep(delay)
 
     def _parse(self, page: int, response: httpx.Response) -> tuple[list[dict], int | None]:
@@ -249,13 +270,20 @@ def _check_complete(source: ApiSource, records: dict, passes: list[_Pass], resul
     if missing <= 0:
         return
     a, b = passes[0], passes[-1]
-    steady = (len(passes) == 2 and set(a.totals) == set(b.totals) == {total} and a.rows == b.rows == total
-              and a.repeats == b.repeats)
+    steady = (
+        len(passes) == 2
+        and set(a.totals) == set(b.totals) == {total}
+        and a.rows == b.rows == total
+        and a.repeats == b.repeats
+    )
     if steady:  # both passes saw the same rows, repeats included: the API itself lists some ids twice
         result.notes.append(f"the API lists {missing} rows whose id_usulan repeats another row; kept one each")
         return
-    raise SourceError(source.url, f"{missing} of {total} records are missing after {len(passes)} passes "
-                                  "(the list kept changing while it was paged); pull again later")
+    raise SourceError(
+        source.url,
+        f"{missing} of {total} records are missing after {len(passes)} passes "
+        "(the list kept changing while it was paged); pull again later",
+    )
 
 
 def _canonical(record: dict) -> str:
@@ -279,8 +307,14 @@ def _write_pages(records: list[dict], out_dir: Path, page_size: int) -> list[Pat
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for number, start in enumerate(range(0, len(records), page_size), 1):
-        payload = {"success": True, "message": "", "page": number, "pageSize": page_size,
-                   "recordsTotal": len(records), "data": records[start:start + page_size]}
+        payload = {
+            "success": True,
+            "message": "",
+            "page": number,
+            "pageSize": page_size,
+            "recordsTotal": len(records),
+            "data": records[start : start + page_size],
+        }
         path = out_dir / f"listMonitor_page_{number:03d}.json"
         temp = out_dir / f".{path.name}.tmp"
         temp.write_bytes(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8"))

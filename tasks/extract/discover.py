@@ -64,9 +64,12 @@ def discover(inbox: Path, tahun: int, pemda: list[str] | None = None, levels: li
                     ignored.append(f"{path}: not a source file type (.csv, .xlsx, .json)")
                     continue
                 source = _source_name(path, folder)
-                key = SliceKey(tahun, level, stream, pemda_dir.name, source if stream == "musrenbang" else f"pokir-{source}")
+                key = SliceKey(
+                    tahun, level, stream, pemda_dir.name, source if stream == "musrenbang" else f"pokir-{source}"
+                )
                 slices.setdefault(key, SourceSlice(key)).files.append(path)
     order = {level: i for i, level in enumerate(LEVELS)}  # lower forums first: lineage checks read them
-    ordered = sorted(slices.values(), key=lambda s: (s.key.kode_pemda, order[s.key.level], s.key.stream == "pokir",
-                                                     s.key.source))
+    ordered = sorted(
+        slices.values(), key=lambda s: (s.key.kode_pemda, order[s.key.level], s.key.stream == "pokir", s.key.source)
+    )
     return Discovery(ordered, ignored)

@@ -48,7 +48,7 @@ def slice_signature(fingerprints: dict[str, str], extra: str = "") -> str:
 def last_load(engine: sa.Engine, key: SliceKey) -> pd.DataFrame:
     """Load-log rows of the latest run that published the slice (loaded or unchanged)."""
     log = TABLES["etl_load_log"]
-    where = sa.and_(*(log.c[k] == v for k, v in key.as_dict().items()), log.c.status.in_(("loaded", "unchanged")))
+    where = sa.and_(*(log.c[k] == v for k, v in key.as_dict().items()), log.c.load_status.in_(("loaded", "unchanged")))
     latest = sa.select(log.c.run_id).where(where).order_by(log.c.loaded_at.desc()).limit(1).scalar_subquery()
     with engine.connect() as connection:
         return pd.read_sql(sa.select(log).where(where, log.c.run_id == latest), connection)

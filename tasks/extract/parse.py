@@ -51,7 +51,7 @@ def on_distinct(func):
         keys = columns[0].fillna("").astype(str)
         for column in columns[1:]:
             keys = keys + "\x1f" + column.fillna("").astype(str).to_numpy()
-        codes, uniques = pd.factorize(keys, sort=False)
+        codes, _ = pd.factorize(keys, sort=False)
         first = pd.Series(range(len(codes))).groupby(codes).first().to_numpy()
         results = func(*(c.iloc[first].reset_index(drop=True) for c in columns))
         expand = lambda r: pd.Series(r.to_numpy()[codes], index=index, dtype=r.dtype)  # noqa: E731
@@ -88,8 +88,11 @@ def extract_coordinates(lokasi: pd.Series) -> tuple[pd.Series, pd.Series, pd.Ser
     text = lokasi.fillna("").astype("string")
     found = text.str.extract(_COORDINATES)
     cleaned = text.str.replace(_COORDINATES, "", regex=True).str.strip(" ,;").str.replace(r"\s{2,}", " ", regex=True)
-    return cleaned.replace("", pd.NA), pd.to_numeric(found["lat"]).astype("Float64"), \
-        pd.to_numeric(found["lon"]).astype("Float64")
+    return (
+        cleaned.replace("", pd.NA),
+        pd.to_numeric(found["lat"]).astype("Float64"),
+        pd.to_numeric(found["lon"]).astype("Float64"),
+    )
 
 
 @on_distinct

@@ -88,7 +88,7 @@ def _title(rows: list[list[str]], header_index: int, sheet: str | None) -> str:
 def _frame(rows: list[list[str]], header_index: int, first_row_number: int, sheet: str | None) -> RawTable:
     title = _title(rows, header_index, sheet)
     headers = _unique_headers([_cell_text(h) for h in rows[header_index]])
-    body = rows[header_index + 1:]
+    body = rows[header_index + 1 :]
     width = len(headers)
     body = [(r + [""] * width)[:width] for r in body]
     # drop the trailing blank area (exports pad sheets), keep blank rows inside the data
@@ -96,8 +96,9 @@ def _frame(rows: list[list[str]], header_index: int, first_row_number: int, shee
         body.pop()
     cells = pd.DataFrame(body, columns=headers, dtype="string").fillna("")
     numbers = pd.Series(range(len(body)), dtype="int64") + first_row_number + header_index + 1
-    return RawTable(cells, numbers, pd.Series([sheet] * len(body), dtype="string"),
-                    pd.Series([title] * len(body), dtype="string"))
+    return RawTable(
+        cells, numbers, pd.Series([sheet] * len(body), dtype="string"), pd.Series([title] * len(body), dtype="string")
+    )
 
 
 # --- CSV ------------------------------------------------------------------------------------------
@@ -137,8 +138,15 @@ def read_csv(path: Path) -> RawTable:
     header_index = _find_header(head, path)
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=delimiter, header=None, skiprows=header_index, dtype=str,
-            keep_default_na=False, skip_blank_lines=False, engine="c", on_bad_lines="error",
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            skiprows=header_index,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="c",
+            on_bad_lines="error",
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise SourceError(path, f"malformed CSV: {exc}") from exc
@@ -151,8 +159,14 @@ def read_csv(path: Path) -> RawTable:
     cells = cells.iloc[:last].reset_index(drop=True)
     rows = pd.Series(range(len(cells)), dtype="int64") + header_index + 2
     title = _title(head, header_index, None)
-    return RawTable(cells, rows, pd.Series([None] * len(cells), dtype="string"),
-                    pd.Series([title] * len(cells), dtype="string"), encoding, delimiter)
+    return RawTable(
+        cells,
+        rows,
+        pd.Series([None] * len(cells), dtype="string"),
+        pd.Series([title] * len(cells), dtype="string"),
+        encoding,
+        delimiter,
+    )
 
 
 # --- Excel ----------------------------------------------------------------------------------------
@@ -179,9 +193,12 @@ def read_excel(path: Path) -> RawTable:
     if not tables:
         raise SourceError(path, "; ".join(problems) or "the workbook has no sheets")
     cells = pd.concat([t.cells for t in tables], ignore_index=True).fillna("")
-    return RawTable(cells, pd.concat([t.source_row for t in tables], ignore_index=True),
-                    pd.concat([t.source_sheet for t in tables], ignore_index=True),
-                    pd.concat([t.title for t in tables], ignore_index=True))
+    return RawTable(
+        cells,
+        pd.concat([t.source_row for t in tables], ignore_index=True),
+        pd.concat([t.source_sheet for t in tables], ignore_index=True),
+        pd.concat([t.title for t in tables], ignore_index=True),
+    )
 
 
 # --- JSON pages -----------------------------------------------------------------------------------
@@ -214,5 +231,6 @@ def read_json(path: Path) -> RawTable:
         raise SourceError(path, "the records carry no known usulan fields")
     rows = [[_cell_text(v) for v in r] for r in frame.to_numpy(dtype=object).tolist()]
     cells = pd.DataFrame(rows, columns=headers, dtype="string").fillna("")
-    return RawTable(cells, pd.Series(range(1, len(rows) + 1), dtype="int64"),
-                    pd.Series([None] * len(rows), dtype="string"))
+    return RawTable(
+        cells, pd.Series(range(1, len(rows) + 1), dtype="int64"), pd.Series([None] * len(rows), dtype="string")
+    )

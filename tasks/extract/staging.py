@@ -16,9 +16,24 @@ from tasks.extract import parse
 from tasks.extract.readers import RawTable
 from tasks.validate.issues import concat_issues, issues_frame
 
-TEXT_FIELDS = ("id_usulan", "id_usulan_asal", "pengusul", "kontak_pengusul", "uraian_usulan", "permasalahan",
-               "nama_kecamatan", "nama_desa", "nama_opd_awal", "nama_opd_akhir", "kode_opd_akhir", "alasan",
-               "id_kamus", "nama_kamus", "kode_bidang_urusan", "kode_sub_kegiatan")
+TEXT_FIELDS = (
+    "id_usulan",
+    "id_usulan_asal",
+    "pengusul",
+    "kontak_pengusul",
+    "uraian_usulan",
+    "permasalahan",
+    "nama_kecamatan",
+    "nama_desa",
+    "nama_opd_awal",
+    "nama_opd_akhir",
+    "kode_opd_akhir",
+    "alasan",
+    "id_kamus",
+    "nama_kamus",
+    "kode_bidang_urusan",
+    "kode_sub_kegiatan",
+)
 PROVENANCE = ("source_file", "source_sheet", "source_row")
 EMPTY, TITLE = "_empty_row", "_title"  # per-row facts of the raw file that staging needs
 
@@ -57,8 +72,9 @@ def file_fields(raw: RawTable, key: SliceKey, source_file: str) -> pd.DataFrame:
     fields = pd.DataFrame(f)
     fields[EMPTY] = cells.eq("").all(axis=1) if len(cells) else pd.Series([], dtype=bool)
     fields[TITLE] = raw.title.reset_index(drop=True) if raw.title is not None else pd.NA
-    return fields.assign(source_file=source_file, source_sheet=raw.source_sheet.to_numpy(),
-                         source_row=raw.source_row.to_numpy())
+    return fields.assign(
+        source_file=source_file, source_sheet=raw.source_sheet.to_numpy(), source_row=raw.source_row.to_numpy()
+    )
 
 
 def stage(raw: RawTable, key: SliceKey, source_file: str, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -72,7 +88,7 @@ def stage_fields(fields: pd.DataFrame, key: SliceKey, run_id: str) -> tuple[pd.D
     n = len(fields)
     blank = pd.Series([""] * n, dtype="string")
     texts = fields.drop(columns=[EMPTY, TITLE, *PROVENANCE]).fillna("")  # fields a file lacks are blank
-    get = lambda name: texts[name] if name in texts else blank  # noqa: E731
+    get = lambda name: texts.get(name, blank)  # noqa: E731
     empty = fields[EMPTY].astype(bool) if n else pd.Series([], dtype=bool)
     issues = [issues_frame(fields.index[empty], "empty_row", None, None)]
     live = ~empty
@@ -115,6 +131,13 @@ def stage_fields(fields: pd.DataFrame, key: SliceKey, run_id: str) -> tuple[pd.D
 
     text_columns = [c.name for c in USULAN.columns if c.kind in ("text", "code") and c.name in out]
     out[text_columns] = out[text_columns].replace("", pd.NA)
-    out = out.assign(tahun=key.tahun, level=key.level, stream=key.stream, kode_pemda=key.kode_pemda,
-                     source=key.source, run_id=run_id, **{c: fields[c].to_numpy() for c in PROVENANCE})
+    out = out.assign(
+        tahun=key.tahun,
+        level=key.level,
+        stream=key.stream,
+        kode_pemda=key.kode_pemda,
+        source=key.source,
+        run_id=run_id,
+        **{c: fields[c].to_numpy() for c in PROVENANCE},
+    )
     return USULAN.conform(out), concat_issues(issues)

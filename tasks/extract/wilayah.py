@@ -18,9 +18,24 @@ from reference import store
 from tasks.validate.issues import concat_issues, issues_frame
 
 _PREFIX = re.compile(r"^(kecamatan|kec|desa|kelurahan|kel|kampung|kampong|kp|tiyuh|pekon|nagari|gampong)\s+")
-_ABBREVIATIONS = {"gn": "gunung", "gng": "gunung", "tj": "tanjung", "tg": "tanjung", "sp": "simpang",
-                  "kp": "kampung", "bd": "bandar", "bdr": "bandar", "kt": "kota", "sei": "sungai", "sg": "sungai", "kr": "karang",
-                  "sbr": "sumber", "mj": "mulya", "ds": "desa", "kel": "kelurahan"}
+_ABBREVIATIONS = {
+    "gn": "gunung",
+    "gng": "gunung",
+    "tj": "tanjung",
+    "tg": "tanjung",
+    "sp": "simpang",
+    "kp": "kampung",
+    "bd": "bandar",
+    "bdr": "bandar",
+    "kt": "kota",
+    "sei": "sungai",
+    "sg": "sungai",
+    "kr": "karang",
+    "sbr": "sumber",
+    "mj": "mulya",
+    "ds": "desa",
+    "kel": "kelurahan",
+}
 
 
 def name_key(name: str) -> str:

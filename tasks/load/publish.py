@@ -10,27 +10,43 @@ import sqlalchemy as sa
 
 from schemas import LOAD_LOG, QUALITY_SUMMARY, QUARANTINE, USULAN
 from tasks.batch import SliceBatch
-from tasks.validate.quality import summary_frame
 from tasks.validate.issues import quarantine_records
+from tasks.validate.quality import summary_frame
 from warehouse import lake
 from warehouse.bulk import replace_slice, upsert_rows, utcnow
 
 
 def load_log_frame(batch: SliceBatch) -> pd.DataFrame:
     now = utcnow()
-    return pd.DataFrame([{
-        "run_id": batch.run_id, **batch.key.as_dict(), "source_file": f.path, "fingerprint": f.fingerprint,
-        "signature": batch.signature,
-        "rows_read": f.rows_read, "rows_loaded": f.rows_loaded, "rows_quarantined": f.rows_quarantined,
-        "status": "failed" if f.error else "held_back" if batch.failed else "stopped" if batch.stopped else "loaded",
-        "message": f.error or batch.stopped,
-        "loaded_at": now,
-    } for f in batch.files])
+    return pd.DataFrame(
+        [
+            {
+                "run_id": batch.run_id,
+                **batch.key.as_dict(),
+                "source_file": f.path,
+                "fingerprint": f.fingerprint,
+                "signature": batch.signature,
+                "rows_read": f.rows_read,
+                "rows_loaded": f.rows_loaded,
+                "rows_quarantined": f.rows_quarantined,
+                "load_status": "failed"
+                if f.error
+                else "held_back"
+                if batch.failed
+                else "stopped"
+                if batch.stopped
+                else "loaded",
+                "message": f.error or batch.stopped,
+                "loaded_at": now,
+            }
+            for f in batch.files
+        ]
+    )
 
 
 def publish_unchanged(previous: pd.DataFrame, run_id: str, engine: sa.Engine) -> pd.DataFrame:
     """Record that a slice was not read again: its previous load-log rows under this run."""
-    log = previous.assign(run_id=run_id, status="unchanged", loaded_at=utcnow(), message=None)
+    log = previous.assign(run_id=run_id, load_status="unchanged", loaded_at=utcnow(), message=None)
     upsert_rows(engine, LOAD_LOG, log)
     return log
 
@@ -66,8 +82,10 @@ def write_lake(publication: Publication, lake_root: Path) -> list[lake.Swap]:
     """Swap the slice into the lake; the previous slice stays aside until commit (or undo)."""
     if publication.held_back:
         return []
-    return [lake.swap_slice(lake_root, USULAN, publication.key, publication.rows),
-            lake.swap_slice(lake_root, QUARANTINE, publication.key, publication.quarantine)]
+    return [
+        lake.swap_slice(lake_root, USULAN, publication.key, publication.rows),
+        lake.swap_slice(lake_root, QUARANTINE, publication.key, publication.quarantine),
+    ]
 
 
 def load_warehouse(publication: Publication, engine: sa.Engine) -> pd.DataFrame:
@@ -76,8 +94,14 @@ def load_warehouse(publication: Publication, engine: sa.Engine) -> pd.DataFrame:
     if publication.held_back:
         replace_slice(engine, [summary])
     else:
-        replace_slice(engine, [(USULAN, publication.key, publication.rows),
-                               (QUARANTINE, publication.key, publication.quarantine), summary])
+        replace_slice(
+            engine,
+            [
+                (USULAN, publication.key, publication.rows),
+                (QUARANTINE, publication.key, publication.quarantine),
+                summary,
+            ],
+        )
     upsert_rows(engine, LOAD_LOG, publication.log)
     return publication.log
 

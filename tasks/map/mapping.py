@@ -32,10 +32,12 @@ class OpdIndex:
     def __init__(self, kode_pemda: str):
         opd = store.opd(kode_pemda)
         self.opd = opd.set_index("kode_skpd")
-        by_name = pd.concat([
-            pd.Series(opd.kode_skpd.to_numpy(), index=text_key(opd.nama_skpd)),
-            pd.Series(opd.kode_skpd.to_numpy(), index=text_key(opd.singkatan)),
-        ])
+        by_name = pd.concat(
+            [
+                pd.Series(opd.kode_skpd.to_numpy(), index=text_key(opd.nama_skpd)),
+                pd.Series(opd.kode_skpd.to_numpy(), index=text_key(opd.singkatan)),
+            ]
+        )
         self.by_name = by_name[~by_name.index.duplicated(keep="first") & (by_name.index != "")]
         kec = opd[opd.kode_skpd.str.startswith("7.01.")]
         w = store.wilayah()
@@ -116,8 +118,9 @@ def _apply_classifier(out: pd.DataFrame, todo: pd.Series, context: MappingContex
     rows = predicted.index[sure]
     out.loc[rows, "kode_bidang_urusan"] = predicted.kode_bidang_urusan[sure]
     out.loc[rows, "kode_sub_kegiatan"] = out.loc[rows, "kode_sub_kegiatan"].fillna(predicted.kode_sub_kegiatan[sure])
-    carrier = opd.carrier_of(out.loc[rows, "kode_bidang_urusan"], out.loc[rows, "kode_sub_kegiatan"],
-                             out.loc[rows, "kode_kecamatan"])
+    carrier = opd.carrier_of(
+        out.loc[rows, "kode_bidang_urusan"], out.loc[rows, "kode_sub_kegiatan"], out.loc[rows, "kode_kecamatan"]
+    )
     out.loc[rows, "kode_opd_akhir"] = out.loc[rows, "kode_opd_akhir"].fillna(carrier)
     out["mapping_method"] = out["mapping_method"].mask(out.index.isin(rows), "classifier")
     confidence = predicted.confidence.reindex(out.index)  # below the threshold too: kept for the review queue
@@ -163,7 +166,9 @@ def map_usulan(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     awal = opd.kode_of(out["kode_opd_awal"], out["nama_opd_awal"]).fillna(kamus_opd)
     source_akhir = opd.kode_of(out["kode_opd_akhir"], out["nama_opd_akhir"])
     akhir = source_akhir.fillna(out["kode_opd_akhir"]).fillna(awal)
-    out["kode_opd_awal"] = awal.where(awal.notna(), out["kode_opd_awal"].where(out["kode_opd_awal"].isin(opd.opd.index)))
+    out["kode_opd_awal"] = awal.where(
+        awal.notna(), out["kode_opd_awal"].where(out["kode_opd_awal"].isin(opd.opd.index))
+    )
     out["kode_opd_akhir"] = akhir
     out["nama_opd_awal"] = opd.nama_of(out["kode_opd_awal"]).fillna(out["nama_opd_awal"])
     out["nama_opd_akhir"] = opd.nama_of(out["kode_opd_akhir"]).fillna(out["nama_opd_akhir"])
@@ -173,8 +178,10 @@ def map_usulan(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     mapped_by_opd = by_opd & out["kode_bidang_urusan"].notna()
     out["mapping_method"] = pd.Series(pd.NA, index=out.index, dtype="string")
     out.loc[hit, "mapping_method"] = "kamus"
-    out.loc[~hit & (mapped_by_opd | (staged["kode_bidang_urusan"].notna() & out["kode_opd_akhir"].notna())),
-            "mapping_method"] = "source"
+    out.loc[
+        ~hit & (mapped_by_opd | (staged["kode_bidang_urusan"].notna() & out["kode_opd_akhir"].notna())),
+        "mapping_method",
+    ] = "source"
     out["mapping_confidence"] = out["mapping_method"].map({"kamus": 1.0, "source": 0.9}).astype("Float64")
     out["mapping_version"] = out["mapping_method"].astype("string")
     reviewed = _apply_review(out, context, opd)

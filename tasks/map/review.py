@@ -16,20 +16,29 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from reference import store
 from reference.store import NOMENKLATUR_VERSIONS, version_for
 from schemas import LEVELS, MAPPING_VERIFIED
-from tasks.validate.domain import codes_in_force
 from tasks.errors import SourceError
 from tasks.extract.readers import read_excel
+from tasks.validate.domain import codes_in_force
 from warehouse.bulk import upsert_rows, utcnow
 from warehouse.models import TABLES
 
 # Review file columns: (header, usulan column or None for the planner's answer)
-QUEUE_COLUMNS = (("ID Usulan", "id_usulan"), ("Tahun", "tahun"), ("Stream", "stream"), ("Level", "level"),
-                 ("Kecamatan", "nama_kecamatan"), ("Desa/Kelurahan", "nama_desa"), ("Uraian Usulan", "uraian_usulan"),
-                 ("Saran Bidang", "saran_bidang"), ("Saran Sub Kegiatan", "saran_sub_kegiatan"),
-                 ("Keyakinan", "mapping_confidence"))
+QUEUE_COLUMNS = (
+    ("ID Usulan", "id_usulan"),
+    ("Tahun", "tahun"),
+    ("Stream", "stream"),
+    ("Level", "level"),
+    ("Kecamatan", "nama_kecamatan"),
+    ("Desa/Kelurahan", "nama_desa"),
+    ("Uraian Usulan", "uraian_usulan"),
+    ("Saran Bidang", "saran_bidang"),
+    ("Saran Sub Kegiatan", "saran_sub_kegiatan"),
+    ("Keyakinan", "mapping_confidence"),
+)
 ANSWER_COLUMNS = ("Bidang Urusan (benar)", "Sub Kegiatan (benar)", "Kode OPD (benar)", "Catatan", "Diperiksa oleh")
-ANSWER_FIELDS = dict(zip(ANSWER_COLUMNS, ("kode_bidang_urusan", "kode_sub_kegiatan", "kode_opd", "catatan",
-                                          "verified_by")))
+ANSWER_FIELDS = dict(
+    zip(ANSWER_COLUMNS, ("kode_bidang_urusan", "kode_sub_kegiatan", "kode_opd", "catatan", "verified_by"))
+)
 
 
 def read_verified(engine: sa.Engine, kode_pemda: str) -> pd.DataFrame:
@@ -50,17 +59,21 @@ def review_queue(engine: sa.Engine, tahun: int, kode_pemda: str) -> pd.DataFrame
     usulan = TABLES["usulan"]
     columns = [usulan.c[c] for _, c in QUEUE_COLUMNS if c in usulan.c] + [usulan.c.kode_kecamatan]
     with engine.connect() as connection:
-        rows = pd.read_sql(sa.select(*columns).where(
-            usulan.c.tahun == tahun, usulan.c.kode_pemda == kode_pemda, usulan.c.mapping_method.is_(None)),
-            connection)
+        rows = pd.read_sql(
+            sa.select(*columns).where(
+                usulan.c.tahun == tahun, usulan.c.kode_pemda == kode_pemda, usulan.c.mapping_method.is_(None)
+            ),
+            connection,
+        )
     rows["_order"] = rows.level.map({level: i for i, level in enumerate(LEVELS)})
     return rows.sort_values("_order").drop_duplicates(["stream", "id_usulan"], keep="last").drop(columns="_order")
 
 
 def export_review(engine: sa.Engine, tahun: int, kode_pemda: str, out: Path, classifier=None) -> int:
     """Write the review workbook; returns the number of usulan in it."""
-    queue = review_queue(engine, tahun, kode_pemda).sort_values(["mapping_confidence", "id_usulan"],
-                                                               na_position="first")
+    queue = review_queue(engine, tahun, kode_pemda).sort_values(
+        ["mapping_confidence", "id_usulan"], na_position="first"
+    )
     nomenklatur = store.nomenklatur()
     nomenklatur = nomenklatur[nomenklatur.versi == version_for(NOMENKLATUR_VERSIONS, tahun).versi]
     names = nomenklatur.set_index("kode").nama
@@ -79,10 +92,12 @@ def export_review(engine: sa.Engine, tahun: int, kode_pemda: str, out: Path, cla
     sheet.append(headers)
     for record in queue.itertuples(index=False):
         row = record._asdict()
-        sheet.append([None if pd.isna(row.get(c)) else row.get(c) for _, c in QUEUE_COLUMNS] + [None] * len(ANSWER_COLUMNS))
+        sheet.append(
+            [None if pd.isna(row.get(c)) else row.get(c) for _, c in QUEUE_COLUMNS] + [None] * len(ANSWER_COLUMNS)
+        )
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for cell in sheet[1][len(QUEUE_COLUMNS):]:
+    for cell in sheet[1][len(QUEUE_COLUMNS) :]:
         cell.fill = PatternFill("solid", fgColor="FFF2CC")
     sheet.freeze_panes = "B2"
     sheet.auto_filter.ref = sheet.dimensions
@@ -132,16 +147,28 @@ def import_review(engine: sa.Engine, path: Path, kode_pemda: str) -> ImportResul
             result.problems.append(f"{where}: bidang urusan '{bidang}' is not in the nomenclature of {tahun}")
         elif sub and (sub not in sub_codes or not sub.startswith(bidang)):
             result.problems.append(f"{where}: sub kegiatan '{sub}' is not a sub kegiatan of bidang {bidang} in {tahun}")
-        elif kode_opd and (kode_opd not in opd.index or bidang not in set(opd.loc[kode_opd, ["bidang_urusan_1",
-                                                                                          "bidang_urusan_2",
-                                                                                          "bidang_urusan_3"]])):
+        elif kode_opd and (
+            kode_opd not in opd.index
+            or bidang not in set(opd.loc[kode_opd, ["bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"]])
+        ):
             result.problems.append(f"{where}: OPD '{kode_opd}' is not an OPD of {kode_pemda} carrying bidang {bidang}")
         else:
-            good.append({"kode_pemda": kode_pemda, "tahun": tahun, "stream": row["Stream"], "id_usulan": row["ID Usulan"],
-                         "uraian_usulan": row["Uraian Usulan"], "kode_bidang_urusan": bidang,
-                         "kode_sub_kegiatan": sub, "kode_opd": kode_opd, "catatan": row.get("Catatan") or None,
-                         "verified_by": row.get("Diperiksa oleh") or None, "verified_at": utcnow(),
-                         "source_file": Path(path).name})
+            good.append(
+                {
+                    "kode_pemda": kode_pemda,
+                    "tahun": tahun,
+                    "stream": row["Stream"],
+                    "id_usulan": row["ID Usulan"],
+                    "uraian_usulan": row["Uraian Usulan"],
+                    "kode_bidang_urusan": bidang,
+                    "kode_sub_kegiatan": sub,
+                    "kode_opd": kode_opd,
+                    "catatan": row.get("Catatan") or None,
+                    "verified_by": row.get("Diperiksa oleh") or None,
+                    "verified_at": utcnow(),
+                    "source_file": Path(path).name,
+                }
+            )
     if good:
         upsert_rows(engine, MAPPING_VERIFIED, pd.DataFrame(good))
     result.imported = len(good)

@@ -22,8 +22,14 @@ from tasks.validate.issues import concat_issues, issues_frame
 from warehouse.models import TABLES
 
 ANGGARAN_BAND = (0.2, 5.0)  # plausible anggaran / (volume x kamus unit price)
-FORUM_OF_LEVEL = {"desa": "kode_desa", "kecamatan": "kode_kecamatan", "forum_opd": "kode_opd_akhir",
-                  "kabkota": "kode_opd_akhir", "provinsi": "kode_pemda", "nasional": "kode_pemda"}
+FORUM_OF_LEVEL = {
+    "desa": "kode_desa",
+    "kecamatan": "kode_kecamatan",
+    "forum_opd": "kode_opd_akhir",
+    "kabkota": "kode_opd_akhir",
+    "provinsi": "kode_pemda",
+    "nasional": "kode_pemda",
+}
 
 
 @lru_cache(maxsize=1)
@@ -52,8 +58,7 @@ def codes_in_force(tahun: int) -> tuple[frozenset, frozenset, frozenset]:
     w, n = store.wilayah(), store.nomenklatur()
     w = w[w.versi == version_for(WILAYAH_VERSIONS, tahun).versi]
     n = n[n.versi == version_for(NOMENKLATUR_VERSIONS, tahun).versi]
-    return (frozenset(w.kode), frozenset(n.kode[n.tingkat == "bidang"]),
-            frozenset(n.kode[n.tingkat == "sub_kegiatan"]))
+    return (frozenset(w.kode), frozenset(n.kode[n.tingkat == "bidang"]), frozenset(n.kode[n.tingkat == "sub_kegiatan"]))
 
 
 @dataclass
@@ -70,13 +75,26 @@ class History:
         position = LEVELS.index(key.level)
         with engine.connect() as connection:
             if position > 0 and key.stream == "musrenbang":
-                lower = pd.read_sql(sa.select(usulan.c.id_usulan, usulan.c.kode_desa, usulan.c.uraian_usulan).where(
-                    usulan.c.tahun == key.tahun, usulan.c.kode_pemda == key.kode_pemda,
-                    usulan.c.level == LEVELS[position - 1], usulan.c.stream == "musrenbang"), connection)
+                lower = pd.read_sql(
+                    sa.select(usulan.c.id_usulan, usulan.c.kode_desa, usulan.c.uraian_usulan).where(
+                        usulan.c.tahun == key.tahun,
+                        usulan.c.kode_pemda == key.kode_pemda,
+                        usulan.c.level == LEVELS[position - 1],
+                        usulan.c.stream == "musrenbang",
+                    ),
+                    connection,
+                )
                 lower = lower.assign(text=text_key(lower.pop("uraian_usulan"))) if len(lower) else None
-            earlier = pd.read_sql(sa.select(usulan.c.kode_desa, usulan.c.uraian_usulan, usulan.c.tahun).where(
-                usulan.c.tahun < key.tahun, usulan.c.kode_pemda == key.kode_pemda, usulan.c.level == "kabkota",
-                usulan.c.status == "diterima", usulan.c.kode_desa.is_not(None)), connection)
+            earlier = pd.read_sql(
+                sa.select(usulan.c.kode_desa, usulan.c.uraian_usulan, usulan.c.tahun).where(
+                    usulan.c.tahun < key.tahun,
+                    usulan.c.kode_pemda == key.kode_pemda,
+                    usulan.c.level == "kabkota",
+                    usulan.c.status == "diterima",
+                    usulan.c.kode_desa.is_not(None),
+                ),
+                connection,
+            )
         earlier["text"] = text_key(earlier.pop("uraian_usulan"))
         return cls(lower, earlier.drop_duplicates(["kode_desa", "text"], keep="last"))
 
@@ -96,11 +114,16 @@ def _not_in(values: pd.Series, allowed: frozenset) -> pd.Series:
 
 def check_in_force(frame: pd.DataFrame, tahun: int) -> list[pd.DataFrame]:
     wilayah, bidang, sub_kegiatan = codes_in_force(tahun)
-    checks = (("kode_desa", wilayah, "wilayah_not_in_force"), ("kode_kecamatan", wilayah, "wilayah_not_in_force"),
-              ("kode_bidang_urusan", bidang, "bidang_unknown"), ("kode_sub_kegiatan", sub_kegiatan,
-                                                                  "sub_kegiatan_unknown"))
-    return [_issues(frame, _not_in(frame[field], allowed), rule, field, frame[field], str(tahun))
-            for field, allowed, rule in checks]
+    checks = (
+        ("kode_desa", wilayah, "wilayah_not_in_force"),
+        ("kode_kecamatan", wilayah, "wilayah_not_in_force"),
+        ("kode_bidang_urusan", bidang, "bidang_unknown"),
+        ("kode_sub_kegiatan", sub_kegiatan, "sub_kegiatan_unknown"),
+    )
+    return [
+        _issues(frame, _not_in(frame[field], allowed), rule, field, frame[field], str(tahun))
+        for field, allowed, rule in checks
+    ]
 
 
 def check_volume_and_anggaran(frame: pd.DataFrame, kode_pemda: str, satuan_unknown: pd.Series) -> list[pd.DataFrame]:
@@ -110,11 +133,13 @@ def check_volume_and_anggaran(frame: pd.DataFrame, kode_pemda: str, satuan_unkno
     price = frame.id_kamus.map(kamus.harga_satuan).astype("Float64")
     expected = frame.volume * price
     ratio = frame.anggaran / expected
-    implausible = (has_kamus & expected.gt(0).fillna(False) & frame.anggaran.notna() &
-                   ~ratio.between(*ANGGARAN_BAND).fillna(False)).astype(bool)
+    implausible = (
+        has_kamus & expected.gt(0).fillna(False) & frame.anggaran.notna() & ~ratio.between(*ANGGARAN_BAND).fillna(False)
+    ).astype(bool)
     bad = frame[implausible]
-    detail = pd.Series([f" ({v:g} x Rp {p:,.0f})" for v, p in zip(bad.volume, price[implausible])], index=bad.index,
-                       dtype=object)
+    detail = pd.Series(
+        [f" ({v:g} x Rp {p:,.0f})" for v, p in zip(bad.volume, price[implausible])], index=bad.index, dtype=object
+    )
     anggaran = pd.Series([f"{v:,.0f}" for v in bad.anggaran], index=bad.index, dtype=object)
     return [
         _issues(frame, satuan_unknown, "satuan_unknown", "satuan", frame.satuan),
@@ -158,8 +183,16 @@ def check_history(frame: pd.DataFrame, key: SliceKey, history: History, opd: Opd
         own_entry = text_key(frame.pengusul).isin(opd.by_name.index)  # an OPD's own usulan has no lower row
         traced = trace_lineage(frame, history.lower_level)
         missing = ~own_entry & traced.isna()
-        out.append(_issues(frame, missing, "lineage_missing", "id_usulan_asal",
-                           frame.id_usulan_asal.fillna(frame.id_usulan), LEVELS[LEVELS.index(key.level) - 1]))
+        out.append(
+            _issues(
+                frame,
+                missing,
+                "lineage_missing",
+                "id_usulan_asal",
+                frame.id_usulan_asal.fillna(frame.id_usulan),
+                LEVELS[LEVELS.index(key.level) - 1],
+            )
+        )
         frame["id_usulan_asal"] = traced.fillna(frame.id_usulan_asal)
     if len(history.accepted_before):
         keys = pd.DataFrame({"kode_desa": frame.kode_desa, "text": text_key(frame.uraian_usulan)}, index=frame.index)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 import sqlalchemy as sa
 
 from schemas import USULAN
@@ -23,9 +22,19 @@ from tasks.validate.issues import concat_issues, issues_frame
 
 CONTRACT_RULES = tuple(sorted(set(RULE_OF_EXPECTATION.values())))
 _GX_LOCK = threading.Lock()  # Great Expectations contexts are not thread-safe (concurrent ones corrupt their yml)
-DOMAIN_RULES = ("wilayah_not_in_force", "bidang_unknown", "sub_kegiatan_unknown", "satuan_unknown", "volume_missing",
-                "anggaran_implausible", "prioritas_duplicate", "duplicate_text", "repeat_accepted", "lineage_missing",
-                "alasan_missing")
+DOMAIN_RULES = (
+    "wilayah_not_in_force",
+    "bidang_unknown",
+    "sub_kegiatan_unknown",
+    "satuan_unknown",
+    "volume_missing",
+    "anggaran_implausible",
+    "prioritas_duplicate",
+    "duplicate_text",
+    "repeat_accepted",
+    "lineage_missing",
+    "alasan_missing",
+)
 
 
 @lru_cache(maxsize=4)
@@ -53,14 +62,21 @@ def _checkpoint(table_name: str, docs_dir: str | None):
     context = _context(docs_dir)
     source = context.data_sources.add_or_update_pandas(f"{table.name}_frames")
     asset = next((a for a in source.assets if a.name == table.name), None) or source.add_dataframe_asset(table.name)
-    batch = next((b for b in asset.batch_definitions if b.name == "whole"), None) or \
-        asset.add_batch_definition_whole_dataframe("whole")
+    batch = next(
+        (b for b in asset.batch_definitions if b.name == "whole"), None
+    ) or asset.add_batch_definition_whole_dataframe("whole")
     suite = context.suites.add_or_update(build_suite(table))
     definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"{table.name}_contract", data=batch, suite=suite))
-    return context.checkpoints.add_or_update(gx.Checkpoint(
-        name=f"{table.name}_contract", validation_definitions=[definition], actions=[],
-        result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False}))
+        gx.ValidationDefinition(name=f"{table.name}_contract", data=batch, suite=suite)
+    )
+    return context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"{table.name}_contract",
+            validation_definitions=[definition],
+            actions=[],
+            result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
+        )
+    )
 
 
 DATA_DOCS_SITE = "gx/uncommitted/data_docs/local_site/index.html"  # inside a partition's GX project
@@ -84,8 +100,9 @@ def data_docs_sites(quality_dir: Path) -> list[tuple[str, Path]]:
     """(partition label such as "18.02" or "11.01-11.18", index.html) of every Data Docs site rendered
     under `quality_dir`."""
     root = Path(quality_dir) / "data_docs"
-    return [(site.relative_to(root).parts[0].replace("_", "."), site)
-            for site in sorted(root.glob(f"*/{DATA_DOCS_SITE}"))]
+    return [
+        (site.relative_to(root).parts[0].replace("_", "."), site) for site in sorted(root.glob(f"*/{DATA_DOCS_SITE}"))
+    ]
 
 
 def _describe(table: Table, column: str, rule: str) -> str:
@@ -97,8 +114,9 @@ def _describe(table: Table, column: str, rule: str) -> str:
     return ""
 
 
-def contract_issues(staged: pd.DataFrame, table: Table = USULAN, docs_dir: Path | None = None,
-                    run_name: str = "contract") -> pd.DataFrame:
+def contract_issues(
+    staged: pd.DataFrame, table: Table = USULAN, docs_dir: Path | None = None, run_name: str = "contract"
+) -> pd.DataFrame:
     """One issue per row and failed contract expectation (rows indexed by position in `staged`); with
     `docs_dir` the validation is also rendered into the Great Expectations Data Docs there."""
     if staged.empty:
@@ -116,7 +134,8 @@ def contract_issues(staged: pd.DataFrame, table: Table = USULAN, docs_dir: Path 
     for r in next(iter(outcome.run_results.values())).results:
         config = r.expectation_config
         rule = RULE_OF_EXPECTATION.get(type(config).__name__) or RULE_OF_EXPECTATION.get(
-            "".join(p.title() for p in config.type.split("_")))
+            "".join(p.title() for p in config.type.split("_"))
+        )
         if r.success or rule is None:
             if not r.success and config.type == "expect_table_columns_to_match_ordered_list":
                 raise ValueError(f"staged frame does not match the {table.name} contract columns")
@@ -124,8 +143,9 @@ def contract_issues(staged: pd.DataFrame, table: Table = USULAN, docs_dir: Path 
         column = config.kwargs["column"]
         rows = pd.Index(r.result.get("unexpected_index_list") or [])
         positions = staged.index[rows]
-        issues.append(issues_frame(positions, rule, column, staged.loc[positions, column],
-                                   _describe(table, column, rule)))
+        issues.append(
+            issues_frame(positions, rule, column, staged.loc[positions, column], _describe(table, column, rule))
+        )
     return concat_issues(issues)
 
 

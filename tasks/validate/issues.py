@@ -9,6 +9,7 @@ import pandas as pd
 from schemas import QUARANTINE
 from tasks.validate.rules import RULES
 
+
 def _text(value: object) -> str:
     """A cell value as people read it: empty for missing, 100 rather than 100.0."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -26,8 +27,9 @@ def _texts(values: pd.Series | list) -> pd.Series:
     return pd.Series(table[codes], dtype=object)  # code -1 (missing) picks the trailing ""
 
 
-def issues_frame(rows: pd.Index | list, rule: str, field: str | None, values: pd.Series | list | None,
-                 detail: pd.Series | str = "") -> pd.DataFrame:
+def issues_frame(
+    rows: pd.Index | list, rule: str, field: str | None, values: pd.Series | list | None, detail: pd.Series | str = ""
+) -> pd.DataFrame:
     """Issues for the given row positions: one per row, with the readable reasons filled in. Reasons are
     formatted once per distinct (value, detail), so a rule failing on a million rows stays cheap."""
     rows = list(rows)
@@ -41,15 +43,17 @@ def issues_frame(rows: pd.Index | list, rule: str, field: str | None, values: pd
     rule_text = RULES[rule]
     reason_id = [rule_text.reason_id.format(field=field, value=v, detail=d) for v, d in distinct]
     reason_en = [rule_text.reason_en.format(field=field, value=v, detail=d) for v, d in distinct]
-    return pd.DataFrame({
-        "row": rows,
-        "rule": rule,
-        "field": field,
-        "value": texts.to_numpy(),
-        "severity": rule_text.severity,
-        "reason_id": pd.Series(reason_id, dtype=object).to_numpy()[codes],
-        "reason_en": pd.Series(reason_en, dtype=object).to_numpy()[codes],
-    })
+    return pd.DataFrame(
+        {
+            "row": rows,
+            "rule": rule,
+            "field": field,
+            "value": texts.to_numpy(),
+            "severity": rule_text.severity,
+            "reason_id": pd.Series(reason_id, dtype=object).to_numpy()[codes],
+            "reason_en": pd.Series(reason_en, dtype=object).to_numpy()[codes],
+        }
+    )
 
 
 def concat_issues(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -57,28 +61,32 @@ def concat_issues(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else issues_frame([], "empty_row", None, None)
 
 
-def quarantine_records(issues: pd.DataFrame, staged: pd.DataFrame, raw: pd.DataFrame, slice_key: dict,
-                       run_id: str) -> pd.DataFrame:
+def quarantine_records(
+    issues: pd.DataFrame, staged: pd.DataFrame, raw: pd.DataFrame, slice_key: dict, run_id: str
+) -> pd.DataFrame:
     """Quarantine table rows for `issues` (whose `row` indexes `staged` and `raw`)."""
     if issues.empty:
         return QUARANTINE.empty_frame()
     rows = issues["row"].to_numpy()
-    raw_json = [json.dumps({k: v for k, v in rec.items() if v}, ensure_ascii=False)
-                for rec in raw.loc[rows].to_dict("records")]
-    frame = pd.DataFrame({
-        "run_id": run_id,
-        **slice_key,
-        "source_file": staged.loc[rows, "source_file"].to_numpy(),
-        "source_sheet": staged.loc[rows, "source_sheet"].to_numpy(),
-        "source_row": staged.loc[rows, "source_row"].to_numpy(),
-        "id_usulan": staged.loc[rows, "id_usulan"].to_numpy(),
-        "rule": issues["rule"].to_numpy(),
-        "field": issues["field"].to_numpy(),
-        "value": issues["value"].to_numpy(),
-        "severity": issues["severity"].to_numpy(),
-        "reason_id": issues["reason_id"].to_numpy(),
-        "reason_en": issues["reason_en"].to_numpy(),
-        "raw": raw_json,
-    })
+    raw_json = [
+        json.dumps({k: v for k, v in rec.items() if v}, ensure_ascii=False) for rec in raw.loc[rows].to_dict("records")
+    ]
+    frame = pd.DataFrame(
+        {
+            "run_id": run_id,
+            **slice_key,
+            "source_file": staged.loc[rows, "source_file"].to_numpy(),
+            "source_sheet": staged.loc[rows, "source_sheet"].to_numpy(),
+            "source_row": staged.loc[rows, "source_row"].to_numpy(),
+            "id_usulan": staged.loc[rows, "id_usulan"].to_numpy(),
+            "rule": issues["rule"].to_numpy(),
+            "field": issues["field"].to_numpy(),
+            "value": issues["value"].to_numpy(),
+            "severity": issues["severity"].to_numpy(),
+            "reason_id": issues["reason_id"].to_numpy(),
+            "reason_en": issues["reason_en"].to_numpy(),
+            "raw": raw_json,
+        }
+    )
     frame["quarantine_id"] = range(1, len(frame) + 1)
     return QUARANTINE.conform(frame)

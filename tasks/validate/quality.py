@@ -15,14 +15,28 @@ def summary_frame(batch: SliceBatch) -> pd.DataFrame:
     kecamatan = batch.staged["kode_kecamatan"].astype("string").fillna("")
     rules = list(batch.checked)
     checked_rows = np.concatenate([np.asarray(rows) for rows in batch.checked.values()])
-    checked = pd.DataFrame({"rule": np.repeat(rules, [len(rows) for rows in batch.checked.values()]),
-                            "kode_kecamatan": kecamatan.loc[checked_rows].to_numpy()})
+    checked = pd.DataFrame(
+        {
+            "rule": np.repeat(rules, [len(rows) for rows in batch.checked.values()]),
+            "kode_kecamatan": kecamatan.loc[checked_rows].to_numpy(),
+        }
+    )
     failing = batch.issues.drop_duplicates(["row", "rule"])
     failing = failing[failing["rule"].isin(rules)]
-    failed = pd.DataFrame({"rule": failing["rule"].to_numpy(),
-                           "kode_kecamatan": kecamatan.loc[failing["row"]].to_numpy()})
-    frame = pd.concat({"checked": checked.groupby(["rule", "kode_kecamatan"]).size(),
-                       "failed": failed.groupby(["rule", "kode_kecamatan"]).size()}, axis=1).fillna(0).reset_index()
+    failed = pd.DataFrame(
+        {"rule": failing["rule"].to_numpy(), "kode_kecamatan": kecamatan.loc[failing["row"]].to_numpy()}
+    )
+    frame = (
+        pd.concat(
+            {
+                "checked": checked.groupby(["rule", "kode_kecamatan"]).size(),
+                "failed": failed.groupby(["rule", "kode_kecamatan"]).size(),
+            },
+            axis=1,
+        )
+        .fillna(0)
+        .reset_index()
+    )
     frame["severity"] = frame["rule"].map(batch.config.severity_of)
     frame["kode_kecamatan"] = frame["kode_kecamatan"].replace("", pd.NA)
     frame = frame.sort_values(["rule", "kode_kecamatan"], na_position="first").reset_index(drop=True)

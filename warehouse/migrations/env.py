@@ -11,8 +11,7 @@ config = context.config
 def run() -> None:
     engine = config.attributes.get("engine") or sa.create_engine(config.get_main_option("sqlalchemy.url"))
     with engine.begin() as connection:
-        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
-                          compare_type=True)
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True)
         context.run_migrations()
 
 

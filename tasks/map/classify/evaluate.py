@@ -64,23 +64,33 @@ def evaluate(classifier, eval_frame: pd.DataFrame, threshold: float = 0.5, top: 
     right = (predicted["kode_bidang_urusan"] == truth).fillna(False).astype(bool)
     right_opd = (opd == named).fillna(False).astype(bool)
     covered = predicted["confidence"] >= threshold
-    sub_truth = eval_frame.get("kode_sub_kegiatan", pd.Series("", index=truth.index)).astype("string").replace("", pd.NA)
+    sub_truth = (
+        eval_frame.get("kode_sub_kegiatan", pd.Series("", index=truth.index)).astype("string").replace("", pd.NA)
+    )
     labelled = sub_truth.notna()
     sub_right = (predicted["kode_sub_kegiatan"] == sub_truth).fillna(False).astype(bool)
 
     wrong = pd.DataFrame({"true": truth[~right], "predicted": predicted["kode_bidang_urusan"][~right].fillna("-")})
     pairs = wrong.value_counts().head(top)
-    per_bidang = pd.DataFrame({"true": truth, "right": right}).groupby("true")["right"].agg(rows="size", accuracy="mean")
+    per_bidang = (
+        pd.DataFrame({"true": truth, "right": right}).groupby("true")["right"].agg(rows="size", accuracy="mean")
+    )
     return EvaluationReport(
         model_version=str(predicted["model_version"].iloc[0]) if len(predicted) else "",
-        rows=len(eval_frame), threshold=threshold,
-        bidang_accuracy=_mean(right), opd_accuracy=_mean(right_opd),
-        coverage=_mean(covered), covered_accuracy=_mean(right[covered]), covered_opd_accuracy=_mean(right_opd[covered]),
+        rows=len(eval_frame),
+        threshold=threshold,
+        bidang_accuracy=_mean(right),
+        opd_accuracy=_mean(right_opd),
+        coverage=_mean(covered),
+        covered_accuracy=_mean(right[covered]),
+        covered_opd_accuracy=_mean(right_opd[covered]),
         sub_kegiatan_accuracy=_mean(sub_right[labelled]),
         sub_kegiatan_filled=_mean(predicted["kode_sub_kegiatan"][labelled].notna()),
         confusions=[(t, p, int(n)) for (t, p), n in pairs.items()],
         per_bidang=per_bidang.sort_values("rows", ascending=False),
-        predictions=pd.concat([eval_frame, predicted.add_prefix("predicted_"), opd.rename("predicted_kode_opd")], axis=1),
+        predictions=pd.concat(
+            [eval_frame, predicted.add_prefix("predicted_"), opd.rename("predicted_kode_opd")], axis=1
+        ),
     )
 
 
@@ -93,7 +103,8 @@ def format_report(report: EvaluationReport) -> str:
         f"  coverage at confidence >= {report.threshold:.2f} {report.coverage:6.1%}",
         f"  bidang accuracy on covered     {report.covered_accuracy:6.1%}",
         f"  OPD accuracy on covered        {report.covered_opd_accuracy:6.1%}",
-        f"  sub kegiatan exact (labelled)  {report.sub_kegiatan_accuracy:6.1%}  (given for {report.sub_kegiatan_filled:.0%})",
+        f"  sub kegiatan exact (labelled)  {report.sub_kegiatan_accuracy:6.1%}  "
+        f"(given for {report.sub_kegiatan_filled:.0%})",
         "  most confused bidang (true -> predicted: rows):",
     ]
     lines += [f"    {t} -> {p}: {n}" for t, p, n in report.confusions] or ["    none"]

@@ -12,8 +12,8 @@ the same features) within the predicted bidang, if similar enough. Planner-verif
 from __future__ import annotations
 
 import hashlib
-import os
 import json
+import os
 import threading
 import time
 import uuid
@@ -47,18 +47,36 @@ PARAMS = {
     "code": 1,  # bump when the training or prediction code changes results
 }
 OUTPUT_COLUMNS = ["kode_bidang_urusan", "kode_sub_kegiatan", "confidence", "model_version"]
-_MEMORY: dict[str, "Classifier"] = {}  # by model version
+_MEMORY: dict[str, Classifier] = {}  # by model version
 _FITTED: dict[str, dict] = {}  # fitted parts by fit key
 _FIT_LOCK = threading.Lock()
 
 
 def _features(params: dict) -> FeatureUnion:
-    return FeatureUnion([
-        ("words", TfidfVectorizer(analyzer="word", ngram_range=tuple(params["word_ngrams"]), sublinear_tf=True,
-                                  token_pattern=r"(?u)\b\w+\b", dtype=np.float32)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(params["char_ngrams"]), sublinear_tf=True,
-                                  min_df=2, dtype=np.float32)),
-    ])
+    return FeatureUnion(
+        [
+            (
+                "words",
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=tuple(params["word_ngrams"]),
+                    sublinear_tf=True,
+                    token_pattern=r"(?u)\b\w+\b",
+                    dtype=np.float32,
+                ),
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=tuple(params["char_ngrams"]),
+                    sublinear_tf=True,
+                    min_df=2,
+                    dtype=np.float32,
+                ),
+            ),
+        ]
+    )
 
 
 def _estimator(params: dict):
@@ -84,8 +102,11 @@ def fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
 def model_version(frame: pd.DataFrame, normaliser: Normaliser, params: dict) -> str:
     """Short stable hash of the training rows, the normaliser and the parameters."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([params, normaliser.signature, sklearn.__version__.rsplit(".", 1)[0]],
-                             sort_keys=True, default=list).encode())
+    digest.update(
+        json.dumps(
+            [params, normaliser.signature, sklearn.__version__.rsplit(".", 1)[0]], sort_keys=True, default=list
+        ).encode()
+    )
     rows = frame.fillna("").sort_values(list(frame.columns)).to_csv(index=False)
     digest.update(rows.encode())
     return digest.hexdigest()[:12]
@@ -118,12 +139,16 @@ class Classifier:
         norm_codes, distinct = pd.factorize(normalised, sort=False)
         result = self.classify_distinct(np.asarray(distinct, dtype=object))
         at = norm_codes[raw_codes] if len(raw_codes) else np.empty(0, dtype=np.intp)
-        return pd.DataFrame({
-            "kode_bidang_urusan": pd.array(result["bidang"][at], dtype="string"),
-            "kode_sub_kegiatan": pd.array(result["sub"][at], dtype="string"),
-            "confidence": result["confidence"][at],
-            "model_version": pd.array([self.model_version] * len(at), dtype="string"),
-        }, index=texts.index, columns=OUTPUT_COLUMNS)
+        return pd.DataFrame(
+            {
+                "kode_bidang_urusan": pd.array(result["bidang"][at], dtype="string"),
+                "kode_sub_kegiatan": pd.array(result["sub"][at], dtype="string"),
+                "confidence": result["confidence"][at],
+                "model_version": pd.array([self.model_version] * len(at), dtype="string"),
+            },
+            index=texts.index,
+            columns=OUTPUT_COLUMNS,
+        )
 
     def classify_distinct(self, normalised: np.ndarray) -> dict[str, np.ndarray]:
         """Classify distinct normalised texts; empty texts get no bidang and confidence 0."""
@@ -168,14 +193,14 @@ def _verified_lookup(frame: pd.DataFrame, normalised: pd.Series) -> dict[str, tu
     if rows.empty:
         return {}
     counts = rows.fillna({"kode_sub_kegiatan": ""}).groupby(["key", "kode_bidang_urusan", "kode_sub_kegiatan"]).size()
-    counts = counts.reset_index(name="n").sort_values(["key", "n", "kode_bidang_urusan", "kode_sub_kegiatan"],
-                                                       ascending=[True, False, True, True])
+    counts = counts.reset_index(name="n").sort_values(
+        ["key", "n", "kode_bidang_urusan", "kode_sub_kegiatan"], ascending=[True, False, True, True]
+    )
     first = counts.drop_duplicates("key")
     return {k: (b, s or None) for k, b, s in zip(first.key, first.kode_bidang_urusan, first.kode_sub_kegiatan)}
 
 
-def _calibrate(texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray,
-               params: dict) -> float:
+def _calibrate(texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray, params: dict) -> float:
     """Fit the temperature on kamus phrasings predicted by models that never saw their kamus entry."""
     held = np.flatnonzero(groups != "")
     folds = GroupKFold(n_splits=params["calibration_folds"])
@@ -184,8 +209,9 @@ def _calibrate(texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, group
         test_rows = held[test]
         train_rows = np.setdiff1d(np.arange(len(texts)), test_rows)
         features = _features(params)
-        estimator = _estimator(params).fit(features.fit_transform(texts[train_rows]), labels[train_rows],
-                                           sample_weight=weights[train_rows])
+        estimator = _estimator(params).fit(
+            features.fit_transform(texts[train_rows]), labels[train_rows], sample_weight=weights[train_rows]
+        )
         known = np.isin(labels[test_rows], estimator.classes_)
         index = {c: i for i, c in enumerate(estimator.classes_)}
         scores.append(estimator.decision_function(features.transform(texts[test_rows[known]])))
@@ -200,30 +226,45 @@ def _prepare(tahun: int, kode_pemda: str, verified: pd.DataFrame | None, params:
     return frame, normaliser, model_version(frame, normaliser, params)
 
 
-def _fit_key(texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray,
-             subs: np.ndarray, params: dict) -> str:
+def _fit_key(
+    texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray, subs: np.ndarray, params: dict
+) -> str:
     """Hash of exactly what the fit sees: pemda whose normalised training rows are equal share one fit."""
-    digest = hashlib.sha256(json.dumps([params, sklearn.__version__.rsplit(".", 1)[0]], sort_keys=True,
-                                       default=list).encode())
+    digest = hashlib.sha256(
+        json.dumps([params, sklearn.__version__.rsplit(".", 1)[0]], sort_keys=True, default=list).encode()
+    )
     for column in (texts, labels, weights.astype(str), groups, subs):
         digest.update("\x1f".join(map(str, column)).encode() + b"\x1e")
     return digest.hexdigest()[:16]
 
 
-def _fit(texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray, subs: np.ndarray,
-         params: dict) -> dict:
+def _fit(
+    texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray, subs: np.ndarray, params: dict
+) -> dict:
     """Calibrated estimator and sub kegiatan index fitted on normalised texts."""
     temperature = _calibrate(texts, labels, weights, groups, params)
     features = _features(params)
     estimator = _estimator(params).fit(features.fit_transform(texts), labels, sample_weight=weights)
     has_sub = pd.notna(subs)
-    return {"features": features, "estimator": estimator, "temperature": temperature,
-            "sub_docs": normalize(features.transform(texts[has_sub])).tocsr(), "sub_codes": subs[has_sub],
-            "sub_bidang": labels[has_sub]}
+    return {
+        "features": features,
+        "estimator": estimator,
+        "temperature": temperature,
+        "sub_docs": normalize(features.transform(texts[has_sub])).tocsr(),
+        "sub_codes": subs[has_sub],
+        "sub_bidang": labels[has_sub],
+    }
 
 
-def _fitted(texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray, subs: np.ndarray,
-            params: dict, cache_dir: Path | None) -> dict:
+def _fitted(
+    texts: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    groups: np.ndarray,
+    subs: np.ndarray,
+    params: dict,
+    cache_dir: Path | None,
+) -> dict:
     """The fit for these rows: from this process's memory, else `cache_dir/fit_<key>.joblib`, else fitted
     now and written there atomically (parallel workers never read half a file). Threads wait for one fit."""
     key = _fit_key(texts, labels, weights, groups, subs, params)
@@ -243,8 +284,13 @@ def _fitted(texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: 
         return _FITTED.setdefault(key, parts)
 
 
-def train(tahun: int, kode_pemda: str, verified: pd.DataFrame | None = None,
-          params: dict | None = None, cache_dir: str | Path | None = None) -> Classifier:
+def train(
+    tahun: int,
+    kode_pemda: str,
+    verified: pd.DataFrame | None = None,
+    params: dict | None = None,
+    cache_dir: str | Path | None = None,
+) -> Classifier:
     """The classifier of a tahun and pemda: its own normaliser (place names, keep words) over a fit that
     is shared with every pemda whose normalised training rows are the same (see `_fitted`)."""
     params = dict(PARAMS if params is None else params)
@@ -262,13 +308,25 @@ def train(tahun: int, kode_pemda: str, verified: pd.DataFrame | None = None,
     groups = frame.group.fillna("").to_numpy(dtype=object)
     subs = frame.kode_sub_kegiatan.astype(object).where(frame.kode_sub_kegiatan.notna(), None).to_numpy()
     parts = _fitted(texts, labels, weights, groups, subs, params, cache_dir)
-    classifier = Classifier(tahun=tahun, kode_pemda=kode_pemda, model_version=version, normaliser=normaliser,
-                            verified=_verified_lookup(frame, normalised), params=params, **parts)
+    classifier = Classifier(
+        tahun=tahun,
+        kode_pemda=kode_pemda,
+        model_version=version,
+        normaliser=normaliser,
+        verified=_verified_lookup(frame, normalised),
+        params=params,
+        **parts,
+    )
     classifier.training_seconds = time.perf_counter() - started
     return _MEMORY.setdefault(version, classifier)
 
 
-def train_cached(tahun: int, kode_pemda: str, verified: pd.DataFrame | None = None,
-                 cache_dir: str | Path | None = None, params: dict | None = None) -> Classifier:
+def train_cached(
+    tahun: int,
+    kode_pemda: str,
+    verified: pd.DataFrame | None = None,
+    cache_dir: str | Path | None = None,
+    params: dict | None = None,
+) -> Classifier:
     """`train` with its fit cached on disk in `cache_dir` (shared by runs, processes and pemda)."""
     return train(tahun, kode_pemda, verified, params, cache_dir)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
@@ -30,7 +30,7 @@ def _stemmer():
     return StemmerFactory().create_stemmer()
 
 
-@lru_cache(maxsize=None)
+@cache
 def stem_word(word: str) -> str:
     """Sastrawi stem of one word, computed once per process."""
     if len(word) <= 3 or word in lexicon.UNSTEMMED or not word.isalpha():
@@ -79,16 +79,26 @@ class Normaliser:
     @property
     def signature(self) -> str:
         """Hash of everything that changes the output (part of the model version)."""
-        payload = json.dumps([lexicon.PHRASES, lexicon.ABBREVIATIONS, sorted(lexicon.STOPWORDS),
-                              sorted(lexicon.LOCATION_MARKERS), sorted(lexicon.NAME_MARKERS),
-                              sorted(lexicon.UNSTEMMED), sorted(self.keep_words), self.place_names], sort_keys=True)
+        payload = json.dumps(
+            [
+                lexicon.PHRASES,
+                lexicon.ABBREVIATIONS,
+                sorted(lexicon.STOPWORDS),
+                sorted(lexicon.LOCATION_MARKERS),
+                sorted(lexicon.NAME_MARKERS),
+                sorted(lexicon.UNSTEMMED),
+                sorted(self.keep_words),
+                self.place_names,
+            ],
+            sort_keys=True,
+        )
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     def _place_at(self, tokens: list[str], i: int, anywhere: bool) -> int:
         """Length of a known place name starting at tokens[i] (0 if none). Away from a marker, a name that
         shares a word with the training vocabulary is kept ("bangun rejo" could be a proposal to build)."""
         for words in self._places.get(tokens[i], ()):
-            if tuple(tokens[i:i + len(words)]) == words and (not anywhere or not (set(words) & self.keep_words)):
+            if tuple(tokens[i : i + len(words)]) == words and (not anywhere or not (set(words) & self.keep_words)):
                 return len(words)
         return 0
 

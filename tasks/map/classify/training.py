@@ -34,8 +34,9 @@ def nomenclature_texts(tahun: int) -> pd.DataFrame:
     bidang = nom[nom.tingkat == "bidang"]
     parts = pd.concat([bidang, programs, kabkota])
     is_sub = parts.tingkat == "sub_kegiatan"
-    return _frame(parts.nama.to_numpy(), parts.kode_bidang_urusan.to_numpy(),
-                  parts.kode.where(is_sub).to_numpy(), "nomenklatur")
+    return _frame(
+        parts.nama.to_numpy(), parts.kode_bidang_urusan.to_numpy(), parts.kode.where(is_sub).to_numpy(), "nomenklatur"
+    )
 
 
 def sub_kegiatan_codes(tahun: int) -> frozenset[str]:
@@ -47,10 +48,15 @@ def sub_kegiatan_codes(tahun: int) -> frozenset[str]:
 def kamus_phrases(kamus: pd.DataFrame, blank_placeholders: bool = False) -> pd.DataFrame:
     """Every kamus name and resident phrasing (contoh_teks_warga split on " | ") with its kamus labels."""
     contoh = kamus.contoh_teks_warga.fillna("").str.split(r"\s*\|\s*", regex=True)
-    rows = pd.concat([
-        kamus[["id_kamus", "nama_kamus", "kode_bidang_urusan", "kode_sub_kegiatan"]].rename(columns={"nama_kamus": "text"}),
-        kamus[["id_kamus", "kode_bidang_urusan", "kode_sub_kegiatan"]].assign(text=contoh).explode("text"),
-    ], ignore_index=True)
+    rows = pd.concat(
+        [
+            kamus[["id_kamus", "nama_kamus", "kode_bidang_urusan", "kode_sub_kegiatan"]].rename(
+                columns={"nama_kamus": "text"}
+            ),
+            kamus[["id_kamus", "kode_bidang_urusan", "kode_sub_kegiatan"]].assign(text=contoh).explode("text"),
+        ],
+        ignore_index=True,
+    )
     rows = rows[rows.text.fillna("").str.strip() != ""]
     for placeholder, value in lexicon.PLACEHOLDERS.items():
         rows["text"] = rows.text.str.replace(placeholder, "" if blank_placeholders else value, regex=False)
@@ -61,8 +67,9 @@ def kamus_texts(kode_pemda: str, tahun: int) -> pd.DataFrame:
     """The pemda's kamus, names and phrasings; sub kegiatan kept only where it exists in the tahun's version."""
     rows = kamus_phrases(store.kamus(kode_pemda))
     sub = rows.kode_sub_kegiatan.where(rows.kode_sub_kegiatan.isin(sub_kegiatan_codes(tahun)))
-    return _frame(rows.text.to_numpy(), rows.kode_bidang_urusan.to_numpy(), sub.to_numpy(), "kamus",
-                  rows.id_kamus.to_numpy())
+    return _frame(
+        rows.text.to_numpy(), rows.kode_bidang_urusan.to_numpy(), sub.to_numpy(), "kamus", rows.id_kamus.to_numpy()
+    )
 
 
 def verified_texts(verified: pd.DataFrame | None) -> pd.DataFrame:
@@ -70,8 +77,9 @@ def verified_texts(verified: pd.DataFrame | None) -> pd.DataFrame:
     if verified is None or verified.empty:
         return pd.DataFrame(columns=COLUMNS, dtype="string")
     sub = verified["kode_sub_kegiatan"] if "kode_sub_kegiatan" in verified else pd.Series(pd.NA, index=verified.index)
-    frame = _frame(verified["uraian_usulan"].to_numpy(), verified["kode_bidang_urusan"].to_numpy(),
-                   sub.to_numpy(), "verified")
+    frame = _frame(
+        verified["uraian_usulan"].to_numpy(), verified["kode_bidang_urusan"].to_numpy(), sub.to_numpy(), "verified"
+    )
     frame = frame.replace("", pd.NA)
     return frame[frame.text.notna() & frame.kode_bidang_urusan.notna()].reset_index(drop=True)
 
@@ -134,6 +142,7 @@ def _normalised_as(tahun: int, kode_pemda: str, texts: tuple[str, ...]) -> tuple
 def keep_words(tahun: int, kode_pemda: str) -> frozenset[str]:
     """Words never dropped as names: those of the nomenclature names, and kamus words used by at least two kamus
     entries that are not part of a place name of the pemda (so "posyandu mawar", "way seputih" are not kept)."""
+
     def words(texts: pd.Series) -> set[str]:
         return set(" ".join(expand_words(texts)).split())
 

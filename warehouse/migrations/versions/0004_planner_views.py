@@ -9,13 +9,14 @@ The view SQL lives in `warehouse/views.py` (one text for PostgreSQL and SQLite);
 A later change to a view, or a migration that rebuilds a table the views read (SQLite batch mode, a
 column type change on PostgreSQL), wraps its body in `views.views_dropped(op)`.
 """
+
 from alembic import op
 
 from warehouse import views
 
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
