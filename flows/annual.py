@@ -265,6 +265,7 @@ def execute(
                         "rows_read": int(files.rows_read.sum()),
                         "rows_loaded": int(files.rows_loaded.sum()),
                         "rows_quarantined": int(files.rows_quarantined.sum()),
+                        "rows_failed": 0,
                         "parameters": parameters,
                     }
                 ]

@@ -16,7 +16,11 @@ from schemas.contract import Column
 LEVELS = ("desa", "kecamatan", "forum_opd", "kabkota", "provinsi", "nasional")
 STREAMS = ("musrenbang", "pokir")  # aspirasi masyarakat (SIPD id_jenis_usul 8) and pokok pikiran DPRD (13)
 STATUSES = ("diusulkan", "diterima", "ditolak")
-MAPPING_METHODS = ("source", "kamus", "classifier", "review")
+# How an usulan's bidang/OPD was decided, strongest first (empty: it waits for review, see `alasan_review`):
+# the forum's own source named it, a planner's verified correction, the kamus (id or exact name), the kamus by
+# a fuzzy match of the text, the text classifier.
+MAPPING_METHODS = ("sumber", "koreksi_planner", "kamus", "kamus_fuzzy", "klasifikasi")
+KEWENANGAN = ("kabkota", "provinsi", "pusat")  # who carries an urusan (UU 23/2014 lampiran)
 SEVERITIES = ("error", "warning")
 RUN_STATUSES = ("running", "success", "failed")
 LOAD_STATUSES = ("loaded", "unchanged", "failed", "held_back", "stopped")
@@ -72,7 +76,16 @@ _FIELDS: tuple[Column, ...] = (
     _C(
         "kode_opd_akhir",
         "code",
-        "Kode SKPD of the OPD that carries it (after mapping/redirect)",
+        "Kode SKPD of the OPD that carries it at this level: the forum's own decision (kode_opd_sumber) where the "
+        "source names one, else a planner's correction, else the mapping",
+        pattern=patterns.KODE_SKPD,
+        max_length=24,
+    ),
+    _C(
+        "kode_opd_sumber",
+        "code",
+        "Kode SKPD of the OPD the forum's source names as carrying it (OPD tujuan akhir as the forum decided); never "
+        "changed by mapping or review",
         pattern=patterns.KODE_SKPD,
         max_length=24,
     ),
@@ -113,8 +126,43 @@ _FIELDS: tuple[Column, ...] = (
     # --- mapping ---------------------------------------------------------------------------------------
     _C("mapping_method", "code", "How the bidang/OPD was found", values=MAPPING_METHODS, max_length=16),
     _C("mapping_confidence", "float", "Confidence of the mapping, 0..1", min_value=0, max_value=1),
+    _C("mapping_version", "code", "Version of what mapped it: classifier model version, or the method", max_length=40),
+    _C("alasan_review", "text", "Why the usulan waits for a planner's review (empty when it is mapped)"),
     _C(
-        "mapping_version", "code", "Version of what mapped it: classifier model version, or kamus/review", max_length=40
+        "saran_bidang_urusan",
+        "code",
+        "Best bidang urusan suggestion for an usulan waiting for review",
+        pattern=patterns.KODE_BIDANG,
+        max_length=5,
+    ),
+    _C(
+        "saran_sub_kegiatan",
+        "code",
+        "Best sub kegiatan suggestion for an usulan waiting for review",
+        pattern=patterns.KODE_SUB_KEGIATAN,
+        max_length=20,
+    ),
+    _C(
+        "saran_opd",
+        "code",
+        "Best OPD suggestion for an usulan waiting for review",
+        pattern=patterns.KODE_SKPD,
+        max_length=24,
+    ),
+    _C(
+        "kode_bidang_alternatif",
+        "code",
+        "Runner-up bidang urusan of the mapping",
+        pattern=patterns.KODE_BIDANG,
+        max_length=5,
+    ),
+    _C("opd_alternatif", "text", "Other OPD that could carry it (kode SKPD, comma separated)"),
+    _C(
+        "kewenangan",
+        "code",
+        "Who carries it under UU 23/2014: kabkota, provinsi or pusat",
+        values=KEWENANGAN,
+        max_length=8,
     ),
     _C("catatan", "text", "Reviewer's note"),
     _C("verified_by", "text", "Who verified it"),
@@ -140,6 +188,7 @@ _FIELDS: tuple[Column, ...] = (
     _C("rows_read", "int64", "Data rows read"),
     _C("rows_loaded", "int64", "Rows loaded into the facts"),
     _C("rows_quarantined", "int64", "Rows set aside with a reason"),
+    _C("rows_failed", "int64", "Rows of files that could not be read (counted by lines where possible)"),
     _C("parameters", "text", "Run parameters (JSON)"),
     _C("fingerprint", "code", "sha256 of the file", max_length=64),
     _C(

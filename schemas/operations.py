@@ -16,6 +16,7 @@ RUN = Table(
         "rows_read",
         "rows_loaded",
         "rows_quarantined",
+        "rows_failed",
         "parameters",
         required=("tahun", "started_at", "run_status"),
     ),
@@ -23,7 +24,7 @@ RUN = Table(
 
 LOAD_LOG = Table(
     name="etl_load_log",
-    description="One row per source file read in a run: fingerprint and counts (read = loaded + quarantined)",
+    description="One row per source file read in a run: fingerprint and counts (read = loaded + quarantined + failed)",
     primary_key=("run_id", "source_file"),
     indexes=(SLICE_KEY,),
     columns=columns(
@@ -35,10 +36,19 @@ LOAD_LOG = Table(
         "rows_read",
         "rows_loaded",
         "rows_quarantined",
+        "rows_failed",
         "load_status",
         "message",
         "loaded_at",
-        required=(*SLICE_KEY, "rows_read", "rows_loaded", "rows_quarantined", "load_status", "loaded_at"),
+        required=(
+            *SLICE_KEY,
+            "rows_read",
+            "rows_loaded",
+            "rows_quarantined",
+            "rows_failed",
+            "load_status",
+            "loaded_at",
+        ),
         source_file={"max_length": 1000},
     ),
 )

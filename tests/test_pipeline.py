@@ -16,10 +16,12 @@ from typer.testing import CliRunner
 from flows.annual import annual_run
 from rkpd.cli import app
 from schemas import QUARANTINE, USULAN
+from tests.checksums import warehouse_checksums
 from warehouse.db import scoped_engine
 from warehouse.lake import read_dataset
 
 TAHUN, PEMDA = 2025, "18.02"
+CHECKSUMS = Path(__file__).parent / "data" / "sample_warehouse_checksums.json"
 
 
 def manifest(inbox: Path) -> dict:
@@ -102,6 +104,8 @@ def test_annual_run_on_sqlite_is_complete_and_idempotent(prefect_server, sample_
     url, lake = f"sqlite:///{tmp_path / 'w.sqlite'}", tmp_path / "lake"
     first = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url)
     check_run(first, sample_inbox, url, lake)
+    # the warehouse the sample leaves, table by table, is the one recorded before the set-based engine
+    assert warehouse_checksums(url) == json.loads(CHECKSUMS.read_text())
     state = warehouse_state(url)
     assert set(state.level) == {"desa", "kecamatan", "forum_opd", "kabkota", "provinsi"}
     mapped = query(url, "SELECT mapping_method, count(*) AS n FROM usulan GROUP BY mapping_method")

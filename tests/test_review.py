@@ -80,7 +80,7 @@ def test_review_round_trip(prefect_server, sample_inbox, tmp_path):
     fixed = query(url, "SELECT * FROM usulan WHERE id_usulan = '1802999002'").iloc[0]
     dpupr = store.opd("18.02").set_index("bidang_urusan_1").loc["1.03", "kode_skpd"]
     assert (fixed.mapping_method, fixed.kode_bidang_urusan, fixed.kode_opd_akhir, fixed.mapping_confidence) == (
-        "review",
+        "koreksi_planner",
         "1.03",
         dpupr,
         1.0,

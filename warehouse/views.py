@@ -119,10 +119,10 @@ def _views(d: dict[str, str]) -> dict[str, str]:
 
     # Lineage: a row of the next level descends from a row when its id_usulan_asal names it, or (no
     # id_usulan_asal given) when it carries the same id_usulan: the same record rises. Two index-friendly
-    # joins, de-duplicated by UNION. `root` is the id_usulan of the desa row. (No kode_pemda in the join:
-    # id_usulan is unique per tahun, level and stream, and SQLite would otherwise pick the pemda index.)
+    # joins on the full key (id_usulan is unique within its pemda, tahun, level and stream), de-duplicated by
+    # UNION. `root` is the id_usulan of the desa row.
     def step(prev: str, level: str, extra: str = "") -> str:
-        on = f"x.tahun = p.tahun AND x.level = '{level}' AND x.stream = p.stream"
+        on = f"x.kode_pemda = p.kode_pemda AND x.tahun = p.tahun AND x.level = '{level}' AND x.stream = p.stream"
         cols = f"p.tahun, p.kode_pemda, p.stream, p.root, x.id_usulan AS id{extra}"
         return (
             f"SELECT {cols} FROM {prev} AS p JOIN usulan AS x ON {on} AND x.id_usulan_asal = p.id\n"

@@ -27,7 +27,7 @@ from markupsafe import escape
 from plotly.subplots import make_subplots
 
 from schemas import LEVELS
-from schemas.usulan import LEVEL_LABELS
+from schemas.usulan import LEVEL_LABELS, MAPPING_METHODS
 from tasks.validate.gx import DATA_DOCS_SITE, data_docs_sites
 
 _RUN_ID = re.compile(r"^[0-9A-Za-z_.-]+$")
@@ -35,13 +35,21 @@ _ORDER = {level: i for i, level in enumerate(LEVELS)}
 # Colours (Okabe-Ito, readable for colour-blind readers): desa / kab-kota / accepted; loaded / quarantined.
 C_DESA, C_KAB, C_OK, C_BAD, C_WARN, C_GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#999999"
 METHOD_LABELS = {
-    "source": "sumber (source)",
+    "sumber": "sumber (forum source)",
+    "koreksi_planner": "koreksi planner (planner's correction)",
     "kamus": "kamus",
-    "classifier": "model teks (classifier)",
-    "review": "review planner",
+    "kamus_fuzzy": "kamus, kemiripan teks (kamus, fuzzy match)",
+    "klasifikasi": "model teks (classifier)",
     None: "belum dipetakan (unmapped)",
 }
-METHOD_COLOURS = {"source": "#56B4E9", "kamus": C_OK, "classifier": C_DESA, "review": C_KAB, None: C_BAD}
+METHOD_COLOURS = {
+    "sumber": "#56B4E9",
+    "koreksi_planner": C_KAB,
+    "kamus": C_OK,
+    "kamus_fuzzy": "#7FBF7F",
+    "klasifikasi": C_DESA,
+    None: C_BAD,
+}
 
 
 def report_path(out_dir: Path, run_id: str) -> Path:
@@ -368,7 +376,7 @@ def chart_mapping(mapping: pd.DataFrame) -> go.Figure:
     levels = [lv for lv in LEVELS if lv in set(mapping.level)]
     methods = [
         m
-        for m in ("source", "kamus", "classifier", "review", None)
+        for m in (*MAPPING_METHODS, None)
         if (mapping.mapping_method.isna().any() if m is None else (mapping.mapping_method == m).any())
     ]
     for m in methods:

@@ -29,6 +29,7 @@ def load_log_frame(batch: SliceBatch) -> pd.DataFrame:
                 "rows_read": f.rows_read,
                 "rows_loaded": f.rows_loaded,
                 "rows_quarantined": f.rows_quarantined,
+                "rows_failed": 0,
                 "load_status": "failed"
                 if f.error
                 else "held_back"

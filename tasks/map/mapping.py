@@ -1,85 +1,22 @@
 """Map usulan to bidang urusan, sub kegiatan and OPD, in this order:
 
-1. review: a mapping a planner verified for that usulan (imported with `rkpd review import`);
+1. koreksi_planner: a mapping a planner verified for that usulan (imported with `rkpd review import`);
 2. kamus: by kamus id, then by the kamus name (or the usulan text equal to a kamus name);
-3. source: the OPD (and bidang) the source itself names;
-4. classifier: the text model, when its confidence reaches the threshold.
+3. sumber: the OPD (and bidang) the source itself names;
+4. klasifikasi: the text model, when its confidence reaches the threshold.
 Rows none of these reach stay unmapped (mapping_method empty): they are the review queue.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import pandas as pd
 
 from reference import store
-from tasks.extract.wilayah import name_key
+from tasks.map.opd import OpdIndex, opd_index, text_key
 
 REVIEW_THRESHOLD = 0.5  # classifier confidence below this goes to review
-
-
-def text_key(values: pd.Series) -> pd.Series:
-    """Case/punctuation/spacing-insensitive key of a kamus or OPD name."""
-    return values.fillna("").astype("string").str.lower().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
-
-
-class OpdIndex:
-    """The OPD master of a pemda for a tahun, looked up by kode, name, short name or kecamatan."""
-
-    def __init__(self, kode_pemda: str):
-        opd = store.opd(kode_pemda)
-        self.opd = opd.set_index("kode_skpd")
-        by_name = pd.concat(
-            [
-                pd.Series(opd.kode_skpd.to_numpy(), index=text_key(opd.nama_skpd)),
-                pd.Series(opd.kode_skpd.to_numpy(), index=text_key(opd.singkatan)),
-            ]
-        )
-        self.by_name = by_name[~by_name.index.duplicated(keep="first") & (by_name.index != "")]
-        kec = opd[opd.kode_skpd.str.startswith("7.01.")]
-        w = store.wilayah()
-        w = w[(w.tingkat == "kecamatan") & (w.kode_induk == kode_pemda)]
-        kode_of_name = {name_key(n): k for k, n in zip(w.kode, w.nama)}
-        slots = opd.melt(id_vars="kode_skpd", value_vars=["bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"])
-        self.carriers = slots.dropna(subset=["value"]).groupby("value").kode_skpd.agg(list)
-        kamus = store.kamus(kode_pemda)
-        by_program = kamus.assign(program=kamus.kode_sub_kegiatan.str[:7]).dropna(subset=["program"])
-        self.program_carrier = by_program.groupby("program").kode_skpd.agg(lambda k: k.value_counts().index[0])
-        self.kecamatan_skpd = {
-            kode_of_name[name_key(re.sub(r"^kecamatan\s+", "", n, flags=re.I))]: k
-            for k, n in zip(kec.kode_skpd, kec.nama_skpd)
-            if name_key(re.sub(r"^kecamatan\s+", "", n, flags=re.I)) in kode_of_name
-        }
-
-    def kode_of(self, kode: pd.Series, nama: pd.Series) -> pd.Series:
-        """Kode SKPD from a given kode (when in the master) or else from the OPD name."""
-        known = kode.where(kode.isin(self.opd.index))
-        return known.fillna(text_key(nama).map(self.by_name)).astype("string")
-
-    def nama_of(self, kode: pd.Series) -> pd.Series:
-        return kode.map(self.opd["nama_skpd"]).astype("string")
-
-    def single_bidang_of(self, kode: pd.Series) -> pd.Series:
-        carries_one = self.opd["bidang_urusan_2"].isna()
-        return kode.map(self.opd["bidang_urusan_1"].where(carries_one)).astype("string")
-
-    def carrier_of(self, bidang: pd.Series, sub_kegiatan: pd.Series, kode_kecamatan: pd.Series) -> pd.Series:
-        """The OPD that carries a bidang: the kecamatan itself for 7.01; the only OPD with that bidang;
-        among twins (e.g. Satpol PP and BPBD for 1.05) the one whose kamus entries use the program."""
-        out = bidang.map(self.carriers.map(lambda k: k[0] if len(k) == 1 else None)).astype("string")
-        program = sub_kegiatan.astype("string").str[:7]
-        out = out.fillna(program.map(self.program_carrier).astype("string"))
-        out = out.fillna(bidang.map(self.carriers.map(lambda k: k[0])).astype("string"))
-        kecamatan = kode_kecamatan.map(self.kecamatan_skpd).astype("string")
-        return out.mask(bidang == "7.01", kecamatan)
-
-
-@lru_cache(maxsize=8)
-def opd_index(kode_pemda: str) -> OpdIndex:
-    return OpdIndex(kode_pemda)
 
 
 @dataclass
@@ -122,7 +59,7 @@ def _apply_classifier(out: pd.DataFrame, todo: pd.Series, context: MappingContex
         out.loc[rows, "kode_bidang_urusan"], out.loc[rows, "kode_sub_kegiatan"], out.loc[rows, "kode_kecamatan"]
     )
     out.loc[rows, "kode_opd_akhir"] = out.loc[rows, "kode_opd_akhir"].fillna(carrier)
-    out["mapping_method"] = out["mapping_method"].mask(out.index.isin(rows), "classifier")
+    out["mapping_method"] = out["mapping_method"].mask(out.index.isin(rows), "klasifikasi")
     confidence = predicted.confidence.reindex(out.index)  # below the threshold too: kept for the review queue
     out["mapping_confidence"] = confidence.astype("Float64").fillna(out["mapping_confidence"])
     out["mapping_version"] = predicted.model_version.reindex(out.index).astype("string").fillna(out["mapping_version"])
@@ -181,15 +118,17 @@ def map_usulan(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     out.loc[
         ~hit & (mapped_by_opd | (staged["kode_bidang_urusan"].notna() & out["kode_opd_akhir"].notna())),
         "mapping_method",
-    ] = "source"
-    out["mapping_confidence"] = out["mapping_method"].map({"kamus": 1.0, "source": 0.9}).astype("Float64")
+    ] = "sumber"
+    out["kode_opd_sumber"] = source_akhir
+    out["mapping_confidence"] = out["mapping_method"].map({"kamus": 1.0, "sumber": 0.9}).astype("Float64")
     out["mapping_version"] = out["mapping_method"].astype("string")
     reviewed = _apply_review(out, context, opd)
-    out["mapping_method"] = out["mapping_method"].mask(reviewed, "review")
-    out["mapping_version"] = out["mapping_version"].mask(reviewed, "review")
+    out["mapping_method"] = out["mapping_method"].mask(reviewed, "koreksi_planner")
+    out["mapping_version"] = out["mapping_version"].mask(reviewed, "koreksi_planner")
     out["mapping_confidence"] = out["mapping_confidence"].mask(reviewed, 1.0)
     todo = out["mapping_method"].isna() & out["uraian_usulan"].notna()
     _apply_classifier(out, todo, context, opd)
     out["nama_opd_akhir"] = opd.nama_of(out["kode_opd_akhir"]).fillna(out["nama_opd_akhir"])
     out["kode_sub_kegiatan"] = to_version_of(context.tahun, out["kode_sub_kegiatan"])
+    out["kewenangan"] = pd.Series("kabkota", index=out.index, dtype="string").where(out["mapping_method"].notna())
     return out

@@ -129,7 +129,9 @@ def import_review(engine: sa.Engine, path: Path, kode_pemda: str) -> ImportResul
     """Read planners' answers; valid ones become verified mappings, invalid ones are named by row."""
     raw = read_excel(path)
     cells = raw.cells
-    missing = [h for h in ("ID Usulan", "Tahun", "Stream", "Uraian Usulan", ANSWER_COLUMNS[0]) if h not in cells]
+    missing = [
+        h for h in ("ID Usulan", "Tahun", "Stream", "Level", "Uraian Usulan", ANSWER_COLUMNS[0]) if h not in cells
+    ]
     if missing:
         raise SourceError(path, f"not a review file: missing column(s) {', '.join(missing)}")
     answered = cells[cells[ANSWER_COLUMNS[0]].str.strip() != ""]
@@ -159,6 +161,7 @@ def import_review(engine: sa.Engine, path: Path, kode_pemda: str) -> ImportResul
                     "tahun": tahun,
                     "stream": row["Stream"],
                     "id_usulan": row["ID Usulan"],
+                    "level": row["Level"],
                     "uraian_usulan": row["Uraian Usulan"],
                     "kode_bidang_urusan": bidang,
                     "kode_sub_kegiatan": sub,

@@ -17,7 +17,7 @@ from reference import store
 from reference.store import DATA, NOMENKLATUR_VERSIONS, WILAYAH_VERSIONS, version_for
 from schemas import LEVELS
 from tasks.batch import SliceKey
-from tasks.map.mapping import OpdIndex, opd_index, text_key
+from tasks.map.opd import OpdIndex, opd_index, text_key
 from tasks.validate.issues import concat_issues, issues_frame
 from warehouse.models import TABLES
 
