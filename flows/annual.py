@@ -1,20 +1,22 @@
-"""The annual run: extract every level's forum results of a tahun, validate, map, and publish.
+"""The annual run: every level's forum results of a tahun, for one region or all of them, extracted,
+validated, mapped and published level by level (lower forums first: lineage reads them).
 
-Regions (kab/kota) are independent: they are grouped into partitions of consecutive regions (`partitions`);
-one partition runs inline, several run as parallel tasks on the flow's task runner (threads by default,
-Dask for many regions, see `with_task_runner`). A partition's slices share one contract validation; then
-within a region the slices run in funnel order, each one written in a Prefect transaction: when the
-warehouse load fails, the lake write is rolled back.
+Each stage runs once per level over all the slices of that level, across regions, as one frame; the slice
+stays the unit of publishing (replaced whole, counted per file). Files are read in worker processes when a
+level is large (`threads`, the default: a local process pool; `dask`: the workers of a Dask cluster, the same
+code). The run holds the warehouse for itself (a second run waits or refuses), records itself in `etl_run`,
+and marks a run that was killed as failed.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,78 +25,84 @@ import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from prefect.settings import get_current_settings
-from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.transactions import transaction
 
-from flows import steps
-from flows.hooks import alert_on_failure
-from schemas import LEVELS, RUN
-from tasks.extract.discover import SourceSlice, discover
-from tasks.map.mapping import MappingContext
-from tasks.map.review import verified_fingerprint
-from tasks.validate.gx import partition_docs_dir
+from flows import progress, steps
+from flows.hooks import alert_on_failure, mark_run_crashed
+from schemas import LEVELS, LOAD_LOG
+from tasks.extract.discover import FILE_ID, MTIME, SIZE
+from tasks.extract.read import INLINE_BYTES, local_pool
+from tasks.load import plan as planning
+from tasks.load.runs import begin, record_end, warehouse_lock
+from tasks.map.context import MappingContext, prepare_context, read_corrections
+from tasks.validate.history import accepted_before, lower_rows
 from tasks.validate.rules import ValidationConfig
-from warehouse.bulk import analyze, upsert_rows, utcnow
+from warehouse.bulk import analyze, append, utcnow
 from warehouse.db import scoped_engine
-from warehouse.migrate import upgrade
-from warehouse.reference import load_reference
 
-LOG_COLUMNS = [
-    "level",
-    "source",
-    "source_file",
-    "rows_read",
-    "rows_loaded",
-    "rows_quarantined",
-    "load_status",
-    "message",
-]
-CORES = os.cpu_count() or 2  # default parallelism: one thread (or Dask worker process) per core
+CORES = os.cpu_count() or 2  # default parallelism: one reading process (or Dask worker) per core
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class RunReport:
     run_id: str
     tahun: int
-    files: pd.DataFrame  # one row per source file with its counts and status
+    files: pd.DataFrame  # one load-log row per source file: counts and load_status
     ignored: list[str]
+    notes: list[str] = field(default_factory=list)  # what the run did besides loading (recovered, killed runs)
     quality_page: Path | None = None
     report_page: Path | None = None  # run_<run_id>.html
     extracts: list[dict] | None = None  # manifests of the per-OPD extracts
+    contract_problems: list[str] = field(default_factory=list)  # what Great Expectations found in the warehouse
 
     def per_level(self) -> pd.DataFrame:
-        """Rows per level and source; rows of a slice held back because one of its files failed are
-        counted apart, so read = loaded + quarantined + held back."""
+        """Rows per level and source; rows of files not published this run are counted as held back, so
+        read = loaded + quarantined + failed + held back. Files are counted apart (failed, unchanged)."""
         order = {name: i for i, name in enumerate(LEVELS)}
         held = self.files.load_status.isin(["held_back", "stopped"])
-        files = self.files.assign(rows_held_back=self.files.rows_read.where(held, 0))
-        table = files.groupby(["level", "source"], as_index=False)[
-            ["rows_read", "rows_loaded", "rows_quarantined", "rows_held_back"]
-        ].sum()
-        by_status = self.files.groupby(["level", "source"])["load_status"]
-        table["files_failed"] = by_status.apply(lambda s: int((s == "failed").sum())).to_numpy()
-        table["files_unchanged"] = by_status.apply(lambda s: int((s == "unchanged").sum())).to_numpy()
+        files = self.files.assign(
+            rows_held_back=self.files.rows_read.where(held, 0),
+            files=1,
+            files_failed=(self.files.load_status == "failed").astype(int),
+            files_unchanged=(self.files.load_status == "unchanged").astype(int),
+        )
+        counts = [
+            "rows_read",
+            "rows_loaded",
+            "rows_quarantined",
+            "rows_failed",
+            "rows_held_back",
+            "files",
+            "files_failed",
+            "files_unchanged",
+        ]
+        table = files.groupby(["level", "source"], as_index=False)[counts].sum()
         return table.sort_values(["level", "source"], key=lambda s: s.map(order) if s.name == "level" else s)
 
     @property
     def failures(self) -> list[str]:
-        stopped = self.files[self.files.load_status == "stopped"].drop_duplicates(["level", "source"])
+        """One line per file that could not be read, per stopped slice and per contract breach."""
+        failed = self.files[self.files.load_status == "failed"]
+        stopped = self.files[self.files.load_status == "stopped"].drop_duplicates(["level", "source", "kode_pemda"])
         return [
-            *self.files.loc[self.files.load_status == "failed", "message"],
-            *(f"{r.level}/{r.source}: {r.message}" for r in stopped.itertuples()),
+            *failed.message.dropna(),
+            *(f"{r.kode_pemda} {r.level}/{r.source}: {r.message}" for r in stopped.itertuples()),
+            *self.contract_problems,
         ]
 
     @property
     def balanced(self) -> bool:
-        """Every published file: read = loaded + quarantined."""
-        f = self.files[self.files.load_status.isin(["loaded", "unchanged"])]
-        return bool((f.rows_read == f.rows_loaded + f.rows_quarantined).all())
+        """Every file: read = loaded + quarantined + failed (held back and stopped files: nothing loaded)."""
+        f = self.files
+        done = f.load_status.isin(["loaded", "unchanged", "failed"])
+        ok = f.rows_read == f.rows_loaded + f.rows_quarantined + f.rows_failed
+        return bool(ok[done].all())
 
 
 @dataclass(frozen=True)
 class RunSettings:
-    """Where a run reads and writes, and how it validates (passed to every region partition)."""
+    """Where a run reads and writes, and how it validates."""
 
     run_id: str
     tahun: int
@@ -105,6 +113,8 @@ class RunSettings:
     models_dir: Path
     config: ValidationConfig
     force: bool = False
+    strict: bool = False
+    allow_empty: bool = False
 
 
 def next_tahun() -> int:
@@ -120,64 +130,139 @@ def run_name(prefix: str) -> str:
     return f"{prefix}-{parameters.get('tahun') or next_tahun()}-{region}"
 
 
-def partitions(slices: list[SourceSlice], size: int | None = None) -> list[list[SourceSlice]]:
-    """The slices grouped by `size` consecutive regions (default: enough to make about 8 partitions, at most
-    16 regions each), each region's slices in funnel order. A partition is the unit of
-    parallel work; its slices share one contract validation, whose cost is mostly fixed."""
-    by_region: dict[str, list[SourceSlice]] = {}
-    for source_slice in slices:
-        by_region.setdefault(source_slice.key.kode_pemda, []).append(source_slice)
-    regions = sorted(by_region)
-    size = size or max(1, min(16, math.ceil(len(regions) / 8)))
-    return [[s for kode in regions[i : i + size] for s in by_region[kode]] for i in range(0, len(regions), size)]
+@contextmanager
+def reading_executor(
+    runner: str, files: pd.DataFrame, dask_address: str | None = None, workers: int | None = None
+) -> Iterator[tuple[Executor | None, int]]:
+    """Where files are read: nowhere else for a small run; a local process pool (threads runner); or the
+    workers of a Dask cluster (a local one, or the scheduler at `dask_address`), through the same
+    concurrent.futures interface."""
+    workers = workers or CORES
+    if runner == "dask":
+        from distributed import Client, LocalCluster
+
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+        if dask_address:
+            with Client(dask_address) as client:
+                yield client.get_executor(), max(1, len(client.scheduler_info()["workers"]))
+            return
+        with (
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client.get_executor(), workers
+        return
+    if runner != "threads":
+        raise ValueError(f"unknown task runner {runner!r}: use threads or dask")
+    per_level = files.groupby("level")[SIZE].sum() if len(files) else pd.Series(dtype="int64")
+    if workers < 2 or not (per_level >= INLINE_BYTES).any():
+        yield None, 1
+        return
+    with local_pool(workers) as pool:
+        yield pool, workers
 
 
-def partition_label(slices: list[SourceSlice]) -> str:
-    """'18.02', or '11.01-11.18' for a partition of several regions."""
-    regions = sorted({s.key.kode_pemda for s in slices})
-    return regions[0] if len(regions) == 1 else f"{regions[0]}-{regions[-1]}"
+@task(task_run_name="start-{settings.run_id}", cache_policy=NO_CACHE)
+def start(settings: RunSettings, parameters: dict, pemda: list[str]) -> list[str]:
+    return begin(settings.warehouse_url, settings.lake_root, settings.run_id, settings.tahun, parameters, pemda)
 
 
-def run_partition(slices: list[SourceSlice], settings: RunSettings) -> list[pd.DataFrame]:
-    """The slices of some regions: skip the unchanged, extract the rest and check their contract in one
-    validation, then map, check and publish slice by slice in funnel order (lineage reads the levels below)."""
-    contexts: dict[str, MappingContext] = {}
-    verified: dict[str, str] = {}  # fingerprint of each region's verified corrections, part of its signatures
-    logs, batches = [], []
-    for source_slice in slices:
-        kode = source_slice.key.kode_pemda
-        if kode not in contexts:
-            contexts[kode] = steps.prepare_mapping(settings.tahun, kode, settings.warehouse_url, settings.models_dir)
-            verified[kode] = verified_fingerprint(contexts[kode].verified)
-        fingerprints, signature = steps.fingerprint(source_slice, settings.inbox, verified[kode])
-        unchanged = (
-            None
-            if settings.force
-            else steps.skip_if_unchanged(source_slice, signature, settings.run_id, settings.warehouse_url)
-        )
-        if unchanged is not None:
-            logs.append(unchanged)
-            continue
-        batches.append(
-            steps.extract_for_run(
-                source_slice, settings.inbox, fingerprints, signature, settings.run_id, settings.config
-            )
-        )
-    if batches:
-        batches = steps.validate_contract(batches, partition_docs_dir(settings.quality_dir, partition_label(slices)))
-    for batch in batches:
-        mapped = steps.map_to_opd(batch, contexts[batch.key.kode_pemda])
-        publication = steps.validate_domain(batch, mapped, settings.warehouse_url)
-        with transaction():
-            steps.lake_write(publication, settings.lake_root)
-            logs.append(steps.warehouse_load(publication, settings.warehouse_url))
+@task(task_run_name="plan-{settings.tahun}", cache_policy=NO_CACHE)
+def plan(files: pd.DataFrame, settings: RunSettings, corrections: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with scoped_engine(settings.warehouse_url) as engine:
+        return planning.plan_files(files, engine, settings.lake_root, settings.tahun, corrections, settings.force)
+
+
+@task(task_run_name="prepare-mapping-{settings.tahun}", cache_policy=NO_CACHE)
+def prepare_mapping(settings: RunSettings, pemda: list[str], corrections: pd.DataFrame) -> MappingContext:
+    return prepare_context(settings.tahun, pemda, corrections, settings.models_dir)
+
+
+def run_levels(
+    settings: RunSettings,
+    files: pd.DataFrame,
+    history: pd.DataFrame,
+    context: MappingContext,
+    runner: str,
+    dask_address: str | None,
+) -> list[pd.DataFrame]:
+    """Every level, lower forums first: extract, check, map, check the domain rules, publish."""
+    to_read = files[~files.unchanged]
+    good = planning.good_loads(history)
+    mtime = files.set_index(FILE_ID)[MTIME]
+    pemda_all = sorted(set(files.kode_pemda))
+    earlier = accepted_before(settings.lake_root, settings.tahun, pemda_all)
+    logs, below = [], None
+    with reading_executor(runner, to_read, dask_address) as (executor, workers):
+        for level in LEVELS:
+            level_files = to_read[to_read.level == level]
+            if level_files.empty:
+                below = None
+                continue
+            pemda = sorted(set(level_files.kode_pemda))
+            with progress.timed(level, "extract") as step:
+                extraction = steps.extract(level, level_files.drop(columns="unchanged"), executor, workers)
+                step.rows = len(extraction.rows)
+            with progress.timed(level, "check contract", len(extraction.rows)):
+                checked = steps.check_contract(level, extraction, settings.config)
+            with progress.timed(level, "map to OPD and bidang") as step:
+                mapped = steps.map_to_opd(level, checked.clean(), context)
+                step.rows = len(mapped)
+            with progress.timed(level, "check domain rules", len(mapped)):
+                lower = lower_rows(settings.lake_root, settings.tahun, level, pemda, below)
+                ruled = steps.check_domain(level, checked, mapped, context, lower, earlier, mtime)
+            previous = good[good.source_file.isin(set(level_files.source_file))]
+            with progress.timed(level, "load lake and warehouse") as step:
+                publication = steps.prepare_load(
+                    level,
+                    ruled,
+                    extraction,
+                    level_files.drop(columns="unchanged"),
+                    previous,
+                    settings.lake_root,
+                    settings.run_id,
+                    settings.strict,
+                    settings.allow_empty,
+                )
+                with transaction():
+                    steps.lake_write(level, publication, settings.lake_root)
+                    steps.warehouse_load(level, publication, settings.warehouse_url)
+                step.rows = len(publication.usulan)
+            logs.append(publication.log)
+            below = publication
     return logs
 
 
-@task(task_run_name="regions-{label}", cache_policy=NO_CACHE)
-def run_partition_task(label: str, slices: list[SourceSlice], settings: RunSettings) -> list[pd.DataFrame]:
-    """One partition of a many-region run (threads or Dask workers run them in parallel)."""
-    return run_partition(slices, settings)
+@task(task_run_name="quality-report", cache_policy=NO_CACHE)
+def quality_report(warehouse_url: str, run_id: str, quality_dir: Path) -> tuple[Path, list[str]]:
+    """Great Expectations on the rows the run loaded (in SQL), Data Docs, and the run's quality page."""
+    from tasks.deliver.quality_page import write_quality_page
+    from tasks.validate.gx import build_data_docs, validate_warehouse
+
+    record = validate_warehouse(warehouse_url, run_id, quality_dir)
+    build_data_docs(quality_dir)
+    with scoped_engine(warehouse_url) as engine:
+        return write_quality_page(engine, run_id, quality_dir), record.problems()
+
+
+@task(task_run_name="run-report", cache_policy=NO_CACHE)
+def run_report(warehouse_url: str, run_id: str, out_dir: Path, report: RunReport) -> Path:
+    """The run's static HTML report, and its table and markdown artifacts on this flow run."""
+    from tasks.deliver.run_report import publish_artifacts, write_run_report
+
+    with scoped_engine(warehouse_url) as engine:
+        path = write_run_report(engine, run_id, out_dir, report=report)
+    publish_artifacts(path, report.per_level(), run_id)
+    return path
+
+
+@task(task_run_name="opd-extracts-{tahun}", cache_policy=NO_CACHE)
+def opd_extracts(warehouse_url: str, tahun: int, pemda: list[str], out_dir: Path, run_id: str) -> list[dict]:
+    """Per-OPD xlsx/csv/parquet extracts of every region of the run (tasks/deliver/opd_extracts.py)."""
+    from tasks.deliver.opd_extracts import write_opd_extracts
+
+    with scoped_engine(warehouse_url) as engine:
+        return [m for kode in pemda for m in write_opd_extracts(engine, tahun, kode, out_dir, run_id=run_id)]
 
 
 def execute(
@@ -193,8 +278,12 @@ def execute(
     severity: dict | None = None,
     quality_dir: Path | None = None,
     models_dir: Path | None = None,
-    partition_size: int | None = None,
     extracts: bool = True,
+    strict: bool = False,
+    allow_empty: bool = False,
+    runner: str = "threads",
+    dask_address: str | None = None,
+    wait: float = 0,
 ) -> RunReport:
     """The body shared by the annual, per-level and backfill flows."""
     tahun = tahun or next_tahun()
@@ -209,95 +298,72 @@ def execute(
         models_dir=Path(models_dir or os.environ.get("RKPD_MODELS_DIR") or lake_root.parent / "models"),
         config=ValidationConfig(max_error_share, dict(severity or {})),
         force=force,
+        strict=strict,
+        allow_empty=allow_empty,
     )
-    found = discover(inbox, tahun, pemda, levels)
-    parameters = json.dumps(
-        {
-            "inbox": str(inbox),
-            "pemda": pemda,
-            "levels": levels,
-            "lake": str(lake_root),
-            "force": force,
-            "max_error_share": max_error_share,
-            "severity": severity,
-        }
-    )
-    started = utcnow()
-    regions = sorted({s.key.kode_pemda for s in found.slices})
-    with scoped_engine(warehouse_url) as engine:
-        upgrade(engine)
-        upsert_rows(
-            engine,
-            RUN,
-            pd.DataFrame(
-                [
-                    {
-                        "run_id": settings.run_id,
-                        "tahun": tahun,
-                        "started_at": started,
-                        "run_status": "running",
-                        "parameters": parameters,
-                    }
-                ]
-            ),
-        )
-        load_reference(engine, regions)
-    parts = partitions(found.slices, partition_size)
-    if len(parts) <= 1:
-        logs = [log for part in parts for log in run_partition(part, settings)]
-    else:
-        futures = [run_partition_task.submit(partition_label(part), part, settings) for part in parts]
-        logs = [log for future in futures for log in future.result()]
-    files = pd.concat(logs, ignore_index=True) if logs else pd.DataFrame(columns=LOG_COLUMNS)
-    report = RunReport(settings.run_id, tahun, files, found.ignored)
-    with scoped_engine(warehouse_url) as engine:
-        upsert_rows(
-            engine,
-            RUN,
-            pd.DataFrame(
-                [
-                    {
-                        "run_id": settings.run_id,
-                        "tahun": tahun,
-                        "started_at": started,
-                        "finished_at": utcnow(),
-                        "run_status": "success" if report.balanced and not report.failures else "failed",
-                        "rows_read": int(files.rows_read.sum()),
-                        "rows_loaded": int(files.rows_loaded.sum()),
-                        "rows_quarantined": int(files.rows_quarantined.sum()),
-                        "rows_failed": 0,
-                        "parameters": parameters,
-                    }
-                ]
-            ),
-        )
-        analyze(engine)
-    report.quality_page = steps.quality_report(warehouse_url, settings.run_id, settings.quality_dir)
-    report.report_page = steps.run_report(warehouse_url, settings.run_id, lake_root.parent / "reports", report)
+    parameters = {
+        "inbox": str(inbox),
+        "pemda": pemda,
+        "levels": levels,
+        "lake": str(lake_root),
+        "force": force,
+        "max_error_share": max_error_share,
+        "severity": severity,
+        "strict": strict,
+        "allow_empty": allow_empty,
+        "flow_run_id": str(flow_run.id) if flow_run.id else None,
+    }
+    found = steps.discover_inbox(inbox, tahun, pemda, levels)
+    regions = sorted(set(found.files.kode_pemda))
+    progress.report(f"{len(found.files):,} files of {len(regions)} region(s) found for tahun {tahun}")
+    with warehouse_lock(warehouse_url, wait):
+        notes = start(settings, parameters, regions)
+        started = utcnow()
+        files = None
+        try:
+            with scoped_engine(warehouse_url) as engine:
+                corrections = read_corrections(engine, regions)
+            with progress.timed("run", "fingerprint files and find unchanged slices", len(found.files)):
+                files, history = plan(found.files, settings, corrections)
+            unchanged = planning.unchanged_log(files[files.unchanged], history, settings.run_id)
+            if len(unchanged):
+                with scoped_engine(warehouse_url) as engine, engine.begin() as connection:
+                    append(connection, LOAD_LOG, unchanged)
+            to_map = sorted(set(files.kode_pemda[~files.unchanged]))
+            with progress.timed("run", f"prepare mapping of {len(to_map)} region(s)"):
+                context = prepare_mapping(settings, to_map, corrections)
+            logs = run_levels(settings, files, history, context, runner, dask_address)
+            files = pd.concat([unchanged, *logs], ignore_index=True) if len(unchanged) or logs else unchanged
+        except BaseException:
+            with scoped_engine(warehouse_url) as engine:
+                record_end(engine, settings.run_id, tahun, started, parameters, "failed", files)
+            raise
+        report = RunReport(settings.run_id, tahun, files, list(found.ignored), notes)
+        with progress.timed("run", "quality page, Great Expectations and Data Docs"):
+            report.quality_page, report.contract_problems = quality_report(
+                warehouse_url, settings.run_id, settings.quality_dir
+            )
+        with scoped_engine(warehouse_url) as engine:
+            status = "success" if report.balanced and not report.failures else "failed"
+            record_end(engine, settings.run_id, tahun, started, parameters, status, files)
+            analyze(engine)
+    with progress.timed("run", "run report"):
+        report.report_page = run_report(warehouse_url, settings.run_id, lake_root.parent / "reports", report)
     if not report.balanced:
-        raise AssertionError("rows were lost: read != loaded + quarantined for some file")
+        raise AssertionError("rows were lost: read != loaded + quarantined + failed for some file")
     if extracts:
-        futures = [
-            steps.opd_extracts.submit(warehouse_url, tahun, kode, lake_root.parent / "extracts", settings.run_id)
-            for kode in regions
-        ]
-        report.extracts = [manifest for future in futures for manifest in future.result()]
+        with progress.timed("run", "OPD extracts"):
+            report.extracts = opd_extracts(
+                warehouse_url, tahun, regions, lake_root.parent / "extracts", settings.run_id
+            )
     return report
-
-
-def partition_threads() -> ThreadPoolTaskRunner:
-    """Partitions (and OPD extracts) on `PREFECT_TASKS_RUNNER_THREAD_POOL_MAX_WORKERS` threads, by default
-    one per core. Prefect's own default has no bound: on all 514 regions the 34 partitions then extracted
-    at once, held 6.7 GB and shared one GIL, and had loaded 9,298 rows after 12 minutes."""
-    limit = get_current_settings().tasks.runner.thread_pool_max_workers
-    return ThreadPoolTaskRunner(max_workers=limit or CORES)
 
 
 @flow(
     name="musrenbang-annual",
     flow_run_name=lambda: run_name("annual"),
     on_failure=[alert_on_failure],
-    task_runner=partition_threads(),
+    on_crashed=[mark_run_crashed],
 )
 def annual_run(
     tahun: int | None = None,
@@ -311,16 +377,23 @@ def annual_run(
     severity: dict[str, str] | None = None,
     quality_dir: Path | None = None,
     models_dir: Path | None = None,
-    partition_size: int | None = None,
     extracts: bool = True,
+    strict: bool = False,
+    allow_empty: bool = False,
+    runner: str = "threads",
+    dask_address: str | None = None,
+    wait: float = 0,
 ) -> RunReport:
     """Run every level (or `levels`) of a tahun (default: next year's RKPD) for the regions found in the
-    inbox (or `pemda`), slice by slice. An unchanged slice is skipped unless `force`; a slice whose
-    share of rows breaking an error rule exceeds `max_error_share` is not published; `severity`
-    overrides rule severities (tasks/rules.py). Quality page and Data Docs go to `quality_dir`
-    (default `<lake>/../quality`), trained text models to `models_dir` ($RKPD_MODELS_DIR or
-    `<lake>/../models`). Regions run in partitions of `partition_size` (see `partitions`). With `extracts`,
-    every OPD gets its files under `<lake>/../extracts`."""
+    inbox (or `pemda`). An unchanged slice is skipped unless `force`; a slice whose share of rows breaking
+    an error rule exceeds `max_error_share` is not published; `severity` overrides rule severities
+    (tasks/validate/rules.py). A file that cannot be read keeps its last good load while the other files of
+    its slice publish, unless `strict`; a file that now holds only its header keeps its last load unless
+    `allow_empty`. Files are read in worker processes on `runner` threads (a local pool) or dask (a local
+    cluster, or `dask_address`). A run busy on the warehouse makes this one wait up to `wait` seconds, then
+    refuse. Quality page and Data Docs go to `quality_dir` (default `<lake>/../quality`), trained text models
+    to `models_dir` ($RKPD_MODELS_DIR or `<lake>/../models`); with `extracts`, every OPD gets its files under
+    `<lake>/../extracts`."""
     return execute(
         tahun,
         inbox,
@@ -333,30 +406,10 @@ def annual_run(
         severity=severity,
         quality_dir=quality_dir,
         models_dir=models_dir,
-        partition_size=partition_size,
         extracts=extracts,
+        strict=strict,
+        allow_empty=allow_empty,
+        runner=runner,
+        dask_address=dask_address,
+        wait=wait,
     )
-
-
-def with_task_runner(runner: str = "threads", dask_address: str | None = None, workers: int | None = None):
-    """The annual flow with its region partitions on threads (default) or Dask (a local cluster, or the
-    scheduler at `dask_address`)."""
-    if runner == "threads":
-        return annual_run
-    if runner != "dask":
-        raise ValueError(f"unknown task runner {runner!r}: use threads or dask")
-    from prefect.settings import PREFECT_API_URL
-    from prefect_dask import DaskTaskRunner
-
-    if not PREFECT_API_URL.value():
-        logging.getLogger(__name__).warning(
-            "no PREFECT_API_URL: every Dask worker starts its own ephemeral Prefect server on the shared "
-            "SQLite database; for many regions start `prefect server start` and export PREFECT_API_URL"
-        )
-    # Dask logs its scheduler and nanny chatter at INFO, including a CommClosedError traceback when a
-    # local cluster shuts down after a good run; the run's own log is what the engineer needs to read.
-    logging.getLogger("distributed").setLevel(logging.WARNING)
-    if dask_address:
-        return annual_run.with_options(task_runner=DaskTaskRunner(address=dask_address))
-    cluster = {"n_workers": workers or CORES, "threads_per_worker": 1, "processes": True}
-    return annual_run.with_options(task_runner=DaskTaskRunner(cluster_kwargs=cluster))

@@ -38,3 +38,28 @@ def alert_on_failure(flow, flow_run, state) -> None:
             httpx.post(url, json=alert, timeout=10).raise_for_status()
         except httpx.HTTPError as exc:
             log.warning("alert webhook %s failed: %s", url, exc)
+
+
+def mark_run_crashed(flow, flow_run, state) -> None:
+    """Prefect on_crashed hook: the run's etl_run row (found by this flow run's id) is marked failed at once,
+    instead of waiting for the next run to find it still `running`. Never raises."""
+    import sqlalchemy as sa
+
+    from schemas import RUN
+    from warehouse.bulk import utcnow
+    from warehouse.db import scoped_engine
+    from warehouse.models import TABLES
+
+    url = (flow_run.parameters or {}).get("warehouse_url")
+    if not url:
+        return
+    runs = TABLES[RUN.name]
+    try:
+        with scoped_engine(str(url)) as engine, engine.begin() as connection:
+            connection.execute(
+                runs.update()
+                .where(runs.c.run_status == "running", runs.c.parameters.contains(str(flow_run.id)))
+                .values(run_status="failed", finished_at=utcnow())
+            )
+    except sa.exc.SQLAlchemyError as exc:
+        log.warning("could not mark the crashed run failed in %s: %s", url, exc)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.annual import RunReport, execute, partition_threads, run_name
-from flows.hooks import alert_on_failure
+from flows.annual import RunReport, execute, run_name
+from flows.hooks import alert_on_failure, mark_run_crashed
 from schemas.sources import FOLDER_LEVELS
 
 
@@ -38,7 +38,7 @@ def level_flow(folder: str):
         name=f"musrenbang-{folder.replace('_', '-')}",
         flow_run_name=lambda: run_name(folder),
         on_failure=[alert_on_failure],
-        task_runner=partition_threads(),
+        on_crashed=[mark_run_crashed],
     )
 
 

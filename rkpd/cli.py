@@ -85,14 +85,18 @@ def run(
     level: list[str] | None = typer.Option(
         None, help="Only these level folders (repeat): desa, kecamatan, forum_opd, kabkota, provinsi, pokir"
     ),
-    task_runner: str = typer.Option("threads", help="Where regions run in parallel: threads or dask"),
-    dask_address: str | None = typer.Option(None, help="Dask scheduler address (default: a local cluster)"),
-    partition_size: int | None = typer.Option(
-        None, min=1, help="Regions per parallel partition (default: about 8 partitions, at most 16 regions each)"
+    task_runner: str = typer.Option(
+        "threads", help="Where files are read in parallel: threads (a local process pool) or dask"
     ),
+    dask_address: str | None = typer.Option(None, help="Dask scheduler address (default: a local cluster)"),
+    strict: bool = typer.Option(False, "--strict", help="Hold back a whole slice when one of its files cannot be read"),
+    allow_empty: bool = typer.Option(
+        False, "--allow-empty", help="Let a file that now holds only its header empty what it loaded before"
+    ),
+    wait: float = typer.Option(0, help="Seconds to wait for another run that holds the warehouse"),
     extracts: bool = typer.Option(True, help="Write the per-OPD extracts of every region after the load"),
 ) -> None:
-    """Extract, validate, map and load every level of a tahun; print read/loaded/quarantined per level."""
+    """Extract, validate, map and load every level of a tahun; print rows read/loaded/quarantined per level."""
     quiet_services()
     settings = load_settings()
     inbox = inbox or (settings.inbox if (settings.inbox / str(tahun)).exists() else settings.sample_inbox)
@@ -102,7 +106,9 @@ def run(
             "(run `rkpd sample` for sample data, or put files under <inbox>/<tahun>/<kode_pemda>/<level>/)"
         )
         raise typer.Exit(2)
-    from flows.annual import with_task_runner
+    from flows.annual import annual_run
+    from rkpd.console import live_progress, print_report
+    from tasks.load.runs import WarehouseBusy
     from tasks.validate.rules import RULES
 
     overrides = dict(item.split("=", 1) for item in severity or [])
@@ -112,20 +118,28 @@ def run(
             f"[red]unknown rule or severity:[/red] {', '.join(wrong)} (rules: {', '.join(RULES)})", soft_wrap=True
         )
         raise typer.Exit(2)
-    annual_run = with_task_runner(task_runner, dask_address)
-    report = annual_run(
-        tahun=tahun,
-        inbox=inbox,
-        lake_root=lake or settings.lake,
-        warehouse_url=warehouse_url or settings.warehouse_url,
-        pemda=pemda or None,
-        levels=level or None,
-        force=force,
-        max_error_share=max_error_share,
-        severity=overrides,
-        partition_size=partition_size,
-        extracts=extracts,
-    )
+    try:
+        with live_progress():
+            report = annual_run(
+                tahun=tahun,
+                inbox=inbox,
+                lake_root=lake or settings.lake,
+                warehouse_url=warehouse_url or settings.warehouse_url,
+                pemda=pemda or None,
+                levels=level or None,
+                force=force,
+                max_error_share=max_error_share,
+                severity=overrides,
+                extracts=extracts,
+                strict=strict,
+                allow_empty=allow_empty,
+                runner=task_runner,
+                dask_address=dask_address,
+                wait=wait,
+            )
+    except WarehouseBusy as busy:
+        console.print(f"[red]not started:[/red] {busy}", soft_wrap=True)
+        raise typer.Exit(3) from None
     print_report(report)
     if report.failures:
         raise typer.Exit(1)
@@ -163,69 +177,6 @@ def pull(
     )
     for note in result.notes:
         console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
-
-
-def print_report(report) -> None:
-    table = RichTable(
-        "level",
-        "source",
-        "read",
-        "loaded",
-        "quarantined",
-        "held back",
-        "failed",
-        "same",
-        title=f"run {report.run_id}, tahun {report.tahun}",
-    )
-    per_level = report.per_level()
-    for r in per_level.itertuples(index=False):
-        table.add_row(
-            r.level,
-            r.source,
-            f"{r.rows_read:,}",
-            f"{r.rows_loaded:,}",
-            f"{r.rows_quarantined:,}",
-            f"{r.rows_held_back:,}",
-            str(r.files_failed),
-            str(r.files_unchanged),
-        )
-    totals = per_level.sum(numeric_only=True)
-    table.add_row(
-        "total",
-        "",
-        f"{totals.rows_read:,}",
-        f"{totals.rows_loaded:,}",
-        f"{totals.rows_quarantined:,}",
-        f"{totals.rows_held_back:,}",
-        str(totals.files_failed),
-        str(totals.files_unchanged),
-        style="bold",
-    )
-    console.print(table)
-    if totals.files_unchanged:
-        console.print(
-            f"{totals.files_unchanged} file(s) unchanged since their last load were not read again "
-            "(counts repeated from that load; use --force to re-read)",
-            soft_wrap=True,
-        )
-    for message in report.failures:
-        console.print(
-            f"[red]not loaded:[/red] {message}; the other files of its slice are held back and the "
-            "warehouse keeps the slice as it was (fix the file and run again)",
-            soft_wrap=True,
-        )
-    for message in report.ignored:
-        console.print(f"[yellow]ignored:[/yellow] {message}", soft_wrap=True)
-    if report.quality_page:
-        console.print(f"quality report: {report.quality_page}", soft_wrap=True)
-    if getattr(report, "report_page", None):
-        console.print(f"run report: {report.report_page}", soft_wrap=True)
-    if getattr(report, "extracts", None):
-        console.print(
-            f"OPD extracts: {len(report.extracts)} folder(s) under "
-            f"{Path(report.report_page).parent.parent / 'extracts' if report.report_page else 'extracts'}",
-            soft_wrap=True,
-        )
 
 
 @app.command()

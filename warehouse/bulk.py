@@ -19,6 +19,7 @@ from warehouse.db import is_postgres
 from warehouse.models import TABLES
 
 COPY_CHUNK_ROWS = 100_000
+DELETE_CHUNK = 400  # slices per DELETE statement (two bound values each)
 
 
 def _rows(table: Table, frame: pd.DataFrame) -> list[tuple]:
@@ -68,6 +69,23 @@ def delete_where(connection: sa.Connection, table: Table, where: dict) -> int:
     sa_table = TABLES[table.name]
     condition = sa.and_(*(sa_table.c[k] == v for k, v in where.items()))
     return connection.execute(sa_table.delete().where(condition)).rowcount
+
+
+def delete_slices(connection: sa.Connection, table: Table, tahun: int, level: str, slices: pd.DataFrame) -> int:
+    """Delete the rows of the slices (kode_pemda, source) of one tahun and level: one statement per few hundred
+    slices, row values matched as pairs (PostgreSQL and SQLite alike)."""
+    sa_table = TABLES[table.name]
+    pairs = list(slices[["kode_pemda", "source"]].drop_duplicates().itertuples(index=False, name=None))
+    deleted = 0
+    for start in range(0, len(pairs), DELETE_CHUNK):
+        chunk = pairs[start : start + DELETE_CHUNK]
+        condition = sa.and_(
+            sa_table.c.tahun == tahun,
+            sa_table.c.level == level,
+            sa.tuple_(sa_table.c.kode_pemda, sa_table.c.source).in_(chunk),
+        )
+        deleted += connection.execute(sa_table.delete().where(condition)).rowcount
+    return deleted
 
 
 def replace_slice(engine: sa.Engine, replacements: list[tuple[Table, dict, pd.DataFrame]]) -> None:

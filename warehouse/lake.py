@@ -1,12 +1,20 @@
-"""The Parquet lake: hive-partitioned, zstd, one directory per slice, swapped in atomically.
+"""The Parquet lake: hive-partitioned by slice, zstd, each slice directory swapped in whole.
 
-Layout: <lake>/<dataset>/tahun=<t>/level=<l>/kode_pemda=<p>/source=<s>/part-0.parquet. Partition
-values live in the path only; read with `read_dataset`, which applies the contract's types (so a
-kode such as 18.02 stays text).
+Layout: <lake>/<dataset>/tahun=<t>/level=<l>/kode_pemda=<p>/source=<s>/part-<run_id>-<n>.parquet. Partition
+values live in the path only; read with `read_dataset`, which applies the contract's types (so a kode such
+as 18.02 stays text). The file name carries the run that wrote the slice, so a run can tell whether the
+lake and the warehouse hold the same version of a slice.
+
+A level is written in one partitioned write per dataset into a staging folder of the run
+(`<lake>/.staging-<run_id>/`); once the warehouse has committed, each slice directory is swapped in by
+renames (the old one moved aside, the new one moved in, the old one deleted), so every slice is the old
+version or the new one, never a mix. A run that was killed leaves a staging folder or an `.old-` folder;
+`recover` (called at the start of the next run) puts the lake back in order.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -17,60 +25,26 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from schemas import Table
+from schemas import SLICE_KEY, Table
 
-SLICE_COLUMNS = ("tahun", "level", "kode_pemda", "source")
+STAGING_PREFIX = ".staging-"
+_PART = re.compile(r"^part-(?P<run>[0-9A-Za-z_.-]+?)-\d+\.parquet$")
 
 
 def slice_dir(root: Path, table: Table, key: dict) -> Path:
-    path = root / table.name
-    for name in SLICE_COLUMNS:
+    path = Path(root) / table.name
+    for name in SLICE_KEY:
         path = path / f"{name}={key[name]}"
     return path
 
 
-@dataclass(frozen=True)
-class Swap:
-    """A slice directory swapped in, with the previous one kept aside until the swap is committed."""
-
-    final: Path
-    previous: Path | None
-
-    def commit(self) -> None:
-        if self.previous is not None and self.previous.exists():
-            shutil.rmtree(self.previous)
-
-    def undo(self) -> None:
-        """Put the previous slice back (or remove a slice that did not exist before)."""
-        if self.final.exists():
-            shutil.rmtree(self.final)
-        if self.previous is not None and self.previous.exists():
-            self.previous.rename(self.final)
-
-
-def swap_slice(root: Path, table: Table, key: dict, frame: pd.DataFrame) -> Swap:
-    """Write the slice to a hidden folder and swap it in; the old one stays aside until commit/undo."""
-    final = slice_dir(root, table, key)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
-    arrow = table.to_arrow(frame).drop_columns(list(SLICE_COLUMNS))
-    pq.write_table(arrow, tmp / "part-0.parquet", compression="zstd", row_group_size=256_000)
-    previous = None
-    if final.exists():
-        previous = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
-        final.rename(previous)
-    tmp.rename(final)
-    return Swap(final, previous)
-
-
 def partitioning(table: Table) -> ds.Partitioning:
-    return ds.partitioning(pa.schema([table.arrow_schema.field(n) for n in SLICE_COLUMNS]), flavor="hive")
+    return ds.partitioning(pa.schema([table.arrow_schema.field(n) for n in SLICE_KEY]), flavor="hive")
 
 
 def read_dataset(root: Path, table: Table, filter=None) -> pa.Table:
-    """Read a dataset of the lake with the contract's schema (hidden tmp/old directories ignored)."""
-    path = root / table.name
+    """Read a dataset of the lake with the contract's schema (hidden staging and old folders ignored)."""
+    path = Path(root) / table.name
     if not path.exists():
         return table.to_arrow(table.empty_frame())
     dataset = ds.dataset(
@@ -82,3 +56,97 @@ def read_dataset(root: Path, table: Table, filter=None) -> pa.Table:
         ignore_prefixes=[".", "_"],
     )
     return dataset.to_table(filter=filter).select(table.column_names)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Slices written to a run's staging folder, waiting to be swapped into the lake."""
+
+    root: Path
+    staging: Path
+    slices: tuple[tuple[Path, Path], ...]  # (staged directory, final directory)
+
+    def swap_in(self) -> None:
+        """Move every staged slice into place (each one old or new at any moment), then drop the staging."""
+        for staged, final in self.slices:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+            if final.exists():
+                final.rename(old)
+            staged.rename(final)
+            if old.exists():
+                shutil.rmtree(old)
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def stage_slices(root: Path, run_id: str, tables: list[tuple[Table, pd.DataFrame, list[dict]]]) -> Staged:
+    """Write each (table, rows, slices) in one partitioned write into the run's staging folder. Every slice
+    listed gets a directory, empty slices an empty file, so swapping it in replaces the old version."""
+    root = Path(root)
+    staging = root / f"{STAGING_PREFIX}{run_id}-{uuid.uuid4().hex[:6]}"
+    pairs = []
+    for table, frame, slices in tables:
+        if not slices:
+            continue
+        target = staging / table.name
+        arrow = table.to_arrow(frame)
+        written = set()
+        if arrow.num_rows:
+            ds.write_dataset(
+                arrow,
+                target,
+                format="parquet",
+                partitioning=partitioning(table),
+                basename_template=f"part-{run_id}-{{i}}.parquet",
+                existing_data_behavior="overwrite_or_ignore",
+                file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"),
+                max_rows_per_group=256_000,
+                min_rows_per_group=min(arrow.num_rows, 64_000),
+            )
+            present = frame[list(SLICE_KEY)].drop_duplicates()
+            written = {tuple(str(v) for v in r) for r in present.itertuples(index=False, name=None)}
+        empty = table.to_arrow(table.empty_frame()).drop_columns(list(SLICE_KEY))
+        for key in slices:
+            staged = slice_dir(staging, table, key)
+            if tuple(str(key[k]) for k in SLICE_KEY) not in written:
+                staged.mkdir(parents=True, exist_ok=True)
+                pq.write_table(empty, staged / f"part-{run_id}-0.parquet", compression="zstd")
+            pairs.append((staged, slice_dir(root, table, key)))
+    return Staged(root, staging, tuple(pairs))
+
+
+def slice_runs(root: Path, table: Table, tahun: int) -> pd.DataFrame:
+    """The run that wrote each slice directory of a tahun: SLICE_KEY columns and run_id."""
+    base = Path(root) / table.name / f"tahun={tahun}"
+    rows = []
+    if base.exists():
+        for part in base.glob("level=*/kode_pemda=*/source=*/part-*.parquet"):
+            match = _PART.match(part.name)
+            if match:
+                level, pemda, source = (p.split("=", 1)[1] for p in part.parent.parts[-3:])
+                rows.append((tahun, level, pemda, source, match.group("run")))
+    frame = pd.DataFrame(rows, columns=[*SLICE_KEY, "run_id"])
+    return frame.drop_duplicates([*SLICE_KEY])
+
+
+def recover(root: Path) -> list[str]:
+    """After a run that was killed: put back any slice whose swap was cut between its two renames, delete
+    old copies and staging folders. Returns what was done, for the run's log."""
+    root = Path(root)
+    done = []
+    if not root.exists():
+        return done
+    for old in sorted(root.rglob(".*.old-*")):
+        final = old.with_name(old.name[1:].rsplit(".old-", 1)[0])
+        if final.exists():
+            shutil.rmtree(old)
+        else:
+            old.rename(final)
+            done.append(f"restored {final} (a killed run had moved it aside)")
+    for staging in sorted(root.glob(f"{STAGING_PREFIX}*")):
+        shutil.rmtree(staging)
+        done.append(f"removed {staging.name} (left by a killed run)")
+    return done

@@ -9,7 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from reference import store
-from tasks.validate.gx import data_docs_sites
+from tasks.validate.gx import DATA_DOCS_SITE
 
 PAGE = jinja2.Template("""<!doctype html>
 <html lang="id"><head><meta charset="utf-8"><title>Kualitas data {{ run_id }}</title>
@@ -68,7 +68,8 @@ def write_quality_page(engine: sa.Engine, run_id: str, quality_dir: Path) -> Pat
     )
     quality_dir.mkdir(parents=True, exist_ok=True)
     page = quality_dir / f"quality_{run_id}.html"
-    data_docs = [(label, site.relative_to(quality_dir).as_posix()) for label, site in data_docs_sites(quality_dir)]
+    site = quality_dir / DATA_DOCS_SITE
+    data_docs = [("Great Expectations", site.relative_to(quality_dir).as_posix())] if site.exists() else []
     page.write_text(
         PAGE.render(
             run_id=run_id,

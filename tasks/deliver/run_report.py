@@ -28,7 +28,7 @@ from plotly.subplots import make_subplots
 
 from schemas import LEVELS
 from schemas.usulan import LEVEL_LABELS, MAPPING_METHODS
-from tasks.validate.gx import DATA_DOCS_SITE, data_docs_sites
+from tasks.validate.gx import DATA_DOCS_SITE
 
 _RUN_ID = re.compile(r"^[0-9A-Za-z_.-]+$")
 _ORDER = {level: i for i, level in enumerate(LEVELS)}
@@ -535,19 +535,6 @@ def _relative(target: Path | None, out_dir: Path) -> str | None:
     return Path(os.path.relpath(Path(target).resolve(), Path(out_dir).resolve())).as_posix()
 
 
-def covering_docs_sites(quality_dir: Path, pemda: list[str]) -> list[tuple[str, Path]]:
-    """(partition, index.html) of the Data Docs sites that cover the run's pemda ("18.02", "11.01-11.18"),
-    plus the single site at <quality>/gx/ of runs made before sites were split per partition."""
-
-    def covers(label: str) -> bool:
-        first, _, last = label.partition("-")
-        return any(first <= kode <= (last or first) for kode in pemda if kode)
-
-    sites = [(label, site) for label, site in data_docs_sites(quality_dir) if covers(label)]
-    legacy = Path(quality_dir) / DATA_DOCS_SITE
-    return sites + ([("", legacy)] if legacy.exists() else [])
-
-
 def _quality_dir(run: dict, report) -> Path | None:
     if report is not None and getattr(report, "quality_page", None):
         return Path(report.quality_page).parent
@@ -637,10 +624,8 @@ def write_run_report(
         else None
     )
     links = [("Laporan kualitas run ini / quality page of the run", _relative(quality_page, out_dir))]
-    sites = covering_docs_sites(quality_dir, data["pemda"]) if quality_dir else []
-    links += [
-        (f"Great Expectations Data Docs {region}".strip(), _relative(site, out_dir)) for region, site in sites
-    ] or [("Great Expectations Data Docs", None)]
+    site = Path(quality_dir) / DATA_DOCS_SITE if quality_dir else None
+    links.append(("Great Expectations Data Docs", _relative(site, out_dir)))
 
     totals = per_level[["rows_read", "rows_loaded", "rows_quarantined", "rows_held_back"]].sum()
     f, pokir = data["funnel"], data["pokir"]

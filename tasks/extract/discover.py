@@ -1,4 +1,4 @@
-"""Find the source files of a tahun in the inbox and group them into slices.
+"""Find the source files of a tahun in the inbox: one row per file, with the slice it belongs to.
 
 Inbox convention: <inbox>/<tahun>/<kode_pemda>/<folder>/<file>, where folder names the forum level
 (desa, kecamatan, forum_opd, kabkota, provinsi, nasional) or "pokir". A slice is every file of one
@@ -10,26 +10,34 @@ one level (e.g. `kecamatan/berita-acara/`, `forum_opd/sipd-api/`) are separate s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from schemas import LEVELS
+import pandas as pd
+
+from schemas import LEVELS, SLICE_KEY
+from schemas.patterns import KODE_PEMDA
 from schemas.sources import FOLDER_LEVELS, SOURCE_OF_SUFFIX
-from tasks.batch import SliceKey
 
-_PEMDA = re.compile(r"^\d{2}\.\d{2}$")
-
-
-@dataclass
-class SourceSlice:
-    key: SliceKey
-    files: list[Path] = field(default_factory=list)
+# The files frame: where a file is, the slice it belongs to, and what the next steps add to it.
+FILE_ID, PATH, SIZE, MTIME = "file_id", "path", "size", "mtime"
+FILE_COLUMNS = (FILE_ID, PATH, "source_file", *SLICE_KEY, "stream", SIZE, MTIME)
+SLICE = (*SLICE_KEY, "stream")  # a slice's columns in the files frame (source already tells pokir apart)
+_LEVEL_ORDER = {level: i for i, level in enumerate(LEVELS)}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Discovery:
-    slices: list[SourceSlice]
-    ignored: list[str]  # files or folders that follow no convention, reported to the user
+    files: pd.DataFrame  # FILE_COLUMNS, lower forums first
+    ignored: tuple[str, ...]  # files or folders that follow no convention, reported to the user
+
+
+def display_path(path: Path, base: Path | None) -> str:
+    """The file's name as runs report it: relative to the inbox when it lies inside it."""
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix() if base else path.as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _source_name(path: Path, level_folder: Path) -> str:
@@ -39,20 +47,24 @@ def _source_name(path: Path, level_folder: Path) -> str:
     return SOURCE_OF_SUFFIX[path.suffix.lower()]
 
 
+def _visible(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if not p.name.startswith((".", "_")))
+
+
 def discover(inbox: Path, tahun: int, pemda: list[str] | None = None, levels: list[str] | None = None) -> Discovery:
-    """Slices of the tahun, lower forums first; only `pemda` and level folders in `levels` when given."""
+    """Files of the tahun, lower forums first; only `pemda` and level folders in `levels` when given."""
+    inbox = Path(inbox)
     root = inbox / str(tahun)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no inbox folder for tahun {tahun}")
-    slices: dict[SliceKey, SourceSlice] = {}
-    ignored = []
-    for pemda_dir in sorted(p for p in root.iterdir() if not p.name.startswith((".", "_"))):
-        if not (pemda_dir.is_dir() and _PEMDA.match(pemda_dir.name)):
+    rows, ignored = [], []
+    for pemda_dir in _visible(root):
+        if not (pemda_dir.is_dir() and re.match(KODE_PEMDA, pemda_dir.name)):
             ignored.append(f"{pemda_dir}: not a kode pemda folder (expected like 18.02)")
             continue
         if pemda and pemda_dir.name not in pemda:
             continue
-        for folder in sorted(p for p in pemda_dir.iterdir() if not p.name.startswith((".", "_"))):
+        for folder in _visible(pemda_dir):
             if not folder.is_dir() or folder.name not in FOLDER_LEVELS:
                 ignored.append(f"{folder}: unknown level folder (expected one of {', '.join(FOLDER_LEVELS)})")
                 continue
@@ -64,12 +76,29 @@ def discover(inbox: Path, tahun: int, pemda: list[str] | None = None, levels: li
                     ignored.append(f"{path}: not a source file type (.csv, .xlsx, .json)")
                     continue
                 source = _source_name(path, folder)
-                key = SliceKey(
-                    tahun, level, stream, pemda_dir.name, source if stream == "musrenbang" else f"pokir-{source}"
+                stat = path.stat()
+                rows.append(
+                    {
+                        PATH: str(path),
+                        "source_file": display_path(path, inbox),
+                        "tahun": tahun,
+                        "level": level,
+                        "kode_pemda": pemda_dir.name,
+                        "source": source if stream == "musrenbang" else f"pokir-{source}",
+                        "stream": stream,
+                        SIZE: stat.st_size,
+                        MTIME: stat.st_mtime,
+                    }
                 )
-                slices.setdefault(key, SourceSlice(key)).files.append(path)
-    order = {level: i for i, level in enumerate(LEVELS)}  # lower forums first: lineage checks read them
-    ordered = sorted(
-        slices.values(), key=lambda s: (s.key.kode_pemda, order[s.key.level], s.key.stream == "pokir", s.key.source)
-    )
-    return Discovery(ordered, ignored)
+    files = pd.DataFrame(rows, columns=[c for c in FILE_COLUMNS if c != FILE_ID])
+    order = files["level"].map(_LEVEL_ORDER)  # lower forums first: lineage checks read them
+    files = files.assign(_order=order, _pokir=files["stream"] == "pokir")
+    files = files.sort_values(["kode_pemda", "_order", "_pokir", "source", "source_file"], kind="stable")
+    files = files.drop(columns=["_order", "_pokir"]).reset_index(drop=True)
+    files.insert(0, FILE_ID, range(len(files)))
+    return Discovery(files.astype({"tahun": "int64", SIZE: "int64", MTIME: "float64"}), tuple(ignored))
+
+
+def slices_of(files: pd.DataFrame) -> pd.DataFrame:
+    """One row per slice of a files frame, with its number of files."""
+    return files.groupby(list(SLICE), sort=False).size().rename("files").reset_index()

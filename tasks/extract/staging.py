@@ -1,16 +1,18 @@
 """Turn raw tables of text cells into rows of the usulan contract, collecting parse issues.
 
-`file_fields` maps one file's headers onto contract fields; `stage_fields` parses the fields of
-all files of a slice at once, so the fixed cost of each vectorised parse is paid once per slice.
+`file_fields` maps one file's headers onto contract fields and adds its slice and provenance; `stage_fields`
+parses the fields of many files of one level at once, so the fixed cost of each vectorised parse is paid once.
+Staging only renames, casts and records provenance: decisions (wilayah, mapping, lineage) come later.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 
-from schemas import USULAN
+from schemas import SLICE_KEY, USULAN
 from schemas.sources import REKOMENDASI_OF_LEVEL, TITLE_STATUS, target_of
-from tasks.batch import SliceKey
 from tasks.errors import SourceError
 from tasks.extract import parse
 from tasks.extract.readers import RawTable
@@ -35,6 +37,7 @@ TEXT_FIELDS = (
     "kode_sub_kegiatan",
 )
 PROVENANCE = ("source_file", "source_sheet", "source_row")
+KEY = (*SLICE_KEY, "stream")
 EMPTY, TITLE = "_empty_row", "_title"  # per-row facts of the raw file that staging needs
 
 
@@ -59,35 +62,43 @@ def title_status(titles: pd.Series) -> pd.Series:
     return status
 
 
-def file_fields(raw: RawTable, key: SliceKey, source_file: str) -> pd.DataFrame:
-    """One file's cells by contract field, with the defaults that depend on its columns and its provenance."""
+def generated_id(kode_pemda: str, source_file: str, source_row: pd.Series) -> pd.Series:
+    """Ids of rows that carry none (berita acara annexes): stable while the file keeps its place, and scoped
+    to the pemda, so two regions or two kecamatan folders sending the same template file name never share
+    one. '18.02-3fa9c1d2e0-7' = pemda, sha1 of the file's path, row."""
+    where = hashlib.sha1(source_file.encode()).hexdigest()[:10]
+    return (f"{kode_pemda}-{where}-" + source_row.astype(str)).astype("string")
+
+
+def file_fields(raw: RawTable, key: dict, source_file: str) -> pd.DataFrame:
+    """One file's cells by contract field, with the defaults that depend on its columns, its slice (`key`:
+    tahun, level, kode_pemda, source, stream) and its provenance."""
     cells = raw.cells.reset_index(drop=True)
     f = _fields(cells)
     if "uraian_usulan" not in f and "nama_kamus" not in f:
         raise SourceError(source_file, "missing required column: the usulan text (e.g. 'Usulan' or 'Uraian Usulan')")
-    if "id_usulan" not in f:  # annexes without an id: stable per file and row
-        f["id_usulan"] = (source_file.rsplit("/", 1)[-1] + "#" + raw.source_row.astype(str)).astype("string")
-    if "id_usulan_asal" not in f and key.stream == "musrenbang" and key.level != "desa":
+    if "id_usulan" not in f:
+        f["id_usulan"] = generated_id(key["kode_pemda"], source_file, raw.source_row.reset_index(drop=True))
+    if "id_usulan_asal" not in f and key["stream"] == "musrenbang" and key["level"] != "desa":
         f["id_usulan_asal"] = f["id_usulan"]  # SIPD keeps one record as it rises through the forums
     fields = pd.DataFrame(f)
     fields[EMPTY] = cells.eq("").all(axis=1) if len(cells) else pd.Series([], dtype=bool)
     fields[TITLE] = raw.title.reset_index(drop=True) if raw.title is not None else pd.NA
     return fields.assign(
-        source_file=source_file, source_sheet=raw.source_sheet.to_numpy(), source_row=raw.source_row.to_numpy()
+        source_file=source_file,
+        source_sheet=raw.source_sheet.to_numpy(),
+        source_row=raw.source_row.to_numpy(),
+        **{k: key[k] for k in KEY},
     )
 
 
-def stage(raw: RawTable, key: SliceKey, source_file: str, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Staged rows of one file (index = position in `raw.cells`) and their parse issues."""
-    return stage_fields(file_fields(raw, key, source_file), key, run_id)
-
-
-def stage_fields(fields: pd.DataFrame, key: SliceKey, run_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Staged usulan rows (contract columns, index = position in `fields`) and their parse issues."""
+def stage_fields(fields: pd.DataFrame, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Staged usulan rows of one level (contract columns, index = position in `fields`) and their parse issues.
+    The rows keep their slice (tahun, level, kode_pemda, source, stream) and provenance; no run is named yet."""
     fields = fields.reset_index(drop=True)
     n = len(fields)
     blank = pd.Series([""] * n, dtype="string")
-    texts = fields.drop(columns=[EMPTY, TITLE, *PROVENANCE]).fillna("")  # fields a file lacks are blank
+    texts = fields.drop(columns=[EMPTY, TITLE, *PROVENANCE, *KEY]).fillna("")  # fields a file lacks are blank
     get = lambda name: texts.get(name, blank)  # noqa: E731
     empty = fields[EMPTY].astype(bool) if n else pd.Series([], dtype=bool)
     issues = [issues_frame(fields.index[empty], "empty_row", None, None)]
@@ -116,7 +127,7 @@ def stage_fields(fields: pd.DataFrame, key: SliceKey, run_id: str) -> tuple[pd.D
         out[name] = parsed.fillna(fallback)
 
     status_text = get("status_teks")
-    rekom = REKOMENDASI_OF_LEVEL.get(key.level)
+    rekom = REKOMENDASI_OF_LEVEL.get(level)
     if rekom in texts:
         status_text = status_text.where(status_text != "", get(rekom))
     if fields[TITLE].notna().any():  # berita acara annexes carry the decision in their title
@@ -131,13 +142,5 @@ def stage_fields(fields: pd.DataFrame, key: SliceKey, run_id: str) -> tuple[pd.D
 
     text_columns = [c.name for c in USULAN.columns if c.kind in ("text", "code") and c.name in out]
     out[text_columns] = out[text_columns].replace("", pd.NA)
-    out = out.assign(
-        tahun=key.tahun,
-        level=key.level,
-        stream=key.stream,
-        kode_pemda=key.kode_pemda,
-        source=key.source,
-        run_id=run_id,
-        **{c: fields[c].to_numpy() for c in PROVENANCE},
-    )
+    out = out.assign(**{c: fields[c].to_numpy() for c in (*KEY, *PROVENANCE)})
     return USULAN.conform(out), concat_issues(issues)

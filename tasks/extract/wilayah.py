@@ -4,13 +4,16 @@ Names are matched in every regulation version (so a 2022 name still finds its co
 rename) after normalisation: case, punctuation, spacing, the words "kecamatan/desa/kelurahan/kampung"
 in front, and common abbreviations (Gn. -> Gunung). A name that does not match exactly is never
 guessed: the row is quarantined with the nearest candidates in its reason.
+
+The resolution is a join: the distinct (pemda, kecamatan, desa) names of a whole level, across regions,
+against an index of the reference names of those regions.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections import defaultdict
+from functools import lru_cache
 
 import pandas as pd
 
@@ -36,8 +39,10 @@ _ABBREVIATIONS = {
     "ds": "desa",
     "kel": "kelurahan",
 }
+WILAYAH_RULES = ("wilayah_unknown", "wilayah_ambiguous")
 
 
+@lru_cache(maxsize=200_000)
 def name_key(name: str) -> str:
     """'Kec. Gn. Sugih' -> 'gunungsugih'; 'Sri Way Langsep' and 'Sriwaylangsep' share a key."""
     words = re.sub(r"[^0-9a-z]+", " ", str(name).lower()).split()
@@ -45,71 +50,119 @@ def name_key(name: str) -> str:
     return "".join(_ABBREVIATIONS.get(w, w) for w in text.split())
 
 
-class WilayahResolver:
-    """Name-to-code index of one kabupaten/kota across every shipped regulation version."""
+@lru_cache(maxsize=1)
+def _reference() -> pd.DataFrame:
+    """Every kecamatan and desa of every version with its name key, pemda and parent (once per process)."""
+    w = store.wilayah()
+    w = w[w.tingkat.isin(["kecamatan", "desa"])]
+    names = w.nama.astype(str)
+    keys = names.map(name_key)
+    return pd.DataFrame(
+        {
+            "kode": w.kode.astype(str).to_numpy(),
+            "tingkat": w.tingkat.astype(str).to_numpy(),
+            "nama": names.to_numpy(),
+            "key": keys.to_numpy(),
+            "kode_induk": w.kode_induk.astype(str).to_numpy(),
+            "kode_pemda": w.kode.astype(str).str[:5].to_numpy(),
+        }
+    )
 
-    def __init__(self, kode_pemda: str):
-        w = store.wilayah()
-        w = w[w.kode.str.startswith(kode_pemda + ".")]
-        self.kode_pemda = kode_pemda
-        self.kecamatan: dict[str, set[str]] = defaultdict(set)
-        self.desa_in: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        self.desa_any: dict[str, set[str]] = defaultdict(set)
-        self.names: dict[str, str] = {}
-        for kode, tingkat, nama, induk in w[["kode", "tingkat", "nama", "kode_induk"]].itertuples(index=False):
-            key = name_key(nama)
-            self.names.setdefault(kode, nama)
-            if tingkat == "kecamatan":
-                self.kecamatan[key].add(kode)
-            elif tingkat == "desa":
-                self.desa_in[induk][key].add(kode)
-                self.desa_any[key].add(kode)
 
-    def _candidates(self, key: str, index: dict[str, set[str]]) -> str:
-        close = difflib.get_close_matches(key, list(index), n=3, cutoff=0.7)
-        names = sorted({self.names[k] for c in close for k in index[c]})
-        return f" (kandidat / candidates: {', '.join(names)})" if names else ""
+def _candidates(key: str, scope: pd.DataFrame, first_name: pd.Series) -> str:
+    """The names of the (up to 3) closest keys of `scope` (columns key, kode)."""
+    close = difflib.get_close_matches(key, list(dict.fromkeys(scope.key)), n=3, cutoff=0.7)
+    found = sorted({first_name[k] for k in scope.kode[scope.key.isin(close)]})
+    return f" (kandidat / candidates: {', '.join(found)})" if found else ""
 
-    def _one(self, kec: str, desa: str) -> tuple[str | None, str | None, tuple | None]:
-        """(kode_kecamatan, kode_desa, problem) where problem = (rule, field, value, detail)."""
-        kode_kec = None
-        if kec:
-            found = self.kecamatan.get(name_key(kec), set())
-            if len(found) != 1:
-                return None, None, self._problem(found, "nama_kecamatan", kec, self.kecamatan)
-            kode_kec = next(iter(found))
-        if not desa:
-            return kode_kec, None, None
-        index = self.desa_in[kode_kec] if kode_kec else self.desa_any
-        found = index.get(name_key(desa), set())
-        if len(found) != 1:
-            return kode_kec, None, self._problem(found, "nama_desa", desa, index)
-        kode_desa = next(iter(found))
-        return kode_desa.rsplit(".", 1)[0], kode_desa, None
 
-    def _problem(self, found: set[str], field: str, value: str, index: dict) -> tuple:
-        if found:
-            names = ", ".join(f"{self.names[k]} ({k})" for k in sorted(found))
-            return "wilayah_ambiguous", field, value, names
-        return "wilayah_unknown", field, value, self._candidates(name_key(value), index)
+def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """kode_kecamatan and kode_desa of every row of `frame` (columns kode_pemda, nama_kecamatan, nama_desa;
+    any number of pemda), and the issues of the rows whose names do not resolve to exactly one code."""
+    kec = frame["nama_kecamatan"].fillna("").astype(str)
+    desa = frame["nama_desa"].fillna("").astype(str)
+    rows = pd.DataFrame({"kode_pemda": frame["kode_pemda"].astype(str), "kec": kec, "desa": desa}, index=frame.index)
+    pairs = rows.drop_duplicates().reset_index(drop=True)
+    pairs["kec_key"] = pairs.kec.map(name_key)
+    pairs["desa_key"] = pairs.desa.map(name_key)
+    ref = _reference()
+    ref = ref[ref.kode_pemda.isin(set(pairs.kode_pemda))]
+    first_name = ref.drop_duplicates("kode").set_index("kode").nama  # the first version's name of a code
+    kecamatan = ref[ref.tingkat == "kecamatan"].drop_duplicates(["kode_pemda", "key", "kode"])
+    desa_ref = ref[ref.tingkat == "desa"].drop_duplicates(["kode_induk", "key", "kode"])
 
-    def resolve(self, staged: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Fill kode_kecamatan / kode_desa of `staged`; return it with the rows that could not be resolved."""
-        kec = staged["nama_kecamatan"].fillna("").astype(str)
-        desa = staged["nama_desa"].fillna("").astype(str)
-        pairs = pd.DataFrame({"kec": kec, "desa": desa})
-        unique = pairs.drop_duplicates()
-        results = {(k, d): self._one(k, d) for k, d in unique.itertuples(index=False)}
-        resolved = [results[(k, d)] for k, d in zip(kec, desa)]
-        out = staged.copy()
-        out["kode_kecamatan"] = pd.array([r[0] for r in resolved], dtype="string")
-        out["kode_desa"] = pd.array([r[1] for r in resolved], dtype="string")
-        issues = []
-        problems = pd.Series([r[2] for r in resolved], index=staged.index)
-        for rule_field, group in problems.dropna().groupby(problems.dropna().map(lambda p: (p[0], p[1]))):
-            rule, field = rule_field
-            issues.append(issues_frame(group.index, rule, field, group.map(lambda p: p[2]), group.map(lambda p: p[3])))
-        if desa_required:
-            missing = (desa == "") & problems.isna()
-            issues.append(issues_frame(staged.index[missing], "missing_value", "nama_desa", None))
-        return out, concat_issues(issues)
+    # kecamatan by name within the pemda
+    has_kec = pairs[pairs.kec != ""]
+    kec_hits = has_kec.reset_index().merge(kecamatan, left_on=["kode_pemda", "kec_key"], right_on=["kode_pemda", "key"])
+    kec_found = kec_hits.groupby("index").kode.agg(sorted)
+    pairs["kec_codes"] = kec_found.reindex(pairs.index)
+    kec_count = pairs.kec_codes.map(lambda c: len(c) if isinstance(c, list) else 0)
+    kec_ok = (pairs.kec != "") & (kec_count == 1)
+    pairs["kode_kecamatan"] = pairs.kec_codes.where(kec_ok).map(lambda c: c[0] if isinstance(c, list) else None)
+    kec_problem = (pairs.kec != "") & ~kec_ok
+
+    # desa by name within the kecamatan found, or within the pemda when the source names no kecamatan
+    look = pairs[(pairs.desa != "") & ~kec_problem]
+    by_kec = (
+        look[look.kode_kecamatan.notna()]
+        .reset_index()
+        .merge(desa_ref, left_on=["kode_kecamatan", "desa_key"], right_on=["kode_induk", "key"])
+    )
+    by_pemda = (
+        look[look.kode_kecamatan.isna()]
+        .reset_index()
+        .merge(desa_ref, left_on=["kode_pemda", "desa_key"], right_on=["kode_pemda", "key"])
+    )
+    desa_found = pd.concat([by_kec, by_pemda]).groupby("index").kode.agg(lambda c: sorted(set(c)))
+    pairs["desa_codes"] = desa_found.reindex(pairs.index)
+    desa_count = pairs.desa_codes.map(lambda c: len(c) if isinstance(c, list) else 0)
+    desa_ok = pairs.index.isin(look.index) & (desa_count == 1)
+    pairs["kode_desa"] = pairs.desa_codes.where(desa_ok).map(lambda c: c[0] if isinstance(c, list) else None)
+    pairs.loc[desa_ok, "kode_kecamatan"] = pairs.loc[desa_ok, "kode_desa"].str.rsplit(".", n=1).str[0]
+    desa_problem = pairs.index.isin(look.index) & ~desa_ok
+
+    # the problem of each pair: (rule, field, value, detail)
+    problems = {}
+    for i in pairs.index[kec_problem | desa_problem]:
+        p = pairs.loc[i]
+        if kec_problem[i]:
+            field, value, codes, key = "nama_kecamatan", p.kec, p.kec_codes, p.kec_key
+            scope = kecamatan[kecamatan.kode_pemda == p.kode_pemda]
+        else:
+            field, value, codes, key = "nama_desa", p.desa, p.desa_codes, p.desa_key
+            within = (
+                desa_ref.kode_induk == p.kode_kecamatan if p.kode_kecamatan else desa_ref.kode_pemda == p.kode_pemda
+            )
+            scope = desa_ref[within]
+        if isinstance(codes, list) and codes:
+            detail = ", ".join(f"{first_name[k]} ({k})" for k in sorted(codes))
+            problems[i] = ("wilayah_ambiguous", field, value, detail)
+        else:
+            problems[i] = ("wilayah_unknown", field, value, _candidates(key, scope, first_name))
+
+    resolved = rows.reset_index().merge(
+        pairs[["kode_pemda", "kec", "desa", "kode_kecamatan", "kode_desa"]], on=["kode_pemda", "kec", "desa"]
+    )
+    pair_of_row = (
+        rows.reset_index()
+        .merge(
+            pairs.reset_index()[["index", "kode_pemda", "kec", "desa"]].rename(columns={"index": "pair"}),
+            on=["kode_pemda", "kec", "desa"],
+        )
+        .set_index("index")
+        .pair
+    )
+    codes = resolved.set_index("index")[["kode_kecamatan", "kode_desa"]].reindex(frame.index).astype("string")
+
+    problem_of_row = pair_of_row.map(problems).dropna()
+    issues = []
+    if len(problem_of_row):
+        parts = pd.DataFrame(
+            problem_of_row.tolist(), index=problem_of_row.index, columns=["rule", "field", "value", "detail"]
+        ).sort_index()
+        for (rule, field), group in parts.groupby(["rule", "field"], sort=True):
+            issues.append(issues_frame(group.index, rule, field, group.value, group.detail))
+    if desa_required:
+        missing = (desa == "") & ~frame.index.isin(problem_of_row.index)
+        issues.append(issues_frame(frame.index[missing], "missing_value", "nama_desa", None))
+    return codes, concat_issues(issues)

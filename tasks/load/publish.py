@@ -1,122 +1,192 @@
-"""Publish a slice: the lake (usulan and quarantine datasets) and the warehouse, replaced whole."""
+"""Publish a level: every slice of it that this run read is replaced whole, in the lake and in the warehouse.
+
+`prepare` decides, per file and slice, what is published and counts every row (read = loaded + quarantined
++ failed, per file). A file that cannot be read does not hold back the other files of its slice: its rows
+are counted as failed, and the rows of its last good load are kept (as are those of a file that now holds
+only its header, unless the run allows it to empty the slice). A slice whose rows break error rules beyond
+the threshold is stopped and keeps its previous state; with `strict`, so is a slice with a file that failed.
+
+`stage_lake` writes the level's slices into the run's lake staging folder (one partitioned write per
+dataset); `load_warehouse` replaces the slices in one transaction (DELETE of the slices, then COPY on
+PostgreSQL); the staged slices are swapped into the lake after that transaction commits.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from schemas import LOAD_LOG, QUALITY_SUMMARY, QUARANTINE, USULAN
-from tasks.batch import SliceBatch
-from tasks.validate.issues import quarantine_records
+from schemas import LOAD_LOG, QUALITY_SUMMARY, QUARANTINE, SLICE_KEY, USULAN
+from tasks.extract.discover import FILE_ID
+from tasks.extract.read import Extraction
+from tasks.validate.issues import quarantine_frame
+from tasks.validate.level import SLICE, Ruled
 from tasks.validate.quality import summary_frame
 from warehouse import lake
-from warehouse.bulk import replace_slice, upsert_rows, utcnow
+from warehouse.bulk import append, delete_slices, utcnow
+from warehouse.db import is_postgres
 
 
-def load_log_frame(batch: SliceBatch) -> pd.DataFrame:
-    now = utcnow()
-    return pd.DataFrame(
+@dataclass(frozen=True)
+class Publication:
+    """Everything one level writes: rows, quarantine and quality summary of its slices, and the load log."""
+
+    tahun: int
+    level: str
+    run_id: str
+    slices: pd.DataFrame  # SLICE columns of the slices replaced this run
+    usulan: pd.DataFrame  # rows of those slices after the run (new rows and rows kept from a previous load)
+    quarantine: pd.DataFrame
+    summary: pd.DataFrame  # quality summary of every slice the run read (published or not)
+    log: pd.DataFrame  # one load-log row per file read
+
+    def slice_keys(self) -> list[dict]:
+        return self.slices[list(SLICE_KEY)].to_dict("records")
+
+
+def _file_outcomes(
+    files: pd.DataFrame, extraction: Extraction, ruled: Ruled, previous: pd.DataFrame, strict: bool, allow_empty: bool
+) -> pd.DataFrame:
+    """Per file: counts, load_status and message."""
+    out = files.merge(extraction.files, on=FILE_ID, how="left")
+    rows = ruled.checked.rows
+    errors = ruled.checked.errors
+    loaded = ruled.publishable[FILE_ID].value_counts()
+    quarantined = rows.loc[errors, FILE_ID].value_counts()
+    out["rows_read"] = out["rows_read"].fillna(0).astype("int64")
+    out["rows_failed"] = out["rows_failed"].fillna(0).astype("int64")
+    out["rows_loaded"] = out[FILE_ID].map(loaded).fillna(0).astype("int64")
+    out["rows_quarantined"] = out[FILE_ID].map(quarantined).fillna(0).astype("int64")
+    before = previous.set_index("source_file")["rows_loaded"] if len(previous) else pd.Series(dtype="int64")
+    had_rows = out["source_file"].map(before).fillna(0) > 0
+    failed = out["message"].notna()
+    emptied = ~failed & (out["rows_read"] == 0) & had_rows & (not allow_empty)
+    out["load_status"] = np.where(failed, "failed", np.where(emptied, "held_back", "loaded"))
+    kept = failed & had_rows
+    out.loc[kept, "message"] = out.loc[kept, "message"] + "; its last good load is kept"
+    out.loc[emptied, "message"] = (
+        out.loc[emptied, "source_file"] + ": the file holds no data rows (only its header); its last good load is "
+        "kept (run with --allow-empty to empty it)"
+    )
+    for slice_key, why in ruled.stopped.items():
+        mine = (out[SLICE] == pd.Series(slice_key, index=SLICE)).all(axis=1) & ~failed
+        out.loc[mine, "load_status"] = "stopped"
+        out.loc[mine, "message"] = why
+    if strict:
+        troubled = out.groupby(SLICE, sort=False)["load_status"].transform(lambda s: (s != "loaded").any())
+        held = troubled & (out["load_status"] == "loaded")
+        out.loc[held, "load_status"] = "held_back"
+        out.loc[held, "message"] = "held back: another file of the slice could not be published (--strict)"
+    not_loaded = out["load_status"] != "loaded"  # nothing of these files reaches the warehouse this run
+    out.loc[not_loaded, ["rows_loaded", "rows_quarantined"]] = 0
+    return out
+
+
+def _kept_rows(lake_root: Path, table, slices: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
+    """The rows the lake holds for `files` (source_file of published slices whose new version lacks them)."""
+    if files.empty:
+        return table.empty_frame()
+
+    def values(column: pd.Series) -> pa.Array:
+        return pa.array(column.astype(str).unique().tolist(), type=pa.string())
+
+    tahun, level = slices["tahun"].iloc[0], slices["level"].iloc[0]
+    condition = pc.field("source_file").isin(values(files["source_file"]))
+    condition &= (pc.field("tahun") == int(tahun)) & (pc.field("level") == str(level))
+    condition &= pc.field("kode_pemda").isin(values(slices["kode_pemda"]))
+    return table.conform(lake.read_dataset(lake_root, table, filter=condition).to_pandas())
+
+
+def prepare(
+    ruled: Ruled,
+    extraction: Extraction,
+    files: pd.DataFrame,
+    previous: pd.DataFrame,
+    lake_root: Path,
+    run_id: str,
+    strict: bool = False,
+    allow_empty: bool = False,
+) -> Publication:
+    """What the level writes (see the module doc). `files`: the level's files read this run (files frame with
+    fingerprint and signature); `previous`: the load-log rows of their slices' last load."""
+    tahun, level = int(files["tahun"].iloc[0]), str(files["level"].iloc[0])
+    outcome = _file_outcomes(files, extraction, ruled, previous, strict, allow_empty)
+    for r in outcome[outcome["load_status"] == "loaded"].itertuples(index=False):
+        if r.rows_read != r.rows_loaded + r.rows_quarantined + r.rows_failed:
+            raise AssertionError(
+                f"{r.source_file}: read {r.rows_read} != loaded {r.rows_loaded} + quarantined "
+                f"{r.rows_quarantined} + failed {r.rows_failed}"
+            )
+    publish = outcome.groupby(SLICE, sort=False)["load_status"].agg(lambda s: (s == "loaded").any())
+    slices = publish[publish].reset_index()[SLICE]
+    published_files = outcome[outcome.set_index(SLICE).index.isin(pd.MultiIndex.from_frame(slices))]
+    kept_files = published_files[published_files["load_status"] != "loaded"]
+
+    on = pd.MultiIndex.from_frame(slices)
+    new_rows = ruled.publishable[pd.MultiIndex.from_frame(ruled.publishable[SLICE]).isin(on)]
+    loaded_ids = set(published_files.loc[published_files["load_status"] == "loaded", FILE_ID])
+    new_rows = new_rows[new_rows[FILE_ID].isin(loaded_ids)]
+    usulan = pd.concat(
+        [USULAN.conform(new_rows.assign(run_id=run_id)), _kept_rows(lake_root, USULAN, slices, kept_files)],
+        ignore_index=True,
+    )
+
+    checked = ruled.checked
+    issues = checked.issues
+    rows = checked.rows
+    in_published = rows[FILE_ID].isin(loaded_ids).to_numpy()
+    issues = issues[in_published[issues["row"].to_numpy(dtype=np.int64)]]
+    raw = extraction.raw_records(pd.Index(issues["row"].to_numpy()))
+    quarantine = pd.concat(
         [
-            {
-                "run_id": batch.run_id,
-                **batch.key.as_dict(),
-                "source_file": f.path,
-                "fingerprint": f.fingerprint,
-                "signature": batch.signature,
-                "rows_read": f.rows_read,
-                "rows_loaded": f.rows_loaded,
-                "rows_quarantined": f.rows_quarantined,
-                "rows_failed": 0,
-                "load_status": "failed"
-                if f.error
-                else "held_back"
-                if batch.failed
-                else "stopped"
-                if batch.stopped
-                else "loaded",
-                "message": f.error or batch.stopped,
-                "loaded_at": now,
-            }
-            for f in batch.files
-        ]
+            quarantine_frame(issues, rows, raw).assign(run_id=run_id),
+            _kept_rows(lake_root, QUARANTINE, slices, kept_files),
+        ],
+        ignore_index=True,
+    )
+    quarantine["quarantine_id"] = quarantine.groupby(list(SLICE_KEY), sort=False).cumcount() + 1
+
+    summary = summary_frame(rows, checked.checked, checked.issues, checked.config.severity_of).assign(run_id=run_id)
+    now = utcnow()
+    log = outcome.assign(run_id=run_id, loaded_at=now)[LOAD_LOG.column_names]
+    return Publication(
+        tahun,
+        level,
+        run_id,
+        slices,
+        usulan,
+        QUARANTINE.conform(quarantine),
+        QUALITY_SUMMARY.conform(summary),
+        LOAD_LOG.conform(log),
     )
 
 
-def publish_unchanged(previous: pd.DataFrame, run_id: str, engine: sa.Engine) -> pd.DataFrame:
-    """Record that a slice was not read again: its previous load-log rows under this run."""
-    log = previous.assign(run_id=run_id, load_status="unchanged", loaded_at=utcnow(), message=None)
-    upsert_rows(engine, LOAD_LOG, log)
-    return log
+def stage_lake(publication: Publication, lake_root: Path) -> lake.Staged:
+    """The level's published slices written to the run's lake staging folder (swap in after the load)."""
+    slices = publication.slice_keys()
+    return lake.stage_slices(
+        lake_root,
+        publication.run_id,
+        [(USULAN, publication.usulan, slices), (QUARANTINE, publication.quarantine, slices)],
+    )
 
 
-@dataclass
-class Publication:
-    """Everything one slice writes: rows, quarantine and quality summary, and its load-log rows."""
-
-    key: dict
-    rows: pd.DataFrame | None  # None: the slice is held back (a file failed, or it was stopped)
-    quarantine: pd.DataFrame | None
-    summary: pd.DataFrame
-    log: pd.DataFrame
-    run_id: str
-
-    @property
-    def held_back(self) -> bool:
-        return self.rows is None
-
-
-def prepare(batch: SliceBatch, rows: pd.DataFrame) -> Publication:
-    """Count every file (read = loaded + quarantined) and build what the slice will write."""
-    key = batch.key.as_dict()
-    summary = summary_frame(batch)
-    if batch.failed or batch.stopped:  # keep the previous state; still record why
-        return Publication(key, None, None, summary, load_log_frame(batch), batch.run_id)
-    batch.count_files(rows)
-    quarantine = quarantine_records(batch.issues, batch.staged, batch.raw, key, batch.run_id)
-    return Publication(key, rows, quarantine, summary, load_log_frame(batch), batch.run_id)
-
-
-def write_lake(publication: Publication, lake_root: Path) -> list[lake.Swap]:
-    """Swap the slice into the lake; the previous slice stays aside until commit (or undo)."""
-    if publication.held_back:
-        return []
-    return [
-        lake.swap_slice(lake_root, USULAN, publication.key, publication.rows),
-        lake.swap_slice(lake_root, QUARANTINE, publication.key, publication.quarantine),
-    ]
-
-
-def load_warehouse(publication: Publication, engine: sa.Engine) -> pd.DataFrame:
-    """Replace the slice's rows, quarantine and quality summary in one transaction, then log the load."""
-    summary = (QUALITY_SUMMARY, {"run_id": publication.run_id, **publication.key}, publication.summary)
-    if publication.held_back:
-        replace_slice(engine, [summary])
-    else:
-        replace_slice(
-            engine,
-            [
-                (USULAN, publication.key, publication.rows),
-                (QUARANTINE, publication.key, publication.quarantine),
-                summary,
-            ],
-        )
-    upsert_rows(engine, LOAD_LOG, publication.log)
-    return publication.log
-
-
-def publish(batch: SliceBatch, rows: pd.DataFrame, lake_root: Path, engine: sa.Engine) -> pd.DataFrame:
-    """Lake and warehouse for the slice, all of it or nothing (outside Prefect: tests, scripts)."""
-    publication = prepare(batch, rows)
-    swaps = write_lake(publication, lake_root)
-    try:
-        log = load_warehouse(publication, engine)
-    except Exception:
-        for swap in swaps:
-            swap.undo()
-        raise
-    for swap in swaps:
-        swap.commit()
-    return log
+def load_warehouse(publication: Publication, engine: sa.Engine) -> None:
+    """Replace the level's published slices (rows and quarantine) and add its quality summary and load log,
+    in ONE transaction: readers see every slice old or new, never a mix."""
+    with engine.begin() as connection:
+        if is_postgres(engine):
+            connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        if len(publication.slices):
+            for table in (USULAN, QUARANTINE):
+                delete_slices(connection, table, publication.tahun, publication.level, publication.slices)
+            append(connection, USULAN, publication.usulan)
+            append(connection, QUARANTINE, publication.quarantine)
+        append(connection, QUALITY_SUMMARY, publication.summary)
+        append(connection, LOAD_LOG, publication.log)

@@ -1,68 +1,32 @@
-"""Map usulan to bidang urusan, sub kegiatan and OPD, in this order:
+"""Map the usulan of a whole level (all slices, all pemda) to bidang urusan, sub kegiatan and OPD.
 
-1. koreksi_planner: a mapping a planner verified for that usulan (imported with `rkpd review import`);
-2. kamus: by kamus id, then by the kamus name (or the usulan text equal to a kamus name);
-3. sumber: the OPD (and bidang) the source itself names;
+Three things stay apart: what the forum decided (its status and alasan, and the OPD its source names,
+kept in `kode_opd_sumber`), what the pipeline maps, and what a planner corrected. The OPD that carries a row
+(`kode_opd_akhir`) is, in this order of strength:
+1. sumber: the OPD (and bidang) the forum's own source names: never replaced by a later step;
+2. koreksi_planner: a planner's verified correction for that usulan, made at this level or a lower one;
+3. kamus: the kamus item, by its id, then by its name (or the usulan text equal to a kamus name);
 4. klasifikasi: the text model, when its confidence reaches the threshold.
 Rows none of these reach stay unmapped (mapping_method empty): they are the review queue.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 
 from reference import store
-from tasks.map.opd import OpdIndex, opd_index, text_key
+from schemas import LEVELS
+from tasks.map.context import (
+    MappingContext,
+    carrier_of,
+    kecamatan_skpd_of,
+    opd_kode_of,
+    opd_nama_of,
+    single_bidang_of,
+)
+from tasks.map.opd import text_key
 
-REVIEW_THRESHOLD = 0.5  # classifier confidence below this goes to review
-
-
-@dataclass
-class MappingContext:
-    """What mapping needs besides the rows: verified corrections and the classifier of the tahun."""
-
-    tahun: int
-    kode_pemda: str
-    verified: pd.DataFrame | None = None  # mapping_verified rows (the tahun's override by id_usulan)
-    classifier: object | None = None  # tasks.map.classify.Classifier
-    threshold: float = REVIEW_THRESHOLD
-
-
-def _apply_review(out: pd.DataFrame, context: MappingContext, opd: OpdIndex) -> pd.Series:
-    """Apply verified corrections of the tahun by (stream, id_usulan); returns the rows they hit."""
-    hit = pd.Series(False, index=out.index)
-    if context.verified is None or context.verified.empty:
-        return hit
-    verified = context.verified[context.verified.tahun == context.tahun].set_index(["stream", "id_usulan"])
-    keys = pd.MultiIndex.from_arrays([out.stream.astype(str), out.id_usulan.astype(str)])
-    found = verified.reindex(keys)
-    found.index = out.index
-    hit = found.kode_bidang_urusan.notna()
-    out.loc[hit, "kode_bidang_urusan"] = found.kode_bidang_urusan[hit]
-    out.loc[hit, "kode_sub_kegiatan"] = found.kode_sub_kegiatan[hit]
-    carrier = opd.carrier_of(found.kode_bidang_urusan, found.kode_sub_kegiatan, out.kode_kecamatan)
-    out.loc[hit, "kode_opd_akhir"] = found.kode_opd.fillna(carrier)[hit]
-    return hit
-
-
-def _apply_classifier(out: pd.DataFrame, todo: pd.Series, context: MappingContext, opd: OpdIndex) -> None:
-    if context.classifier is None or not todo.any():
-        return
-    predicted = context.classifier.predict(out.loc[todo, "uraian_usulan"])
-    sure = predicted.confidence >= context.threshold
-    rows = predicted.index[sure]
-    out.loc[rows, "kode_bidang_urusan"] = predicted.kode_bidang_urusan[sure]
-    out.loc[rows, "kode_sub_kegiatan"] = out.loc[rows, "kode_sub_kegiatan"].fillna(predicted.kode_sub_kegiatan[sure])
-    carrier = opd.carrier_of(
-        out.loc[rows, "kode_bidang_urusan"], out.loc[rows, "kode_sub_kegiatan"], out.loc[rows, "kode_kecamatan"]
-    )
-    out.loc[rows, "kode_opd_akhir"] = out.loc[rows, "kode_opd_akhir"].fillna(carrier)
-    out["mapping_method"] = out["mapping_method"].mask(out.index.isin(rows), "klasifikasi")
-    confidence = predicted.confidence.reindex(out.index)  # below the threshold too: kept for the review queue
-    out["mapping_confidence"] = confidence.astype("Float64").fillna(out["mapping_confidence"])
-    out["mapping_version"] = predicted.model_version.reindex(out.index).astype("string").fillna(out["mapping_version"])
+_RANK = {level: i for i, level in enumerate(LEVELS)}
 
 
 def to_version_of(tahun: int, codes: pd.Series) -> pd.Series:
@@ -77,58 +41,131 @@ def to_version_of(tahun: int, codes: pd.Series) -> pd.Series:
     return codes.where(codes.isin(in_force) | carried.isna(), carried)
 
 
-def map_usulan(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
-    """Fill kamus, bidang, sub kegiatan and OPD awal/akhir with mapping method, version and confidence."""
-    kode_pemda = context.kode_pemda
-    kamus = store.kamus(kode_pemda).drop_duplicates("id_kamus").set_index("id_kamus")
-    kamus_by_name = pd.Series(kamus.index, index=text_key(kamus["nama_kamus"]))
-    kamus_by_name = kamus_by_name[~kamus_by_name.index.duplicated()]
-    opd = opd_index(kode_pemda)
-    out = staged.copy()
+def _kamus_hits(out: pd.DataFrame, kamus: pd.DataFrame) -> pd.DataFrame:
+    """The kamus item of each row (by id, else by kamus name, else by the text equal to a kamus name), as the
+    row's kamus columns (missing where none)."""
+    kamus = kamus.drop_duplicates(["kode_pemda", "id_kamus"])
+    by_id = pd.MultiIndex.from_frame(kamus[["kode_pemda", "id_kamus"]].astype(str))
+    names = kamus.assign(key=text_key(kamus.nama_kamus)).drop_duplicates(["kode_pemda", "key"])
+    name_index = pd.Series(names.id_kamus.to_numpy(), index=pd.MultiIndex.from_frame(names[["kode_pemda", "key"]]))
 
-    kid = out["id_kamus"].where(out["id_kamus"].isin(kamus.index))
-    kid = kid.fillna(text_key(out["nama_kamus"]).map(kamus_by_name))
-    kid = kid.fillna(text_key(out["uraian_usulan"]).map(kamus_by_name)).astype("string")
-    hit = kid.notna()
-    k = kamus.reindex(kid.fillna("").to_numpy())
-    k.index = out.index
-    out["id_kamus"] = kid.fillna(out["id_kamus"])
-    out["nama_kamus"] = out["nama_kamus"].fillna(k["nama_kamus"].where(hit))
-    out["kode_bidang_urusan"] = out["kode_bidang_urusan"].fillna(k["kode_bidang_urusan"].where(hit))
-    out["kode_sub_kegiatan"] = out["kode_sub_kegiatan"].fillna(k["kode_sub_kegiatan"].where(hit))
-
-    kecamatan_opd = out["kode_kecamatan"].map(opd.kecamatan_skpd).astype("string")
-    kamus_opd = k["kode_skpd"].where(hit).astype("string")
-    kamus_opd = kamus_opd.where(~kamus_opd.fillna("").str.startswith("7.01."), kecamatan_opd)
-    awal = opd.kode_of(out["kode_opd_awal"], out["nama_opd_awal"]).fillna(kamus_opd)
-    source_akhir = opd.kode_of(out["kode_opd_akhir"], out["nama_opd_akhir"])
-    akhir = source_akhir.fillna(out["kode_opd_akhir"]).fillna(awal)
-    out["kode_opd_awal"] = awal.where(
-        awal.notna(), out["kode_opd_awal"].where(out["kode_opd_awal"].isin(opd.opd.index))
+    pemda = out.kode_pemda.astype(str)
+    given = pd.MultiIndex.from_arrays([pemda, out.id_kamus.fillna("").astype(str)])
+    kid = out.id_kamus.where(given.isin(by_id))
+    for text in (out.nama_kamus, out.uraian_usulan):
+        keys = pd.MultiIndex.from_arrays([pemda, text_key(text)])
+        kid = kid.fillna(pd.Series(name_index.reindex(keys).to_numpy(), index=out.index))
+    kid = kid.astype("string")
+    hits = pd.DataFrame({"kode_pemda": pemda, "id_kamus": kid}).merge(
+        kamus.astype({"kode_pemda": str}), on=["kode_pemda", "id_kamus"], how="left"
     )
-    out["kode_opd_akhir"] = akhir
-    out["nama_opd_awal"] = opd.nama_of(out["kode_opd_awal"]).fillna(out["nama_opd_awal"])
-    out["nama_opd_akhir"] = opd.nama_of(out["kode_opd_akhir"]).fillna(out["nama_opd_akhir"])
+    hits.index = out.index
+    return hits
 
-    by_opd = out["kode_bidang_urusan"].isna() & out["kode_opd_akhir"].notna()
-    out["kode_bidang_urusan"] = out["kode_bidang_urusan"].fillna(opd.single_bidang_of(out["kode_opd_akhir"]))
-    mapped_by_opd = by_opd & out["kode_bidang_urusan"].notna()
-    out["mapping_method"] = pd.Series(pd.NA, index=out.index, dtype="string")
-    out.loc[hit, "mapping_method"] = "kamus"
-    out.loc[
-        ~hit & (mapped_by_opd | (staged["kode_bidang_urusan"].notna() & out["kode_opd_akhir"].notna())),
-        "mapping_method",
-    ] = "sumber"
-    out["kode_opd_sumber"] = source_akhir
-    out["mapping_confidence"] = out["mapping_method"].map({"kamus": 1.0, "sumber": 0.9}).astype("Float64")
-    out["mapping_version"] = out["mapping_method"].astype("string")
-    reviewed = _apply_review(out, context, opd)
-    out["mapping_method"] = out["mapping_method"].mask(reviewed, "koreksi_planner")
-    out["mapping_version"] = out["mapping_version"].mask(reviewed, "koreksi_planner")
-    out["mapping_confidence"] = out["mapping_confidence"].mask(reviewed, 1.0)
-    todo = out["mapping_method"].isna() & out["uraian_usulan"].notna()
-    _apply_classifier(out, todo, context, opd)
-    out["nama_opd_akhir"] = opd.nama_of(out["kode_opd_akhir"]).fillna(out["nama_opd_akhir"])
-    out["kode_sub_kegiatan"] = to_version_of(context.tahun, out["kode_sub_kegiatan"])
-    out["kewenangan"] = pd.Series("kabkota", index=out.index, dtype="string").where(out["mapping_method"].notna())
+
+def _corrections(out: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
+    """The verified correction that applies to each row: the usulan's correction made at the row's level or
+    the nearest level below it (a correction never reaches down to an earlier forum)."""
+    verified = context.verified
+    empty = pd.DataFrame(index=out.index, columns=["kode_bidang_urusan", "kode_sub_kegiatan", "kode_opd"])
+    if verified is None or verified.empty:
+        return empty
+    verified = verified[verified.tahun == context.tahun]
+    rows = out[["kode_pemda", "stream", "id_usulan", "level"]].astype(object).reset_index()
+    found = rows.merge(
+        verified.astype({"kode_pemda": object, "stream": object, "id_usulan": object}),
+        on=["kode_pemda", "stream", "id_usulan"],
+        suffixes=("", "_koreksi"),
+    )
+    found = found[found.level_koreksi.map(_RANK) <= found.level.map(_RANK)]
+    found = found.assign(_r=found.level_koreksi.map(_RANK)).sort_values("_r").drop_duplicates("index", keep="last")
+    return found.set_index("index")[["kode_bidang_urusan", "kode_sub_kegiatan", "kode_opd"]].reindex(out.index)
+
+
+def _classify(out: pd.DataFrame, todo: pd.Series, context: MappingContext) -> pd.DataFrame:
+    """Bidang, sub kegiatan, confidence and model version of the rows `todo`, each pemda by its classifier
+    (each distinct text once)."""
+    parts = []
+    rows = out[todo]
+    for kode, group in rows.groupby("kode_pemda", sort=False):
+        classifier = context.classifiers.get(str(kode))
+        if classifier is not None:
+            parts.append(classifier.predict(group.uraian_usulan))
+    if not parts:
+        return pd.DataFrame(
+            index=out.index[:0], columns=["kode_bidang_urusan", "kode_sub_kegiatan", "confidence", "model_version"]
+        )
+    return pd.concat(parts)
+
+
+def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
+    """Fill kamus, bidang, sub kegiatan and OPD awal/akhir of a level's rows (any number of slices and pemda),
+    with the method, version and confidence of the mapping, keeping the forum's own OPD in kode_opd_sumber."""
+    frames = context.frames
+    out = staged.copy()
+    pemda = out.kode_pemda
+
+    k = _kamus_hits(out, frames.kamus)
+    hit = k.id_kamus.notna()
+    out["id_kamus"] = k.id_kamus.fillna(out.id_kamus)
+    out["nama_kamus"] = out.nama_kamus.fillna(k.nama_kamus.where(hit))
+    out["kode_bidang_urusan"] = out.kode_bidang_urusan.fillna(k.kode_bidang_urusan.where(hit))
+    out["kode_sub_kegiatan"] = out.kode_sub_kegiatan.fillna(k.kode_sub_kegiatan.where(hit))
+
+    # OPD awal and the forum's own OPD akhir, as the source names them; the kamus names the OPD it goes to
+    kecamatan_opd = kecamatan_skpd_of(frames, pemda, out.kode_kecamatan)
+    kamus_opd = k.kode_skpd.where(hit).astype("string")
+    kamus_opd = kamus_opd.where(~kamus_opd.fillna("").str.startswith("7.01."), kecamatan_opd)
+    awal = opd_kode_of(frames, pemda, out.kode_opd_awal, out.nama_opd_awal).fillna(kamus_opd)
+    sumber = opd_kode_of(frames, pemda, out.kode_opd_akhir, out.nama_opd_akhir)
+    akhir = sumber.fillna(out.kode_opd_akhir).fillna(awal)
+    in_master = opd_nama_of(frames, pemda, out.kode_opd_awal).notna()
+    out["kode_opd_awal"] = awal.where(awal.notna(), out.kode_opd_awal.where(in_master))
+    out["kode_opd_akhir"] = akhir
+    out["kode_opd_sumber"] = sumber
+    out["nama_opd_awal"] = opd_nama_of(frames, pemda, out.kode_opd_awal).fillna(out.nama_opd_awal)
+
+    by_opd = out.kode_bidang_urusan.isna() & out.kode_opd_akhir.notna()
+    out["kode_bidang_urusan"] = out.kode_bidang_urusan.fillna(single_bidang_of(frames, pemda, out.kode_opd_akhir))
+    mapped_by_opd = by_opd & out.kode_bidang_urusan.notna()
+    method = pd.Series(pd.NA, index=out.index, dtype="string")
+    method[hit] = "kamus"
+    named = ~hit & (mapped_by_opd | (staged.kode_bidang_urusan.notna() & out.kode_opd_akhir.notna()))
+    method[named] = "sumber"
+
+    # a planner's correction, where the forum named no OPD of its own
+    fix = _corrections(out, context)
+    corrected = fix.kode_bidang_urusan.notna() & sumber.isna()
+    if corrected.any():
+        carrier = carrier_of(frames, pemda, fix.kode_bidang_urusan, fix.kode_sub_kegiatan, out.kode_kecamatan)
+        out.loc[corrected, "kode_bidang_urusan"] = fix.kode_bidang_urusan[corrected]
+        out.loc[corrected, "kode_sub_kegiatan"] = fix.kode_sub_kegiatan[corrected]
+        out.loc[corrected, "kode_opd_akhir"] = fix.kode_opd.astype("string").fillna(carrier)[corrected]
+        method[corrected] = "koreksi_planner"
+    confidence = method.map({"kamus": 1.0, "sumber": 0.9, "koreksi_planner": 1.0}).astype("Float64")
+    version = method.copy()
+
+    # the text model for the rest; below the threshold a row waits for review, its confidence kept
+    todo = method.isna() & out.uraian_usulan.notna()
+    predicted = _classify(out, todo, context)
+    if len(predicted):
+        sure = predicted.confidence >= context.threshold
+        rows = predicted.index[sure]
+        out.loc[rows, "kode_bidang_urusan"] = predicted.kode_bidang_urusan[sure]
+        sub = out.loc[rows, "kode_sub_kegiatan"].fillna(predicted.kode_sub_kegiatan[sure])
+        out.loc[rows, "kode_sub_kegiatan"] = sub
+        carrier = carrier_of(
+            frames, pemda[rows], out.loc[rows, "kode_bidang_urusan"], sub, out.loc[rows, "kode_kecamatan"]
+        )
+        out.loc[rows, "kode_opd_akhir"] = out.loc[rows, "kode_opd_akhir"].fillna(carrier)
+        method[rows] = "klasifikasi"
+        confidence = predicted.confidence.reindex(out.index).astype("Float64").fillna(confidence)
+        version = predicted.model_version.reindex(out.index).astype("string").fillna(version)
+
+    out["mapping_method"] = method
+    out["mapping_confidence"] = confidence
+    out["mapping_version"] = version
+    out["nama_opd_akhir"] = opd_nama_of(frames, pemda, out.kode_opd_akhir).fillna(out.nama_opd_akhir)
+    out["kode_sub_kegiatan"] = to_version_of(context.tahun, out.kode_sub_kegiatan)
+    out["kewenangan"] = pd.Series("kabkota", index=out.index, dtype="string").where(method.notna())
     return out

@@ -3,7 +3,6 @@ corrected there, and imported back as verified mappings that override the model 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,12 +45,6 @@ def read_verified(engine: sa.Engine, kode_pemda: str) -> pd.DataFrame:
     with engine.connect() as connection:
         frame = pd.read_sql(sa.select(table).where(table.c.kode_pemda == kode_pemda), connection)
     return MAPPING_VERIFIED.conform(frame)
-
-
-def verified_fingerprint(verified: pd.DataFrame) -> str:
-    """Changes whenever a correction is added or changed (it retrains the model and re-maps)."""
-    key = verified.drop(columns=["verified_at", "source_file"]).sort_values(list(MAPPING_VERIFIED.primary_key))
-    return hashlib.sha256(key.to_csv(index=False).encode()).hexdigest()
 
 
 def review_queue(engine: sa.Engine, tahun: int, kode_pemda: str) -> pd.DataFrame:

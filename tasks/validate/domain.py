@@ -1,25 +1,23 @@
-"""Domain rules on mapped usulan: wilayah and nomenclature in force for the tahun, satuan, volume,
-plausible anggaran, prioritas per forum, duplicates, repeats of earlier years, lineage and alasan.
+"""Domain rules on the mapped usulan of a level: wilayah and nomenclature in force for the tahun, satuan,
+volume, plausible anggaran, prioritas per forum, duplicates, repeats of earlier years, lineage and alasan.
 
-Every check is vectorised over the slice and returns an issues frame (see `tasks.validate.issues`).
-Checks that need history (lineage, earlier years) read it from the warehouse once per slice.
+Every check is vectorised over the whole level (all slices, all pemda) and returns an issues frame (see
+`tasks.validate.issues`). Checks that compare within a forum group by the slice as well, so a slice is
+judged on its own rows. History comes in as frames: the level below from this run or the lake
+(`lower`), and what earlier years accepted (`accepted_before`); nothing here reads the warehouse.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
-import sqlalchemy as sa
 
 from reference import store
 from reference.store import DATA, NOMENKLATUR_VERSIONS, WILAYAH_VERSIONS, version_for
-from schemas import LEVELS
-from tasks.batch import SliceKey
-from tasks.map.opd import OpdIndex, opd_index, text_key
+from schemas import LEVELS, SLICE_KEY
+from tasks.map.opd import text_key
 from tasks.validate.issues import concat_issues, issues_frame
-from warehouse.models import TABLES
 
 ANGGARAN_BAND = (0.2, 5.0)  # plausible anggaran / (volume x kamus unit price)
 FORUM_OF_LEVEL = {
@@ -30,6 +28,20 @@ FORUM_OF_LEVEL = {
     "provinsi": "kode_pemda",
     "nasional": "kode_pemda",
 }
+DOMAIN_RULES = (
+    "wilayah_not_in_force",
+    "bidang_unknown",
+    "sub_kegiatan_unknown",
+    "satuan_unknown",
+    "volume_missing",
+    "anggaran_implausible",
+    "prioritas_duplicate",
+    "duplicate_text",
+    "repeat_accepted",
+    "lineage_missing",
+    "alasan_missing",
+)
+SLICE = [*SLICE_KEY, "stream"]
 
 
 @lru_cache(maxsize=1)
@@ -58,45 +70,11 @@ def codes_in_force(tahun: int) -> tuple[frozenset, frozenset, frozenset]:
     w, n = store.wilayah(), store.nomenklatur()
     w = w[w.versi == version_for(WILAYAH_VERSIONS, tahun).versi]
     n = n[n.versi == version_for(NOMENKLATUR_VERSIONS, tahun).versi]
-    return (frozenset(w.kode), frozenset(n.kode[n.tingkat == "bidang"]), frozenset(n.kode[n.tingkat == "sub_kegiatan"]))
-
-
-@dataclass
-class History:
-    """What the warehouse already holds that the checks compare against."""
-
-    lower_level: pd.DataFrame | None  # id_usulan, kode_desa, text at the level below; None when it has no rows
-    accepted_before: pd.DataFrame  # kode_desa, text, tahun of usulan accepted at kab/kota in earlier years
-
-    @classmethod
-    def read(cls, engine: sa.Engine, key: SliceKey) -> History:
-        usulan = TABLES["usulan"]
-        lower = None
-        position = LEVELS.index(key.level)
-        with engine.connect() as connection:
-            if position > 0 and key.stream == "musrenbang":
-                lower = pd.read_sql(
-                    sa.select(usulan.c.id_usulan, usulan.c.kode_desa, usulan.c.uraian_usulan).where(
-                        usulan.c.tahun == key.tahun,
-                        usulan.c.kode_pemda == key.kode_pemda,
-                        usulan.c.level == LEVELS[position - 1],
-                        usulan.c.stream == "musrenbang",
-                    ),
-                    connection,
-                )
-                lower = lower.assign(text=text_key(lower.pop("uraian_usulan"))) if len(lower) else None
-            earlier = pd.read_sql(
-                sa.select(usulan.c.kode_desa, usulan.c.uraian_usulan, usulan.c.tahun).where(
-                    usulan.c.tahun < key.tahun,
-                    usulan.c.kode_pemda == key.kode_pemda,
-                    usulan.c.level == "kabkota",
-                    usulan.c.status == "diterima",
-                    usulan.c.kode_desa.is_not(None),
-                ),
-                connection,
-            )
-        earlier["text"] = text_key(earlier.pop("uraian_usulan"))
-        return cls(lower, earlier.drop_duplicates(["kode_desa", "text"], keep="last"))
+    return (
+        frozenset(w.kode),
+        frozenset(n.kode[n.tingkat == "bidang"]),
+        frozenset(n.kode[n.tingkat == "sub_kegiatan"]),
+    )
 
 
 def _issues(frame: pd.DataFrame, mask: pd.Series, rule: str, field: str | None, values, detail="") -> pd.DataFrame:
@@ -126,11 +104,20 @@ def check_in_force(frame: pd.DataFrame, tahun: int) -> list[pd.DataFrame]:
     ]
 
 
-def check_volume_and_anggaran(frame: pd.DataFrame, kode_pemda: str, satuan_unknown: pd.Series) -> list[pd.DataFrame]:
-    kamus = store.kamus(kode_pemda).drop_duplicates("id_kamus").set_index("id_kamus")
-    has_kamus = frame.id_kamus.isin(kamus.index)
+def check_volume_and_anggaran(
+    frame: pd.DataFrame, kamus: pd.DataFrame, satuan_unknown: pd.Series
+) -> list[pd.DataFrame]:
+    """Satuan known; volume given where the kamus item needs one; anggaran plausible for volume x the kamus
+    unit price (`kamus`: kode_pemda, id_kamus, harga_satuan of the run's pemda)."""
+    price = frame[["kode_pemda", "id_kamus"]].merge(
+        kamus[["kode_pemda", "id_kamus", "harga_satuan"]].drop_duplicates(["kode_pemda", "id_kamus"]),
+        on=["kode_pemda", "id_kamus"],
+        how="left",
+        indicator=True,
+    )
+    has_kamus = pd.Series((price["_merge"] == "both").to_numpy(), index=frame.index)
+    price = pd.Series(price["harga_satuan"].to_numpy(), index=frame.index).astype("Float64")
     no_volume = has_kamus & (frame.volume.isna() | (frame.volume <= 0))
-    price = frame.id_kamus.map(kamus.harga_satuan).astype("Float64")
     expected = frame.volume * price
     ratio = frame.anggaran / expected
     implausible = (
@@ -148,16 +135,18 @@ def check_volume_and_anggaran(frame: pd.DataFrame, kode_pemda: str, satuan_unkno
     ]
 
 
-def check_forum(frame: pd.DataFrame, key: SliceKey) -> list[pd.DataFrame]:
+def check_forum(frame: pd.DataFrame, level: str) -> list[pd.DataFrame]:
+    """Within each slice: a prioritas used twice in one forum; the same text twice for one desa."""
     out = []
-    if key.stream == "musrenbang":
-        forum = frame[FORUM_OF_LEVEL[key.level]]
-        dup = frame.prioritas.notna() & forum.notna() & frame.assign(_f=forum).duplicated(["_f", "prioritas"])
-        out.append(_issues(frame, dup, "prioritas_duplicate", "prioritas", frame.prioritas, forum.astype("string")))
+    musrenbang = frame.stream == "musrenbang"
+    forum = frame[FORUM_OF_LEVEL[level]]
+    keyed = frame[SLICE].assign(_f=forum, _p=frame.prioritas)
+    dup = musrenbang & frame.prioritas.notna() & forum.notna() & keyed.duplicated([*SLICE, "_f", "_p"])
+    out.append(_issues(frame, dup, "prioritas_duplicate", "prioritas", frame.prioritas, forum.astype("string")))
     text = text_key(frame.uraian_usulan)
-    keyed = frame.assign(_text=text)
+    keyed = frame[[*SLICE, "kode_desa", "id_usulan"]].assign(_text=text)
     has_desa = frame.kode_desa.notna()
-    first_id = keyed[has_desa].groupby(["kode_desa", "_text"]).id_usulan.transform("first")
+    first_id = keyed[has_desa].groupby([*SLICE, "kode_desa", "_text"]).id_usulan.transform("first")
     same = pd.Series(False, index=frame.index)
     same[first_id.index] = (first_id != keyed.loc[first_id.index, "id_usulan"]).to_numpy()
     detail = pd.Series("", index=frame.index, dtype="string")
@@ -166,53 +155,100 @@ def check_forum(frame: pd.DataFrame, key: SliceKey) -> list[pd.DataFrame]:
     return out
 
 
+def lower_level_rows(published: pd.DataFrame) -> pd.DataFrame:
+    """What lineage needs of a level's published rows: kode_pemda, id_usulan, kode_desa and the text key."""
+    musrenbang = published[published.stream == "musrenbang"]
+    return pd.DataFrame(
+        {
+            "kode_pemda": musrenbang.kode_pemda.astype(str).to_numpy(),
+            "id_usulan": musrenbang.id_usulan.to_numpy(),
+            "kode_desa": musrenbang.kode_desa.to_numpy(),
+            "text": text_key(musrenbang.uraian_usulan).to_numpy(),
+        }
+    )
+
+
 def trace_lineage(frame: pd.DataFrame, lower: pd.DataFrame) -> pd.Series:
-    """id_usulan_asal of each row: its own when found below; else the one lower usulan of the same desa
-    with the same normalised text (annexes and legacy lists carry no SIPD id); else missing."""
+    """id_usulan_asal of each row: its own when found below in its pemda; else the one lower usulan of the same
+    desa with the same normalised text (annexes and legacy lists carry no SIPD id); else missing."""
     asal = frame.id_usulan_asal.fillna(frame.id_usulan)
-    found = asal.where(asal.isin(set(lower.id_usulan)))
+    known = pd.MultiIndex.from_frame(lower[["kode_pemda", "id_usulan"]].astype(str))
+    found = asal.where(pd.MultiIndex.from_arrays([frame.kode_pemda.astype(str), asal.astype(str)]).isin(known))
     unique = lower.dropna(subset=["kode_desa"]).drop_duplicates(["kode_desa", "text"], keep=False)
     by_text = pd.DataFrame({"kode_desa": frame.kode_desa, "text": text_key(frame.uraian_usulan)}, index=frame.index)
-    matched = by_text.reset_index().merge(unique, on=["kode_desa", "text"]).set_index("index").id_usulan
+    matched = by_text.reset_index().merge(unique[["kode_desa", "text", "id_usulan"]], on=["kode_desa", "text"])
+    matched = matched.set_index("index").id_usulan
     return found.fillna(matched.reindex(frame.index)).astype("string")
 
 
-def check_history(frame: pd.DataFrame, key: SliceKey, history: History, opd: OpdIndex) -> list[pd.DataFrame]:
+def check_history(
+    frame: pd.DataFrame,
+    level: str,
+    lower: pd.DataFrame | None,
+    accepted_before: pd.DataFrame,
+    opd_names: pd.DataFrame,
+) -> tuple[pd.Series, list[pd.DataFrame]]:
+    """Lineage to the level below (musrenbang rows of pemda that have rows there), repeats of usulan accepted in
+    earlier years, and a rejection without a reason. Returns the traced id_usulan_asal and the issues."""
     out = []
-    if history.lower_level is not None:
-        own_entry = text_key(frame.pengusul).isin(opd.by_name.index)  # an OPD's own usulan has no lower row
-        traced = trace_lineage(frame, history.lower_level)
-        missing = ~own_entry & traced.isna()
+    asal = frame.id_usulan_asal
+    if lower is not None and len(lower) and LEVELS.index(level) > 0:
+        checked = (frame.stream == "musrenbang") & frame.kode_pemda.isin(set(lower.kode_pemda))
+        pengusul = pd.MultiIndex.from_arrays([frame.kode_pemda.astype(str), text_key(frame.pengusul)])
+        own_entry = pengusul.isin(pd.MultiIndex.from_frame(opd_names[["kode_pemda", "key"]]))
+        traced = trace_lineage(frame, lower)
+        missing = checked & ~own_entry & traced.isna()
+        below = LEVELS[LEVELS.index(level) - 1]
         out.append(
             _issues(
-                frame,
-                missing,
-                "lineage_missing",
-                "id_usulan_asal",
-                frame.id_usulan_asal.fillna(frame.id_usulan),
-                LEVELS[LEVELS.index(key.level) - 1],
+                frame, missing, "lineage_missing", "id_usulan_asal", frame.id_usulan_asal.fillna(frame.id_usulan), below
             )
         )
-        frame["id_usulan_asal"] = traced.fillna(frame.id_usulan_asal)
-    if len(history.accepted_before):
+        asal = traced.where(checked).fillna(frame.id_usulan_asal)
+    if len(accepted_before):
         keys = pd.DataFrame({"kode_desa": frame.kode_desa, "text": text_key(frame.uraian_usulan)}, index=frame.index)
-        found = keys.reset_index().merge(history.accepted_before, on=["kode_desa", "text"]).set_index("index")
+        found = keys.reset_index().merge(accepted_before, on=["kode_desa", "text"]).set_index("index")
         mask = pd.Series(frame.index.isin(found.index), index=frame.index)
         detail = found.tahun.astype(str).reindex(frame.index).fillna("")
         out.append(_issues(frame, mask, "repeat_accepted", "uraian_usulan", frame.uraian_usulan, detail))
     rejected = (frame.status == "ditolak") & frame.alasan.isna()
     out.append(_issues(frame, rejected, "alasan_missing", "alasan", None))
-    return out
+    return asal, out
 
 
-def domain_issues(frame: pd.DataFrame, key: SliceKey, engine: sa.Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the frame with satuan normalised, and the issues of every domain rule."""
+def accepted_rows(published: pd.DataFrame) -> pd.DataFrame:
+    """kode_desa, text and tahun of usulan accepted at the kab/kota forum (for repeats in later years)."""
+    accepted = published[
+        (published.level == "kabkota") & (published.status == "diterima") & published.kode_desa.notna()
+    ]
+    frame = pd.DataFrame(
+        {
+            "kode_desa": accepted.kode_desa.to_numpy(),
+            "text": text_key(accepted.uraian_usulan).to_numpy(),
+            "tahun": accepted.tahun.to_numpy(),
+        }
+    )
+    return frame.sort_values("tahun", kind="stable").drop_duplicates(["kode_desa", "text"], keep="last")
+
+
+def domain_issues(
+    frame: pd.DataFrame,
+    level: str,
+    tahun: int,
+    kamus: pd.DataFrame,
+    opd_names: pd.DataFrame,
+    lower: pd.DataFrame | None,
+    accepted_before: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The frame with satuan normalised and lineage traced, and the issues of every domain rule."""
     frame = frame.copy()
     frame["satuan"], satuan_unknown = normalise_satuan(frame["satuan"])
+    asal, history = check_history(frame, level, lower, accepted_before, opd_names)
     issues = [
-        *check_in_force(frame, key.tahun),
-        *check_volume_and_anggaran(frame, key.kode_pemda, satuan_unknown),
-        *check_forum(frame, key),
-        *check_history(frame, key, History.read(engine, key), opd_index(key.kode_pemda)),
+        *check_in_force(frame, tahun),
+        *check_volume_and_anggaran(frame, kamus, satuan_unknown),
+        *check_forum(frame, level),
+        *history,
     ]
+    frame["id_usulan_asal"] = asal
     return frame, concat_issues(issues)

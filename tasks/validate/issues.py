@@ -6,8 +6,11 @@ import json
 
 import pandas as pd
 
-from schemas import QUARANTINE
+from schemas import QUARANTINE, SLICE_KEY
 from tasks.validate.rules import RULES
+
+# An issue: the row it is about (position in the level's frame) and the quarantine's description of it.
+ISSUE_COLUMNS = ("row", "rule", "field", "value", "severity", "reason_id", "reason_en")
 
 
 def _text(value: object) -> str:
@@ -34,7 +37,7 @@ def issues_frame(
     formatted once per distinct (value, detail), so a rule failing on a million rows stays cheap."""
     rows = list(rows)
     if not rows:
-        return pd.DataFrame(columns=["row", "rule", "field", "value", "severity", "reason_id", "reason_en"])
+        return pd.DataFrame(columns=list(ISSUE_COLUMNS))
     texts = pd.Series([""] * len(rows), dtype=object) if values is None else _texts(values)
     details = pd.Series(list(detail) if isinstance(detail, pd.Series) else [detail] * len(rows), dtype=object)
     pairs = texts.astype(str) + "\x1f" + details.astype(str)
@@ -61,32 +64,25 @@ def concat_issues(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else issues_frame([], "empty_row", None, None)
 
 
-def quarantine_records(
-    issues: pd.DataFrame, staged: pd.DataFrame, raw: pd.DataFrame, slice_key: dict, run_id: str
-) -> pd.DataFrame:
-    """Quarantine table rows for `issues` (whose `row` indexes `staged` and `raw`)."""
+def with_severity(issues: pd.DataFrame, severity_of) -> pd.DataFrame:
+    """The issues with the run's severity of each rule (`severity_of`: rule -> error or warning)."""
+    if issues.empty:
+        return issues
+    rules = issues["rule"].unique()
+    return issues.assign(severity=issues["rule"].map({r: severity_of(r) for r in rules}))
+
+
+def quarantine_frame(issues: pd.DataFrame, rows: pd.DataFrame, raw: list[dict]) -> pd.DataFrame:
+    """Quarantine table rows (no run id yet) for `issues`, whose `row` indexes `rows` (slice and provenance
+    columns); `raw` holds the cells as read of each issue's row, in the order of `issues`. The sequence
+    `quarantine_id` counts within each slice."""
     if issues.empty:
         return QUARANTINE.empty_frame()
-    rows = issues["row"].to_numpy()
-    raw_json = [
-        json.dumps({k: v for k, v in rec.items() if v}, ensure_ascii=False) for rec in raw.loc[rows].to_dict("records")
-    ]
-    frame = pd.DataFrame(
-        {
-            "run_id": run_id,
-            **slice_key,
-            "source_file": staged.loc[rows, "source_file"].to_numpy(),
-            "source_sheet": staged.loc[rows, "source_sheet"].to_numpy(),
-            "source_row": staged.loc[rows, "source_row"].to_numpy(),
-            "id_usulan": staged.loc[rows, "id_usulan"].to_numpy(),
-            "rule": issues["rule"].to_numpy(),
-            "field": issues["field"].to_numpy(),
-            "value": issues["value"].to_numpy(),
-            "severity": issues["severity"].to_numpy(),
-            "reason_id": issues["reason_id"].to_numpy(),
-            "reason_en": issues["reason_en"].to_numpy(),
-            "raw": raw_json,
-        }
-    )
-    frame["quarantine_id"] = range(1, len(frame) + 1)
+    at = issues["row"].to_numpy()
+    provenance = [*SLICE_KEY, "source_file", "source_sheet", "source_row", "id_usulan"]
+    frame = pd.DataFrame({c: rows[c].to_numpy()[rows.index.get_indexer(at)] for c in provenance})
+    for c in ("rule", "field", "value", "severity", "reason_id", "reason_en"):
+        frame[c] = issues[c].to_numpy()
+    frame["raw"] = [json.dumps(record, ensure_ascii=False) for record in raw]
+    frame["quarantine_id"] = frame.groupby(list(SLICE_KEY), sort=False).cumcount() + 1
     return QUARANTINE.conform(frame)

@@ -95,6 +95,11 @@ RULES: dict[str, Rule] = {
     "repeat_accepted": Rule(
         "warning", "Usulan ini sudah diterima pada tahun {detail}", "This usulan was already accepted in tahun {detail}"
     ),
+    "duplicate_source": Rule(
+        "error",
+        "Usulan yang sama sudah dimuat dari sumber lain forum ini ({detail}); dihitung sekali",
+        "The same usulan is already loaded from another source of this forum ({detail}); it is counted once",
+    ),
     "lineage_missing": Rule(
         "error",
         "Usulan asal {value} tidak ditemukan di forum {detail}",

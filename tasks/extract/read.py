@@ -1,0 +1,147 @@
+"""Read and stage the files of one level: in worker processes for large levels, inline for small ones.
+
+`read_files` is the unit of parallel work: it reads a chunk of files (each into raw text cells), maps each
+file's headers onto the contract, and parses the whole chunk at once. `extract_level` splits a level's
+files into chunks of similar size, runs them on an executor (a local process pool, or a Dask cluster
+through its `concurrent.futures` executor: the same code either way) and concatenates the chunks into one
+frame whose rows keep their file, slice and row number. A file that cannot be read is recorded with one
+line naming it and the problem, and the other files go on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from schemas import USULAN
+from tasks.errors import SourceError
+from tasks.extract.discover import FILE_ID, PATH, SIZE
+from tasks.extract.readers import read_source
+from tasks.extract.staging import KEY, file_fields, stage_fields
+from tasks.validate.issues import concat_issues
+
+RAW_POS = "raw_pos"  # position of a staged row in its file's raw cells
+FILE_RESULT_COLUMNS = (FILE_ID, "rows_read", "rows_failed", "message")
+INLINE_BYTES = 8 << 20  # a level smaller than this is read in the calling process (no worker start-up)
+CHUNKS_PER_WORKER = 4  # chunks of similar size per worker, so one slow chunk does not idle the others
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What reading files gives: staged rows, their parse issues, each file's counts, and the raw cells."""
+
+    rows: pd.DataFrame  # usulan contract columns + FILE_ID + RAW_POS; index 0..n-1
+    issues: pd.DataFrame  # issues frame (tasks.validate.issues); `row` is the index of `rows`
+    files: pd.DataFrame  # FILE_RESULT_COLUMNS: one row per file read
+    raw: dict[int, pa.Table] = field(default_factory=dict)  # file_id -> the cells as read, original headers
+
+    def raw_records(self, rows: pd.Index) -> list[dict]:
+        """The cells as read of staged `rows` (empty cells left out), to show people what the row said."""
+        at = self.rows.loc[rows, [FILE_ID, RAW_POS]]
+        out: dict[int, dict] = {}
+        for file_id, group in at.groupby(FILE_ID, sort=False):
+            table = self.raw[int(file_id)].take(pa.array(group[RAW_POS].to_numpy(dtype=np.int64)))
+            for row, record in zip(group.index, table.to_pylist()):
+                out[row] = {k: v for k, v in record.items() if v}
+        return [out[r] for r in rows]
+
+
+def _empty() -> pd.DataFrame:
+    return USULAN.empty_frame().assign(**{FILE_ID: pd.Series(dtype="int64"), RAW_POS: pd.Series(dtype="int64")})
+
+
+def read_files(files: pd.DataFrame) -> Extraction:
+    """Read and stage a chunk of files of one level (one row per file of a files frame)."""
+    fields, raws, results = [], {}, []
+    for f in files.itertuples(index=False):
+        file_id = int(getattr(f, FILE_ID))
+        try:
+            raw = read_source(Path(getattr(f, PATH)))
+            part = file_fields(raw, {k: getattr(f, k) for k in KEY}, f.source_file)
+        except SourceError as exc:
+            results.append((file_id, 0, 0, f"{f.source_file}: {exc.problem}"))
+            continue
+        fields.append(part.assign(**{FILE_ID: file_id, RAW_POS: np.arange(len(part))}))
+        raws[file_id] = pa.Table.from_pandas(raw.cells, preserve_index=False)
+        results.append((file_id, len(part), 0, None))
+    file_results = pd.DataFrame(results, columns=list(FILE_RESULT_COLUMNS))
+    if not fields:
+        return Extraction(_empty(), concat_issues([]), file_results, raws)
+    chunk = pd.concat(fields, ignore_index=True)
+    staged, issues = stage_fields(chunk, str(files["level"].iloc[0]))
+    staged[FILE_ID] = chunk[FILE_ID].to_numpy()
+    staged[RAW_POS] = chunk[RAW_POS].to_numpy()
+    return Extraction(staged, issues, file_results, raws)
+
+
+def concat_extractions(parts: list[Extraction]) -> Extraction:
+    """One extraction from several: rows renumbered, issues pointing at the new row numbers."""
+    parts = [p for p in parts if p is not None]
+    offsets = np.cumsum([0] + [len(p.rows) for p in parts])
+    rows = [p.rows for p in parts if len(p.rows)]
+    issues = [
+        p.issues.assign(row=p.issues["row"].to_numpy() + start) for p, start in zip(parts, offsets) if len(p.issues)
+    ]
+    raw = {k: v for p in parts for k, v in p.raw.items()}
+    files = [p.files for p in parts if len(p.files)]
+    return Extraction(
+        pd.concat(rows, ignore_index=True) if rows else _empty(),
+        concat_issues(issues),
+        pd.concat(files, ignore_index=True) if files else pd.DataFrame(columns=list(FILE_RESULT_COLUMNS)),
+        raw,
+    )
+
+
+def chunks(files: pd.DataFrame, workers: int) -> list[pd.DataFrame]:
+    """The files split into about CHUNKS_PER_WORKER * workers chunks of similar total size (largest first)."""
+    if files.empty:
+        return []
+    count = max(1, min(len(files), CHUNKS_PER_WORKER * workers))
+    order = files.sort_values(SIZE, ascending=False, kind="stable")
+    loads = np.zeros(count)
+    owner = []
+    for size in order[SIZE].to_numpy():
+        i = int(loads.argmin())
+        loads[i] += size
+        owner.append(i)
+    order = order.assign(_chunk=owner)
+    return [part.drop(columns="_chunk").sort_values(FILE_ID) for _, part in order.groupby("_chunk") if len(part)]
+
+
+def extract_level(files: pd.DataFrame, executor: Executor | None, workers: int = 1) -> Extraction:
+    """Read and stage the files of one level: on `executor` in chunks, or inline when it is small or there is
+    no executor. Rows come back in file order."""
+    if files.empty:
+        return concat_extractions([])
+    if executor is None or int(files[SIZE].sum()) < INLINE_BYTES:
+        return read_files(files)
+    parts = list(executor.map(read_files, chunks(files, workers)))
+    extraction = concat_extractions(parts)
+    order = np.argsort(extraction.rows[FILE_ID].to_numpy(), kind="stable")  # chunks interleave files
+    if (order == np.arange(len(order))).all():
+        return extraction
+    new_of_old = np.empty(len(order), dtype=np.int64)
+    new_of_old[order] = np.arange(len(order))
+    rows = extraction.rows.iloc[order].reset_index(drop=True)
+    issues = extraction.issues.assign(row=new_of_old[extraction.issues["row"].to_numpy(dtype=np.int64)])
+    issues = issues.sort_values("row", kind="stable").reset_index(drop=True)
+    return Extraction(rows, issues, extraction.files.sort_values(FILE_ID, ignore_index=True), extraction.raw)
+
+
+@contextmanager
+def local_pool(workers: int | None = None) -> Iterator[Executor]:
+    """A process pool for reading files, started from a fork server that has imported the readers once."""
+    workers = workers or os.cpu_count() or 2
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tasks.extract.read"])
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        yield pool
