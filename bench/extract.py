@@ -14,10 +14,10 @@ import pyarrow.csv as pacsv
 import xlsxwriter
 
 import sample
-from tasks.batch import SliceKey
+from tasks.extract.discover import files_frame
+from tasks.extract.read import read_files
 from tasks.extract.readers import read_source
-from tasks.extract.staging import stage
-from tasks.extract.wilayah import WilayahResolver
+from tasks.extract.wilayah import resolve_wilayah
 
 
 def _grow(frame: pd.DataFrame, rows: int) -> pd.DataFrame:
@@ -69,9 +69,7 @@ def run(workdir: Path) -> None:
         build_workbook(pemda / "kecamatan" / "sipd_usulan_kecamatan_2025.xlsx", xlsx, 100_000)
     if not csv.exists():
         build_csv(next((pemda / "desa").glob("*.csv")), csv, 1_000_000)
-    resolver = WilayahResolver("18.02")
     for path, level, rows in ((xlsx, "kecamatan", 100_000), (csv, "desa", 1_000_000)):
-        key = SliceKey(2025, level, "musrenbang", "18.02", path.suffix[1:])
         print(f"\n{path.name} ({path.stat().st_size / 2**20:.0f} MiB)")
         if path.suffix == ".xlsx":
             import python_calamine
@@ -93,23 +91,13 @@ def run(workdir: Path) -> None:
                     read_options=pacsv.ReadOptions(encoding="cp1252"),
                 ),
             )
-        raw = timed("read_source (text cells + provenance)", rows, lambda path=path: read_source(path))
-        staged, _ = timed(
-            "stage (parse into the contract)",
-            rows,
-            lambda raw=raw, key=key, path=path: stage(raw, key, path.name, "bench"),
-        )
+        timed("read_source (text cells + provenance)", rows, lambda path=path: read_source(path))
+        files = files_frame([path], workdir, level, source=path.suffix[1:])
+        extraction = timed("read + stage (the read stage of one file)", rows, lambda files=files: read_files(files))
         timed(
             "resolve wilayah names",
             rows,
-            lambda staged=staged, level=level: resolver.resolve(staged, desa_required=level == "desa"),
-        )
-        timed(
-            "TOTAL extract (read + stage + wilayah)",
-            rows,
-            lambda path=path, key=key, level=level: resolver.resolve(
-                stage(read_source(path), key, path.name, "bench")[0], level == "desa"
-            ),
+            lambda e=extraction, level=level: resolve_wilayah(e.rows, desa_required=level == "desa"),
         )
 
 

@@ -1,84 +1,103 @@
-"""Whole-pipeline speed, up to the national scale: generate the sample inbox (or reuse one), run the annual
-flow on threads and on Dask into PostgreSQL, and print per-stage seconds (summed over the Prefect task runs
-of each step, so parallel work adds up), rows/s and peak memory beside the floors measured in the same run:
-reading the files raw (pyarrow/calamine/json), writing the loaded rows as one Parquet file and
-`psql \\copy` of them into a copy of the usulan table. Last, the overhead Prefect adds to a one-region run.
-The runs report to a `prefect server start` the bench starts (or PREFECT_API_URL), as a national
-office would run them; `--prefect-server 0` leaves each process to start an ephemeral server.
+"""Whole-pipeline speed, up to the national scale, beside the floors measured in the same run.
+
+Generates the sample inbox of N regions (or reuses one), runs the annual flow into a fresh PostgreSQL database
+with a Prefect server the bench starts (or PREFECT_API_URL), and prints per-stage seconds (summed over the
+levels), the task-run count and the peak RSS of the run's processes (the flow and its reading workers). Then,
+in the same run, the floors:
+- reading every file raw (pyarrow / calamine / json), on as many processes as the pipeline reads with;
+- `psql \\copy` of the loaded rows into an empty table with usulan's keys and indexes;
+- writing the loaded rows as one Parquet file;
+- the text classifier once on the distinct texts the run classified.
+The last line is `ratio_to_floors <pipeline wall / sum of floors>`.
 
     python -m bench.pipeline --regions all --workdir /work/bench/national   # 514 kab/kota, ~2.7 M rows
-    python -m bench.pipeline                                                # 4 regions
+    python -m bench.pipeline --regions 48                                   # 48 regions, ~0.39 M rows
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import resource
+import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 import sample
+from flows import progress
 from reference import store
 from schemas import USULAN
 from warehouse.db import scoped_engine
 from warehouse.lake import read_dataset
 
-STAGES = {  # Prefect task -> stage, in pipeline order
-    "prepare_mapping": "prepare mapping (classifier per region)",
-    "fingerprint": "fingerprint files",
-    "skip_if_unchanged": "skip unchanged slices",
-    "extract": "extract (read + stage)",
-    "validate_contract": "contract check (GX, one per partition)",
-    "map_to_opd": "map to OPD / bidang",
-    "validate_domain": "domain rules",
-    "lake_write": "write Parquet lake",
-    "warehouse_load": "load warehouse (COPY)",
-    "quality_report": "quality page + GX Data Docs",
-    "run_report": "run report",
-    "opd_extracts": "OPD extracts",
-}
+CORES = os.cpu_count() or 2
 
 
-def peak_rss_mib() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024
+class PeakMemory:
+    """Peak of the summed RSS of this process and its descendants (reading workers), sampled twice a second;
+    processes named in `exclude` (the Prefect server) are left out."""
+
+    def __init__(self, exclude: set[int]):
+        self.exclude, self.peak, self._stop = exclude, 0, threading.Event()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for p in [me, *me.children(recursive=True)]:
+                if p.pid in self.exclude:
+                    continue
+                with contextlib.suppress(psutil.Error):  # a worker may end meanwhile
+                    total += p.memory_info().rss
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.5)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def line(label: str, rows: int | None, seconds: float) -> None:
     rate = (
         f"{rows:>11,} rows {seconds:9.1f} s {rows / seconds:>10,.0f} rows/s" if rows else f"{'':>16} {seconds:9.1f} s"
     )
-    print(f"{label:<46} {rate}", flush=True)
+    print(f"{label:<50} {rate}", flush=True)
 
 
 def timed(label: str, rows: int | None, func):
     start = time.perf_counter()
     result = func()
-    line(label, rows, time.perf_counter() - start)
-    print(f"{'':<46} peak RSS {peak_rss_mib():>8,.0f} MiB", flush=True)
-    return result
+    seconds = time.perf_counter() - start
+    line(label, rows, seconds)
+    return result, seconds
 
 
-def read_floor(inbox: Path) -> int:
-    """Read every source file with the fastest raw reader, parsing nothing; returns records."""
+def _read_raw(paths: list[str]) -> int:
+    """Read files with the fastest raw reader, parsing nothing; returns records."""
     import python_calamine
 
     records = 0
-    for path in sorted(inbox.rglob("*")):
-        if path.name.startswith("_") or not path.is_file():
-            continue
+    for name in paths:
+        path = Path(name)
         if path.suffix == ".csv":
             head = path.read_bytes()[:4096]
             options = pacsv.ParseOptions(delimiter=";" if head.count(b";") > head.count(b",") else ",")
@@ -94,12 +113,21 @@ def read_floor(inbox: Path) -> int:
     return records
 
 
+def read_floor(inbox: Path, workers: int) -> int:
+    """Every source file read raw, on `workers` processes (files dealt out by size)."""
+    files = sorted(
+        (p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith("_")), key=lambda p: -p.stat().st_size
+    )
+    chunks = [[str(p) for p in files[i :: workers * 4]] for i in range(workers * 4)]
+    with ProcessPoolExecutor(workers) as pool:
+        return sum(pool.map(_read_raw, chunks))
+
+
 @contextmanager
 def prefect_api(port: int):
-    """PREFECT_API_URL of a `prefect server start` run for the bench (or the one already set), so the
-    flow and every Dask worker report to one API instead of each starting an ephemeral server."""
-    if os.environ.get("PREFECT_API_URL"):
-        yield os.environ["PREFECT_API_URL"]
+    """PREFECT_API_URL of a `prefect server start` run for the bench (or the one already set)."""
+    if os.environ.get("PREFECT_API_URL") or not port:
+        yield os.environ.get("PREFECT_API_URL"), None
         return
     url = f"http://127.0.0.1:{port}/api"
     server = subprocess.Popen(
@@ -118,7 +146,7 @@ def prefect_api(port: int):
                     raise SystemExit(f"prefect server did not answer at {url}") from None
                 time.sleep(1)
         os.environ["PREFECT_API_URL"] = url
-        yield url
+        yield url, server.pid
     finally:
         os.environ.pop("PREFECT_API_URL", None)
         server.terminate()
@@ -126,7 +154,6 @@ def prefect_api(port: int):
 
 
 def fresh_database(server_url: str, name: str) -> str:
-    """An empty PostgreSQL database `name` on the server (dropped first); returns its URL."""
     engine = sa.create_engine(f"{server_url.rstrip('/')}/postgres", isolation_level="AUTOCOMMIT")
     with engine.connect() as c:
         c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -135,59 +162,32 @@ def fresh_database(server_url: str, name: str) -> str:
     return f"{server_url.rstrip('/')}/{name}"
 
 
-def task_runs(flow_run_id) -> pd.DataFrame:
-    """Every task run of the flow run (stage, run seconds, created/start/end times) from the Prefect API."""
+def task_run_count(flow_run_id) -> int:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    rows, offset = [], 0
+    count, offset = 0, 0
     with get_client(sync_client=True) as client:
         while True:
             page = client.read_task_runs(
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])), limit=200, offset=offset
             )
-            rows += [
-                {
-                    "task": r.task_key.rsplit("-", 1)[0],
-                    "seconds": r.total_run_time.total_seconds(),
-                    "created": r.created,
-                    "start": r.start_time,
-                    "end": r.end_time,
-                }
-                for r in page
-            ]
+            count += len(page)
             if len(page) < 200:
-                break
+                return count
             offset += 200
-    return pd.DataFrame(rows)
 
 
-def print_stages(runs: pd.DataFrame, rows: int) -> None:
-    per_task = runs.groupby("task")["seconds"].agg(["sum", "count"])
-    for task, label in STAGES.items():
-        if task in per_task.index:
-            line(f"  {label} ({per_task.loc[task, 'count']:,} runs)", rows, per_task.loc[task, "sum"])
-
-
-def run_flow(runner: str, **parameters):
-    """The annual flow on `runner`; returns (report, flow run id)."""
-    from flows.annual import with_task_runner
-
-    state = with_task_runner(runner)(tahun=2025, return_state=True, **parameters)
-    return state.result(), state.state_details.flow_run_id
-
-
-def copy_floor(database_url: str, lake: Path, workdir: Path) -> None:
+def copy_floor(database_url: str, loaded, workdir: Path) -> float:
     """`psql \\copy` of the loaded rows into a copy of the usulan table (same keys and indexes)."""
-    loaded = read_dataset(lake, USULAN)
     csv = workdir / "floor.csv"
     pacsv.write_csv(loaded, csv)
     with scoped_engine(database_url) as engine, engine.begin() as c:
         c.execute(sa.text("DROP TABLE IF EXISTS usulan_copy_floor"))
         c.execute(sa.text("CREATE TABLE usulan_copy_floor (LIKE usulan INCLUDING ALL)"))
     url = sa.make_url(database_url)
-    command = [f"\\copy usulan_copy_floor ({', '.join(loaded.column_names)}) FROM '{csv}' WITH (FORMAT csv, HEADER)"]
-    timed(
+    command = f"\\copy usulan_copy_floor ({', '.join(loaded.column_names)}) FROM '{csv}' WITH (FORMAT csv, HEADER)"
+    _, seconds = timed(
         "floor: psql \\copy the loaded rows",
         loaded.num_rows,
         lambda: subprocess.run(
@@ -204,59 +204,31 @@ def copy_floor(database_url: str, lake: Path, workdir: Path) -> None:
                 "-v",
                 "ON_ERROR_STOP=1",
                 "-c",
-                *command,
+                command,
             ],
             check=True,
             capture_output=True,
         ),
     )
-    timed(
-        "floor: write the loaded rows as one Parquet",
-        loaded.num_rows,
-        lambda: pq.write_table(loaded, workdir / "floor.parquet", compression="zstd"),
+    return seconds
+
+
+def classifier_floor(loaded: pd.DataFrame, models: Path) -> float:
+    """One classifier on the distinct texts the run sent to the classifier (mapped by it, or left for review)."""
+    from tasks.map.classify import train_cached
+
+    texts = loaded.loc[loaded.mapping_method.isna() | (loaded.mapping_method == "klasifikasi"), "uraian_usulan"]
+    distinct = texts.drop_duplicates().reset_index(drop=True)
+    classifier = train_cached(2025, str(loaded.kode_pemda.iloc[0]), cache_dir=models)
+    _, seconds = timed(
+        f"floor: classify {len(distinct):,} distinct texts once", len(texts), lambda: classifier.predict(distinct)
     )
+    return seconds
 
 
-def prefect_overhead(inbox: Path, pemda: str, workdir: Path) -> None:
-    """Wall time of a one-region run against the time spent inside its flow and task bodies."""
-    out = workdir / "one-region"
-    started = time.perf_counter()
-    _, flow_run_id = run_flow(
-        "threads",
-        inbox=inbox,
-        lake_root=out / "lake",
-        pemda=[pemda],
-        warehouse_url=f"sqlite:///{out / 'w.sqlite'}",
-        models_dir=workdir / "models",
-        force=True,
-    )
-    wall = time.perf_counter() - started
-    from prefect.client.orchestration import get_client
+def run(args: argparse.Namespace, server_pid: int | None) -> None:
+    from flows.annual import annual_run
 
-    with get_client(sync_client=True) as client:
-        flow_seconds = client.read_flow_run(flow_run_id).total_run_time.total_seconds()
-    runs = task_runs(flow_run_id)
-    waiting = (runs.start - runs.created).dt.total_seconds().clip(lower=0)
-    print(
-        f"one-region run ({pemda}): wall {wall:.1f} s; flow body {flow_seconds:.1f} s; task bodies "
-        f"{runs.seconds.sum():.1f} s in {len(runs)} task runs"
-    )
-    print(
-        f"  Prefect overhead: {wall - flow_seconds:.1f} s around the flow (flow run, server warm) + "
-        f"{waiting.sum():.1f} s before task starts ({1000 * waiting.mean():.0f} ms per task run)"
-    )
-    cold = [
-        sys.executable,
-        "-c",
-        "import time; t = time.perf_counter(); from prefect import flow; "
-        "flow(lambda: None, name='empty')(); print(time.perf_counter() - t)",
-    ]
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    seconds = float(subprocess.run(cold, check=True, capture_output=True, text=True, env=env).stdout.split()[-1])
-    print(f"  a fresh process adds Prefect's import and ephemeral server start: an empty flow takes {seconds:.1f} s")
-
-
-def run(args: argparse.Namespace) -> None:
     workdir = args.workdir
     inbox = workdir / "inbox"
     if not (inbox / "2025").is_dir():
@@ -265,70 +237,90 @@ def run(args: argparse.Namespace) -> None:
         pemda = ("all",) if args.regions == "all" else tuple(codes[: int(args.regions)])
         timed(f"generate sample ({args.regions} regions)", None, lambda: sample.generate(inbox, pemda=pemda))
     regions = sorted(p.name for p in (inbox / "2025").iterdir() if p.is_dir())
-    rows = timed(f"floor: read every file raw ({len(regions)} regions)", None, lambda: read_floor(inbox))
-    print(f"{rows:,} usulan records in {sum(1 for p in inbox.rglob('*') if p.is_file()):,} files", flush=True)
-    from tasks.map.classify import train_cached
+    files = sum(1 for p in inbox.rglob("*") if p.is_file() and not p.name.startswith("_"))
+    print(f"{len(regions)} regions, {files:,} files; reading workers: {CORES}", flush=True)
+    out = workdir / "run"
+    shutil.rmtree(out, ignore_errors=True)
+    url = fresh_database(args.server_url, "rkpd_bench")
+    stages: dict[str, list] = defaultdict(lambda: [0, 0.0])
 
-    timed(
-        "fit the classifier once (cached for all runs)",
-        None,
-        lambda: train_cached(2025, regions[0], cache_dir=workdir / "models"),
-    )
-    for runner in args.runner or ["dask", "threads"]:
-        url = fresh_database(args.server_url, f"rkpd_bench_{runner}")
-        out = workdir / runner
+    def collect(event) -> None:
+        if isinstance(event, progress.Step):
+            stages[event.stage][0] += event.rows or 0
+            stages[event.stage][1] += event.seconds
+
+    with PeakMemory({server_pid} if server_pid else set()) as memory, progress.use(collect):
         started = time.perf_counter()
-        report, flow_run_id = run_flow(
-            runner,
+        state = annual_run(
+            tahun=2025,
             inbox=inbox,
             lake_root=out / "lake",
             warehouse_url=url,
+            runner=args.runner,
             models_dir=workdir / "models",
             extracts=args.extracts,
+            force=True,
+            return_state=True,
         )
-        line(f"annual flow on {runner}, wall", rows, time.perf_counter() - started)
-        print(f"{'':<46} peak RSS {peak_rss_mib():>8,.0f} MiB", flush=True)
-        files = report.files
-        print(
-            f"  read {files.rows_read.sum():,} = loaded {files.rows_loaded.sum():,} + quarantined "
-            f"{files.rows_quarantined.sum():,}; files failed {int((files.load_status == 'failed').sum())}; "
-            f"balanced {report.balanced}",
-            flush=True,
-        )
-        print_stages(task_runs(flow_run_id), rows)
-    copy_floor(url, out / "lake", workdir)
-    prefect_overhead(inbox, regions[0], workdir)
+        wall = time.perf_counter() - started
+    report = state.result()
+    f = report.files
+    rows = int(f.rows_read.sum())
+    line(f"pipeline ({args.runner}), wall", rows, wall)
+    print(
+        f"  read {rows:,} = loaded {f.rows_loaded.sum():,} + quarantined {f.rows_quarantined.sum():,} + failed "
+        f"{f.rows_failed.sum():,}; files failed {int((f.load_status == 'failed').sum())}; balanced "
+        f"{report.balanced}",
+        flush=True,
+    )
+    for stage, (count, seconds) in stages.items():
+        line(f"  {stage}", count or None, seconds)
+    count = task_run_count(state.state_details.flow_run_id) if os.environ.get("PREFECT_API_URL") else None
+    print(f"  Prefect task runs: {count if count is not None else 'n/a (no server)'}")
+    print(f"  peak RSS (flow and reading workers): {memory.peak / 2**20:,.0f} MiB", flush=True)
+
+    _, read = timed(f"floor: read every file raw on {CORES} processes", None, lambda: read_floor(inbox, CORES))
+    loaded = read_dataset(out / "lake", USULAN)
+    copy = copy_floor(url, loaded, workdir)
+    _, parquet = timed(
+        "floor: write the loaded rows as one Parquet",
+        loaded.num_rows,
+        lambda: pq.write_table(loaded, workdir / "floor.parquet", compression="zstd"),
+    )
+    classify = classifier_floor(
+        loaded.select(["kode_pemda", "uraian_usulan", "mapping_method"]).to_pandas(), workdir / "models"
+    )
+    floors = read + copy + parquet + classify
+    line("floors, summed", None, floors)
+    print(f"ratio_to_floors {wall / floors:.2f}", flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--regions", default="4", help="number of kab/kota to generate, or all (514)")
     parser.add_argument("--workdir", type=Path, default=Path("data/bench/pipeline"))
-    parser.add_argument("--runner", action="append", choices=["threads", "dask"], help="default: dask, threads")
+    parser.add_argument("--runner", choices=["threads", "dask"], default="threads")
     parser.add_argument(
         "--server-url",
         default="postgresql+psycopg://postgres@127.0.0.1:5432",
-        help="PostgreSQL server; each runner loads into a fresh database on it",
+        help="PostgreSQL server; the run loads into a fresh database on it",
     )
     parser.add_argument(
         "--prefect-server",
         type=int,
         default=4242,
         metavar="PORT",
-        help="start `prefect server start` on PORT for the runs unless PREFECT_API_URL is set; "
-        "0: no server (the flow and each Dask worker start an ephemeral one)",
+        help="start `prefect server start` on PORT unless PREFECT_API_URL is set; 0: none",
     )
     parser.add_argument(
         "--extracts",
         action=argparse.BooleanOptionalAction,
         default=False,
-        help="also write every region's OPD extracts (default: off; see the closing note)",
+        help="also write every region's OPD extracts (default: off)",
     )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    if args.prefect_server:
-        with prefect_api(args.prefect_server) as api:
-            print(f"Prefect API: {api}", flush=True)
-            run(args)
-    else:
-        run(args)
+    os.environ["PREFECT_TASKS_REFRESH_CACHE"] = "true"  # read every file: no extract served from the result cache
+    with prefect_api(args.prefect_server) as (api, pid):
+        print(f"Prefect API: {api or 'ephemeral'}", flush=True)
+        run(args, pid)

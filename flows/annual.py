@@ -185,14 +185,16 @@ def run_levels(
     context: MappingContext,
     runner: str,
     dask_address: str | None,
-) -> list[pd.DataFrame]:
-    """Every level, lower forums first: extract, check, map, check the domain rules, publish."""
+    logs: list[pd.DataFrame],
+) -> None:
+    """Every level, lower forums first: extract, check, map, check the domain rules, publish; each level's
+    load-log rows are added to `logs` as it is published."""
     to_read = files[~files.unchanged]
     good = planning.good_loads(history)
     mtime = files.set_index(FILE_ID)[MTIME]
     pemda_all = sorted(set(files.kode_pemda))
     earlier = accepted_before(settings.lake_root, settings.tahun, pemda_all)
-    logs, below = [], None
+    below = None
     with reading_executor(runner, to_read, dask_address) as (executor, workers):
         for level in LEVELS:
             level_files = to_read[to_read.level == level]
@@ -230,7 +232,6 @@ def run_levels(
                 step.rows = len(publication.usulan)
             logs.append(publication.log)
             below = publication
-    return logs
 
 
 @task(task_run_name="quality-report", cache_policy=NO_CACHE)
@@ -319,7 +320,7 @@ def execute(
     with warehouse_lock(warehouse_url, wait):
         notes = start(settings, parameters, regions)
         started = utcnow()
-        files = None
+        logs: list[pd.DataFrame] = []  # load-log rows of what the run has done so far
         try:
             with scoped_engine(warehouse_url) as engine:
                 corrections = read_corrections(engine, regions)
@@ -329,15 +330,17 @@ def execute(
             if len(unchanged):
                 with scoped_engine(warehouse_url) as engine, engine.begin() as connection:
                     append(connection, LOAD_LOG, unchanged)
+                logs.append(unchanged)
             to_map = sorted(set(files.kode_pemda[~files.unchanged]))
             with progress.timed("run", f"prepare mapping of {len(to_map)} region(s)"):
                 context = prepare_mapping(settings, to_map, corrections)
-            logs = run_levels(settings, files, history, context, runner, dask_address)
-            files = pd.concat([unchanged, *logs], ignore_index=True) if len(unchanged) or logs else unchanged
+            run_levels(settings, files, history, context, runner, dask_address, logs)
         except BaseException:
             with scoped_engine(warehouse_url) as engine:
-                record_end(engine, settings.run_id, tahun, started, parameters, "failed", files)
+                done = pd.concat(logs, ignore_index=True) if logs else None
+                record_end(engine, settings.run_id, tahun, started, parameters, "failed", done)
             raise
+        files = pd.concat(logs, ignore_index=True) if logs else LOAD_LOG.empty_frame()
         report = RunReport(settings.run_id, tahun, files, list(found.ignored), notes)
         with progress.timed("run", "quality page, Great Expectations and Data Docs"):
             report.quality_page, report.contract_problems = quality_report(

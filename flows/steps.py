@@ -18,7 +18,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.transactions import get_transaction
 
-from tasks.extract.discover import SIZE, Discovery, discover
+from tasks.extract.discover import FILE_ID, SIZE, Discovery, discover
 from tasks.extract.read import Extraction, extract_level
 from tasks.load import publish
 from tasks.load.publish import Publication
@@ -37,12 +37,14 @@ def discover_inbox(inbox: Path, tahun: int, pemda: list[str] | None, levels: lis
 
 
 def _extract_key(context, parameters) -> str | None:
-    """The level's slice signatures (files, pipeline, corrections): the same signatures read the same rows.
-    None (no cache) for a level too large to keep in the result store."""
+    """The level's files with their slice signatures (files, pipeline, corrections) and the ids the run gave
+    them: the same read gives the same rows. None (no cache) for a level too large to keep in the result
+    store."""
     files = parameters["files"]
     if files.empty or int(files[SIZE].sum()) > EXTRACT_CACHE_MAX_BYTES:
         return None
-    digest = hashlib.sha256("\n".join(sorted(set(files["signature"]))).encode())
+    listing = files[[FILE_ID, "source_file", "signature"]].astype(str).agg("|".join, axis=1)  # rows name their file
+    digest = hashlib.sha256("\n".join(sorted(listing)).encode())
     return f"extract-{parameters['level']}-{digest.hexdigest()}"
 
 

@@ -6,13 +6,17 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from tasks.batch import SliceKey
 from tasks.errors import SourceError
 from tasks.extract.parse import parse_koefisien, parse_numbers
 from tasks.extract.readers import read_source
-from tasks.extract.staging import stage
+from tasks.extract.staging import concat_fields, file_fields, generated_id, stage_fields
 
-KEY = SliceKey(2025, "kecamatan", "musrenbang", "18.02", "csv")
+KEY = {"tahun": 2025, "level": "kecamatan", "stream": "musrenbang", "kode_pemda": "18.02", "source": "csv"}
+
+
+def stage(raw, source_file: str):
+    """One file's rows staged into the contract, and their parse issues."""
+    return stage_fields(concat_fields([file_fields(raw, KEY, source_file)]), KEY["level"])
 
 
 def test_windows_1252_semicolon_csv(tmp_path):
@@ -27,7 +31,7 @@ def test_windows_1252_semicolon_csv(tmp_path):
     raw = read_source(path)
     assert (raw.encoding, raw.delimiter) == ("cp1252", ";")
     assert raw.source_row.tolist() == [2, 3, 4]
-    staged, issues = stage(raw, KEY, "desa.csv", "run")
+    staged, issues = stage(raw, "desa.csv")
     assert staged.loc[0, "uraian_usulan"] == "Rehab jalan – dusun café"
     assert staged.loc[0, "volume"] == 100 and staged.loc[0, "satuan"] == "Meter"
     assert staged.loc[2, "anggaran"] == 70_000_000
@@ -46,8 +50,11 @@ def test_utf8_bom_comma_csv_with_title_rows(tmp_path):
     raw = read_source(path)
     assert raw.encoding == "utf-8-sig" and raw.delimiter == ","
     assert raw.source_row.tolist() == [5]
-    staged, issues = stage(raw, KEY, "annex.csv", "run")
-    assert staged.loc[0, "id_usulan"] == "annex.csv#5"  # no id column: stable per file and row
+    staged, issues = stage(raw, "2025/18.02/kecamatan/annex.csv")
+    made = staged.loc[0, "id_usulan"]  # no id column: stable per file and row, scoped to the pemda
+    assert made == generated_id("18.02", "2025/18.02/kecamatan/annex.csv", pd.Series([5])).item()
+    assert made.startswith("18.02-") and made.endswith("-5") and len(made) <= 64
+    assert generated_id("18.72", "2025/18.72/kecamatan/annex.csv", pd.Series([5])).item() != made
     assert staged.loc[0, "anggaran"] == 25_000_000 and issues.empty
 
 
@@ -74,7 +81,7 @@ def test_sipd_excel_with_title_rows_and_coordinates(tmp_path):
     workbook.close()
     raw = read_source(path)
     assert raw.source_row.tolist() == [5] and raw.source_sheet.tolist() == ["Usulan"]
-    staged, _issues = stage(raw, KEY, "sipd.xlsx", "run")
+    staged, _issues = stage(raw, "sipd.xlsx")
     row = staged.iloc[0]
     assert row["id_usulan"] == "1802000123" and row["anggaran"] == 1_250_000
     assert (row["latitude"], row["longitude"], row["lokasi"]) == (-4.812345, 105.234567, "Dusun II RT 002")
@@ -100,7 +107,7 @@ def test_json_pages(tmp_path):
             }
         )
     )
-    staged, _issues = stage(read_source(path), KEY, "page.json", "run")
+    staged, _issues = stage(read_source(path), "page.json")
     assert staged.loc[0, "uraian_usulan"] == "Pembangunan Sumur Bor"
     assert (staged.loc[0, "volume"], staged.loc[0, "satuan"], staged.loc[0, "alasan"]) == (2, "Unit", "duplikasi")
 
@@ -127,7 +134,7 @@ def test_missing_usulan_column_is_named(tmp_path):
     path = tmp_path / "nousulan.csv"
     path.write_text("No,Kecamatan,Desa,Volume\n1,Kalirejo,Kalirejo,2\n")
     with pytest.raises(SourceError, match="missing required column"):
-        stage(read_source(path), KEY, "nousulan.csv", "run")
+        stage(read_source(path), "nousulan.csv")
 
 
 def test_number_formats():

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from flows import annual
-from flows.annual import annual_run, partition_threads
+from flows.annual import annual_run
 from flows.backfill import backfill
 from flows.deployments import runner_deployments
 from flows.levels import kecamatan_run
@@ -112,56 +112,52 @@ def test_failed_load_rolls_the_slice_back_and_alerts(prefect_server, sample_inbo
 
     pd.testing.assert_frame_equal(counts(url), before)  # no partial slice in the warehouse
     assert lake_counts(lake) == lake_before  # the lake slice was put back
-    assert not list(lake.rglob(".*.old-*")) and not list(lake.rglob(".*.tmp-*"))
+    assert not list(lake.rglob(".*.old-*")) and not list(lake.glob(".staging-*"))
     alert = json.loads((alerts / "annual-2025-all.json").read_text())  # no pemda given: all regions
     assert alert["state"] == "Failed" and "disk full" in alert["message"]
 
 
-def test_regions_validated_together_in_a_partition_load_as_when_run_alone(prefect_server, tmp_path, monkeypatch):
-    """Also: with the thread pool bounded to one thread, the two one-region partitions never overlap
-    (Prefect's unbounded default started every partition at once)."""
-    from prefect.settings import PREFECT_TASKS_RUNNER_THREAD_POOL_MAX_WORKERS, temporary_settings
-
+def test_regions_together_on_worker_processes_load_as_when_run_alone(prefect_server, tmp_path, monkeypatch):
+    """Every stage runs once over a level of all regions; files are read in worker processes (a local pool,
+    here forced for a small run). The warehouse is the same as when each region runs alone, read inline."""
     import sample
+    import tasks.extract.read as read
 
-    running, overlap = [], []
-    real_partition = annual.run_partition
-
-    def tracked(slices, settings):
-        running.append(1)
-        overlap.append(len(running))
-        try:
-            return real_partition(slices, settings)
-        finally:
-            running.pop()
-
-    monkeypatch.setattr(annual, "run_partition", tracked)
-    with temporary_settings({PREFECT_TASKS_RUNNER_THREAD_POOL_MAX_WORKERS: 1}):
-        one_thread = annual_run.with_options(task_runner=partition_threads())
     inbox = tmp_path / "inbox"
     sample.generate(inbox, tahun=2025, pemda=("18.71", "18.72"), seed=7)
-    tables = {}
-    for size in (1, 2):
-        work = tmp_path / f"size{size}"
-        url = f"sqlite:///{work / 'w.sqlite'}"
-        report = one_thread(
-            tahun=2025, inbox=inbox, lake_root=work / "lake", warehouse_url=url, partition_size=size, extracts=False
+    queries = (
+        "SELECT kode_pemda, level, count(*) AS n, sum(anggaran) AS anggaran, count(kode_opd_akhir) AS mapped "
+        "FROM usulan GROUP BY kode_pemda, level ORDER BY kode_pemda, level",
+        "SELECT kode_pemda, level, rule, field, count(*) AS n FROM quarantine "
+        "GROUP BY kode_pemda, level, rule, field ORDER BY kode_pemda, level, rule, field",
+    )
+    alone = tmp_path / "alone"
+    url = f"sqlite:///{alone / 'w.sqlite'}"
+    for kode in ("18.71", "18.72"):
+        report = annual_run(
+            tahun=2025, inbox=inbox, lake_root=alone / "lake", warehouse_url=url, pemda=[kode], extracts=False
         )
         assert report.balanced and not report.failures
-        with create_engine(url).connect() as c:
-            tables[size] = [
-                pd.read_sql(sa.text(q), c)
-                for q in (
-                    "SELECT kode_pemda, level, count(*) AS n, sum(anggaran) AS anggaran, "
-                    "count(kode_opd_akhir) AS mapped FROM usulan GROUP BY kode_pemda, level ORDER BY kode_pemda, level",
-                    "SELECT kode_pemda, level, rule, field, count(*) AS n FROM quarantine "
-                    "GROUP BY kode_pemda, level, rule, field ORDER BY kode_pemda, level, rule, field",
-                )
-            ]
-        docs = sorted(p.name for p in (work / "quality" / "data_docs").iterdir())
-        assert docs == (["18_71", "18_72"] if size == 1 else ["18_71-18_72"])  # one GX validation per partition
-    usulan, quarantine = tables[2]
+    with create_engine(url).connect() as c:
+        expected = [pd.read_sql(sa.text(q), c) for q in queries]
+
+    pools = []
+    real_pool = read.local_pool
+
+    def counted_pool(workers=None):
+        pools.append(workers)
+        return real_pool(workers)
+
+    monkeypatch.setattr(annual, "INLINE_BYTES", 0)
+    monkeypatch.setattr(read, "INLINE_BYTES", 0)
+    monkeypatch.setattr(annual, "local_pool", counted_pool)
+    together = tmp_path / "together"
+    url = f"sqlite:///{together / 'w.sqlite'}"
+    report = annual_run(tahun=2025, inbox=inbox, lake_root=together / "lake", warehouse_url=url, extracts=False)
+    assert report.balanced and not report.failures and pools == [annual.CORES]
+    with create_engine(url).connect() as c:
+        got = [pd.read_sql(sa.text(q), c) for q in queries]
+    usulan, quarantine = got
     assert set(usulan.kode_pemda) == {"18.71", "18.72"} and quarantine.n.sum() > 0
-    for alone, together in zip(tables[1], tables[2]):
-        pd.testing.assert_frame_equal(alone, together)
-    assert overlap == [1, 1, 1]  # two partitions one after the other, then the single partition
+    for want, have in zip(expected, got):
+        pd.testing.assert_frame_equal(want, have)

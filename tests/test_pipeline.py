@@ -154,40 +154,52 @@ def test_annual_run_on_postgres_matches_sqlite(prefect_server, sample_inbox, pg_
 
 
 def test_broken_file_is_reported_and_the_rest_goes_on(prefect_server, sample_inbox, tmp_path):
+    """A file that cannot be read is named with its problem and counted as failed; the other files of its
+    slice, and every other slice, still publish."""
     inbox = tmp_path / "inbox"
     shutil.copytree(sample_inbox, inbox)
     broken = inbox / str(TAHUN) / PEMDA / "kecamatan" / "susulan_kecamatan.xlsx"
     broken.write_bytes(b"PK\x03\x04 truncated")
     (inbox / str(TAHUN) / PEMDA / "catatan").mkdir()
     runner = CliRunner()
-    result = runner.invoke(
-        app,
-        [
-            "run",
-            "--tahun",
-            str(TAHUN),
-            "--inbox",
-            str(inbox),
-            "--lake",
-            str(tmp_path / "lake"),
-            "--warehouse-url",
-            f"sqlite:///{tmp_path / 'w.sqlite'}",
-        ],
-    )
+    url = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    args = [
+        "run",
+        "--tahun",
+        str(TAHUN),
+        "--inbox",
+        str(inbox),
+        "--lake",
+        str(tmp_path / "lake"),
+        "--warehouse-url",
+        url,
+    ]
+    result = runner.invoke(app, [*args, "--no-extracts"])
     assert result.exit_code == 1, result.output
     assert "susulan_kecamatan.xlsx" in result.output and "cannot open the workbook" in result.output
     assert "Traceback" not in result.output
     assert "unknown level folder" in result.output  # the stray folder is reported, not silently skipped
-    assert "held back" in result.output
-    url = f"sqlite:///{tmp_path / 'w.sqlite'}"
-    levels = query(url, "SELECT DISTINCT level FROM usulan").level
-    assert "kecamatan" not in set(levels) and {"desa", "kabkota"} <= set(levels)
-    log = query(url, "SELECT source_file, load_status, rows_read, message FROM etl_load_log WHERE level = 'kecamatan'")
-    assert sorted(log.load_status) == ["failed", "held_back"]
-    assert (
-        log.loc[log.load_status == "held_back", "rows_read"].item()
-        == manifest(inbox)["totals"]["kecamatan"]["data_rows"]
+    good = manifest(inbox)["totals"]["kecamatan"]["data_rows"]
+    log = query(
+        url,
+        "SELECT source_file, load_status, rows_read, rows_loaded, rows_quarantined, rows_failed, "
+        "message FROM etl_load_log WHERE level = 'kecamatan' ORDER BY load_status",
     )
+    assert log.load_status.tolist() == ["failed", "loaded"]
+    assert log.rows_read.tolist()[1] == good == log.rows_loaded[1] + log.rows_quarantined[1]
+    assert "cannot open the workbook" in log.message[0] and log.rows_read[0] == log.rows_failed[0] == 0
+    loaded = query(url, "SELECT count(*) AS n FROM usulan WHERE level = 'kecamatan'").n.item()
+    assert loaded == log.rows_loaded[1]  # the good file of the slice published beside the broken one
+
+    result = runner.invoke(app, [*args, "--no-extracts", "--strict"])  # --strict holds the slice back instead
+    assert result.exit_code == 1, result.output
+    log = query(
+        url,
+        "SELECT load_status FROM etl_load_log WHERE level = 'kecamatan' AND run_id = "
+        "(SELECT max(run_id) FROM etl_load_log) ORDER BY load_status",
+    )
+    assert log.load_status.tolist() == ["failed", "held_back"]
+    assert query(url, "SELECT count(*) AS n FROM usulan WHERE level = 'kecamatan'").n.item() == loaded
 
 
 def test_changed_file_replaces_only_its_slice(prefect_server, sample_inbox, tmp_path):
@@ -202,23 +214,29 @@ def test_changed_file_replaces_only_its_slice(prefect_server, sample_inbox, tmp_
     provinsi.write_bytes(b"".join(lines[:-1]))  # the region re-sends the list with one usulan less
     desa_usulan = query(
         url,
-        "SELECT id_usulan, uraian_usulan FROM usulan WHERE level = 'desa' AND "
-        "kode_desa = '18.02.01.2001' ORDER BY id_usulan",
+        "SELECT d.id_usulan, d.uraian_usulan, k.source_row AS kecamatan_row FROM usulan AS d "
+        "LEFT JOIN usulan AS k ON k.level = 'kecamatan' AND k.kode_pemda = d.kode_pemda "
+        "AND k.id_usulan_asal = d.id_usulan WHERE d.level = 'desa' AND d.kode_desa = '18.02.01.2001' "
+        "ORDER BY d.id_usulan",
     )
-    origin = desa_usulan[~desa_usulan.uraian_usulan.str.lower().duplicated(keep=False)].iloc[0]
+    unique = desa_usulan[~desa_usulan.uraian_usulan.str.lower().duplicated(keep=False)]
+    origin = unique[unique.kecamatan_row.isna()].iloc[0]  # never reached the kecamatan forum's SIPD export
+    exported = unique[unique.kecamatan_row.notna()].iloc[0]  # in the SIPD export beside the annex
     annex = inbox / str(TAHUN) / PEMDA / "kecamatan" / "berita-acara" / "lampiran_v_kalirejo.csv"
     annex.parent.mkdir()
     annex.write_text(
         "BERITA ACARA MUSRENBANG KECAMATAN KALIREJO\nLampiran V: Daftar usulan yang belum diakomodir\n\n"
         "No;Desa/Kelurahan;Uraian Kegiatan;Volume;Satuan;Alasan Belum Diakomodir\n"
         f"1;Sri Way Langsep;{origin.uraian_usulan.upper()};1;Unit;melebihi pagu indikatif kecamatan\n"
-        "2;Sri Way Langsep;Pembangunan gedung serbaguna kampung;1;Unit;bukan usulan desa\n",
+        "2;Sri Way Langsep;Pembangunan gedung serbaguna kampung;1;Unit;bukan usulan desa\n"
+        f"3;Sri Way Langsep;{exported.uraian_usulan};1;Unit;melebihi pagu indikatif kecamatan\n",
         encoding="utf-8",
     )
 
     report = annual_run(tahun=TAHUN, inbox=inbox, lake_root=lake, warehouse_url=url)
-    status = report.files.groupby("level").load_status.agg(set).to_dict()
+    status = {level: set(s) for level, s in report.files.groupby("level").load_status}
     assert status["provinsi"] == {"loaded"} and status["desa"] == {"unchanged"}
+    assert status["kecamatan"] == {"loaded"}  # the forum's sources are read together (deduplicated together)
     after = warehouse_state(url).set_index(["level", "source"])
     assert after.loc[("provinsi", "csv"), "n"] == before.loc[("provinsi", "csv"), "n"] - 1
     pd.testing.assert_frame_equal(
@@ -238,7 +256,13 @@ def test_changed_file_replaces_only_its_slice(prefect_server, sample_inbox, tmp_
             "id_usulan_asal": origin.id_usulan,
         }
     ]  # traced by desa and text
+    twice = query(url, "SELECT source_row, reason_en FROM quarantine WHERE rule = 'duplicate_source'")
+    assert twice.source_row.tolist() == [7]  # the annex row of an usulan the SIPD export already holds
+    assert f"row {int(exported.kecamatan_row)}" in twice.reason_en.item() and "counted once" in twice.reason_en.item()
     untraced = query(
         url, "SELECT rule, source_row FROM quarantine WHERE source = 'berita-acara' AND severity = 'error'"
     )
-    assert untraced.to_dict("records") == [{"rule": "lineage_missing", "source_row": 6}]
+    assert untraced.to_dict("records") == [
+        {"rule": "lineage_missing", "source_row": 6},
+        {"rule": "duplicate_source", "source_row": 7},
+    ]

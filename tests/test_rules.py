@@ -9,14 +9,10 @@ import pytest
 
 from reference import store
 from schemas import USULAN
-from tasks.batch import SliceKey
-from tasks.extract import extract_slice
-from tasks.load.publish import publish
-from tasks.map.mapping import MappingContext, map_usulan
 from tasks.validate.domain import check_in_force, normalise_satuan
-from tasks.validate.gx import check_contract, check_domain
 from tasks.validate.rules import RULES, ValidationConfig
-from warehouse.bulk import replace_slice
+from tests.stages import files_frame, issues_by_row, run_level
+from warehouse import lake
 from warehouse.db import create_engine
 from warehouse.migrate import upgrade
 
@@ -96,12 +92,12 @@ def write(path: Path, rows: dict[int, tuple], prefix: str = "18020090") -> Path:
     return path
 
 
-def run_slice(path: Path, key: SliceKey, engine, config: ValidationConfig | None = None, lake: Path | None = None):
-    batch = extract_slice(key, [path], "test-run", path.parent, config=config)
-    check_contract([batch])
-    rows = check_domain(batch, map_usulan(batch.clean(), MappingContext(key.tahun, key.kode_pemda)), engine)
-    log = publish(batch, rows, lake or path.parent / "lake", engine)
-    return batch, rows, log
+def run_slice(path: Path, level: str, engine, config: ValidationConfig | None = None, lake_root: Path | None = None):
+    """One slice of one file through every stage and published; returns (issues with source_row, published
+    rows, load log)."""
+    files = files_frame([path], path.parent, level)
+    extraction, ruled, publication = run_level(files, engine, lake_root or path.parent / "lake", config)
+    return issues_by_row(extraction, ruled), ruled.publishable, publication.log, ruled
 
 
 @pytest.fixture
@@ -112,9 +108,7 @@ def engine(tmp_path):
 
 
 def test_every_rule_is_recorded_with_its_field_and_reason(tmp_path, engine):
-    key = SliceKey(2025, "desa", "musrenbang", "18.02", "csv")
-    batch, rows, _ = run_slice(write(tmp_path / "desa.csv", ROWS), key, engine)
-    issues = batch.issues.assign(source_row=lambda f: batch.staged.loc[f["row"], "source_row"].to_numpy())
+    issues, rows, _, ruled = run_slice(write(tmp_path / "desa.csv", ROWS), "desa", engine)
     for source_row, (_, rule, field) in ROWS.items():
         got = issues[issues.source_row == source_row]
         if rule is None:
@@ -141,14 +135,14 @@ def test_every_rule_is_recorded_with_its_field_and_reason(tmp_path, engine):
     clean = rows.set_index("source_row")
     assert clean.loc[3, "satuan"] == "Meter"  # 'mtr' normalised
     assert pd.isna(clean.loc[2, "quality_flags"]) and clean.loc[4, "quality_flags"] == "satuan_unknown"
-    raw_clean = batch.staged.set_index("source_row").loc[2]
+    raw_clean = ruled.checked.rows.set_index("source_row").loc[2]
     for column in ("uraian_usulan", "volume", "anggaran", "prioritas", "status"):
         assert clean.loc[2, column] == raw_clean[column]  # clean rows pass untouched
 
 
 def test_history_rules_lineage_and_repeats(tmp_path, engine):
-    desa = SliceKey(2025, "desa", "musrenbang", "18.02", "csv")
-    run_slice(write(tmp_path / "d" / "desa.csv", {2: ROWS[2]}), desa, engine)
+    lake_root = tmp_path / "lake"
+    run_slice(write(tmp_path / "d" / "desa.csv", {2: ROWS[2]}), "desa", engine, lake_root=lake_root)
     earlier = USULAN.conform(
         pd.DataFrame(
             {
@@ -167,9 +161,8 @@ def test_history_rules_lineage_and_repeats(tmp_path, engine):
             }
         )
     )
-    replace_slice(
-        engine, [(USULAN, {"tahun": 2024, "level": "kabkota", "kode_pemda": "18.02", "source": "excel"}, earlier)]
-    )
+    key = {"tahun": 2024, "level": "kabkota", "kode_pemda": "18.02", "source": "excel"}
+    lake.stage_slices(lake_root, "old", [(USULAN, earlier, [key])]).swap_in()  # an earlier year, in the lake
     kecamatan = {
         2: ROWS[2],  # same id as at desa: traced
         3: (ROWS[3][0], "lineage_missing", "id_usulan_asal"),  # never raised at desa
@@ -179,10 +172,9 @@ def test_history_rules_lineage_and_repeats(tmp_path, engine):
             "uraian_usulan",
         ),
     }
-    batch, rows, _ = run_slice(
-        write(tmp_path / "k" / "kec.csv", kecamatan), SliceKey(2025, "kecamatan", "musrenbang", "18.02", "csv"), engine
+    issues, rows, _, _ = run_slice(
+        write(tmp_path / "k" / "kec.csv", kecamatan), "kecamatan", engine, lake_root=lake_root
     )
-    issues = batch.issues.assign(source_row=lambda f: batch.staged.loc[f["row"], "source_row"].to_numpy())
     assert issues[["source_row", "rule", "field"]].values.tolist() == [
         [3, "lineage_missing", "id_usulan_asal"],
         [4, "lineage_missing", "id_usulan_asal"],
@@ -194,9 +186,8 @@ def test_history_rules_lineage_and_repeats(tmp_path, engine):
 
 
 def test_severity_override_and_stopped_slice(tmp_path, engine):
-    key = SliceKey(2025, "desa", "musrenbang", "18.02", "csv")
     strict = ValidationConfig(severity={"alasan_missing": "error"})
-    batch, rows, _ = run_slice(write(tmp_path / "a" / "desa.csv", {9: ROWS[9], 10: ROWS[10]}), key, engine, strict)
+    _, rows, _, _ = run_slice(write(tmp_path / "a" / "desa.csv", {9: ROWS[9], 10: ROWS[10]}), "desa", engine, strict)
     assert rows.source_row.tolist() == [
         3
     ]  # line 3 holds ROWS[10]; the rejection without alasan is kept out under the override
@@ -206,16 +197,18 @@ def test_severity_override_and_stopped_slice(tmp_path, engine):
         for n in range(2, 12)
     }
     good = {n: (f"Kalirejo;Kalirejo;usulan {n};;1;Unit;100000;{n};Diterima;;;", None, None) for n in range(12, 32)}
-    lake = tmp_path / "lake"
-    batch, rows, log = run_slice(write(tmp_path / "b" / "desa.csv", bad | good), key, engine, lake=lake)
-    assert batch.stopped and "33%" in batch.stopped and set(log.load_status) == {"stopped"}
+    lake_root = tmp_path / "lake"
+    _, rows, log, ruled = run_slice(write(tmp_path / "b" / "desa.csv", bad | good), "desa", engine, lake_root=lake_root)
+    (why,) = ruled.stopped.values()
+    assert "33%" in why and "most: wilayah_unknown on nama_desa, 10 rows" in why
+    assert set(log.load_status) == {"stopped"} and log.message.str.contains("33%").all()
     with engine.connect() as connection:
         published = connection.exec_driver_sql("SELECT uraian_usulan FROM usulan").scalars().all()
         summary = connection.exec_driver_sql(
             "SELECT sum(failed) FROM quality_summary WHERE rule = 'wilayah_unknown'"
         ).scalar_one()
     assert published == ["rehab jalan dusun 9"]  # the slice keeps its previous state: nothing new published
-    assert summary == 10 and not (lake / "usulan").exists()
+    assert summary == 10 and not (lake_root / "usulan").exists()
 
 
 def test_satuan_variants_and_codes_in_force():

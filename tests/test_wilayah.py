@@ -3,7 +3,7 @@
 import pandas as pd
 
 from reference import store
-from tasks.extract.wilayah import WilayahResolver
+from tasks.extract.wilayah import resolve_wilayah
 
 
 def test_reference_has_all_of_indonesia_in_both_versions():
@@ -17,15 +17,41 @@ def test_reference_has_all_of_indonesia_in_both_versions():
 
 
 def test_resolves_variants_and_renames_and_names_candidates():
-    resolver = WilayahResolver("18.02")
     staged = pd.DataFrame(
         {
-            "nama_kecamatan": ["Kalirejo", "Way Pangubuan", "Way Pengubuan", "Kec. Gn. Sugih", "Kalirejo", None],
-            "nama_desa": ["Sriwaylangsep", None, None, None, "Kalireejo", "SRI WAY LANGSEP"],
+            "kode_pemda": ["18.02"] * 6 + ["18.72", "18.72", "18.02"],
+            "nama_kecamatan": [
+                "Kalirejo",
+                "Way Pangubuan",
+                "Way Pengubuan",
+                "Kec. Gn. Sugih",
+                "Kalirejo",
+                None,
+                "Metro Pusat",
+                None,
+                "Metro Pusat",
+            ],
+            "nama_desa": [
+                "Sriwaylangsep",
+                None,
+                None,
+                None,
+                "Kalireejo",
+                "SRI WAY LANGSEP",
+                "Kel. Hadimulyo Timur",
+                "Yosodadi",
+                None,
+            ],
         }
     )
-    out, issues = resolver.resolve(staged, desa_required=False)
+    out, issues = resolve_wilayah(staged, desa_required=False)
     assert out.kode_kecamatan.tolist()[:4] == ["18.02.01", "18.02.17", "18.02.17", "18.02.04"]
     assert out.kode_desa.tolist()[0] == out.kode_desa.tolist()[5] == "18.02.01.2001"
-    assert issues[["row", "rule", "field"]].values.tolist() == [[4, "wilayah_unknown", "nama_desa"]]
-    assert "Kalirejo" in issues.reason_en.item() and "candidates" in issues.reason_en.item()
+    # one level, several regions: names resolve within their own pemda only
+    assert out.kode_desa.tolist()[6:8] == ["18.72.01.1002", "18.72.04.1001"]
+    assert issues[["row", "rule", "field"]].values.tolist() == [
+        [4, "wilayah_unknown", "nama_desa"],
+        [8, "wilayah_unknown", "nama_kecamatan"],
+    ]
+    assert "Kalirejo" in issues.reason_en.iloc[0] and "candidates" in issues.reason_en.iloc[0]
+    assert "candidates" not in issues.reason_en.iloc[1]  # none near in 18.02: candidates come from its own pemda

@@ -99,6 +99,31 @@ def discover(inbox: Path, tahun: int, pemda: list[str] | None = None, levels: li
     return Discovery(files.astype({"tahun": "int64", SIZE: "int64", MTIME: "float64"}), tuple(ignored))
 
 
-def slices_of(files: pd.DataFrame) -> pd.DataFrame:
-    """One row per slice of a files frame, with its number of files."""
-    return files.groupby(list(SLICE), sort=False).size().rename("files").reset_index()
+def files_frame(
+    paths: list[Path],
+    base: Path,
+    level: str,
+    tahun: int = 2025,
+    kode_pemda: str = "18.02",
+    source: str = "csv",
+    stream: str = "musrenbang",
+) -> pd.DataFrame:
+    """A files frame of given files, all in one slice (for files outside an inbox: benchmarks, tests)."""
+    return pd.DataFrame(
+        [
+            {
+                FILE_ID: i,
+                PATH: str(p),
+                "source_file": display_path(p, base),
+                "tahun": tahun,
+                "level": level,
+                "kode_pemda": kode_pemda,
+                "source": source,
+                "stream": stream,
+                SIZE: p.stat().st_size,
+                MTIME: p.stat().st_mtime,
+            }
+            for i, p in enumerate(paths)
+        ],
+        columns=list(FILE_COLUMNS),
+    )

@@ -7,39 +7,30 @@ plus a boolean mask of cells that were not empty but could not be parsed.
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas.sources import STATUS_INDEX, normalise_header
 
-_CURRENCY = re.compile(r"^\s*(rp\.?|idr)\s*", re.IGNORECASE)
-_NUMBER = re.compile(r"^[+-]?\d[\d.,]*$")
-_KOEFISIEN = re.compile(r"^\s*([+-]?\d[\d.,]*)\s*([^\d].*)?$")
-_COORDINATES = re.compile(r"(?P<lat>[+-]?\d{1,2}\.\d{3,})\s*[,;]\s*(?P<lon>[+-]?\d{2,3}\.\d{3,})")
-_CODE_AT_START = re.compile(r"^\s*((?:\d|X)\.(?:\d{2}|XX)(?:\.\d{2}\.\d\.\d{2}\.(?:\d{4}|\d{2}))?)\b")
+# Patterns run by Arrow's RE2 engine over whole columns.
+_KOEFISIEN = r"^\s*(?P<number>[+-]?\d[\d.,]*)\s*(?P<unit>[^\d].*)?$"
+_COORDINATES = r"(?P<lat>[+-]?\d{1,2}\.\d{3,})\s*[,;]\s*(?P<lon>[+-]?\d{2,3}\.\d{3,})"
+_CODE_AT_START = r"^\s*(?P<code>(?:\d|X)\.(?:\d{2}|XX)(?:\.\d{2}\.\d\.\d{2}\.(?:\d{4}|\d{2}))?)\b"
 
 
-def parse_number_text(text: str) -> float | None:
-    """'1.250.000' -> 1250000; 'Rp 1.250.000,00' -> 1250000.0; '1,5' -> 1.5; '1,250,000.50' -> 1250000.5."""
-    s = _CURRENCY.sub("", text.strip()).replace(" ", "").replace("\u00a0", "")
-    if s.endswith(",-"):
-        s = s[:-2]
-    if not _NUMBER.match(s):
-        return None
-    if "," in s and "." in s:
-        decimal = "," if s.rfind(",") > s.rfind(".") else "."
-        thousands = "." if decimal == "," else ","
-        s = s.replace(thousands, "").replace(decimal, ".")
-    elif "," in s:
-        parts = s.split(",")
-        s = s.replace(",", "") if len(parts) > 2 or len(parts[-1]) == 3 else s.replace(",", ".")
-    elif s.count(".") > 1 or (s.count(".") == 1 and len(s.split(".")[-1]) == 3 and s.split(".")[0] not in ("0", "-0")):
-        s = s.replace(".", "")  # Indonesian thousands separators
-    try:
-        return float(s)
-    except ValueError:
-        return None
+def _arrow(values: pd.Series) -> pa.Array:
+    return pa.array(values.fillna("").astype("string").to_numpy(dtype=object), type=pa.string())
+
+
+def _series(values: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=index, dtype="string")
+
+
+def _groups(values: pa.Array, pattern: str) -> dict[str, pa.Array]:
+    """The named groups of `pattern` found in each value (null where it does not match)."""
+    found = pc.extract_regex(values, pattern)
+    return {field.name: pc.struct_field(found, field.name) for field in found.type}
 
 
 def on_distinct(func):
@@ -63,8 +54,38 @@ def on_distinct(func):
 
 @on_distinct
 def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numbers as regions write them: '1.250.000' -> 1250000; 'Rp 1.250.000,00' -> 1250000.0; '1,5' -> 1.5;
+    '1,250,000.50' -> 1250000.5; '0.750' -> 0.75; '250.000,-' -> 250000. Vectorised in Arrow (money columns
+    hold mostly distinct values); returns the numbers and the mask of cells that were not empty but no number."""
     text = values.fillna("").astype("string").str.strip()
-    parsed = pd.Series([parse_number_text(t) if t else None for t in text], index=text.index, dtype="Float64")
+    s = pc.replace_substring_regex(_arrow(text), r"^\s*(?i:rp\.?|idr)\s*", "")
+    s = pc.replace_substring_regex(s, r"[ \x{00a0}]", "")
+    s = pc.replace_substring_regex(s, r",-$", "")
+
+    def has(pattern: str) -> pa.Array:
+        return pc.match_substring_regex(s, pattern)
+
+    commas, dots = pc.greater(pc.count_substring(s, ","), 0), pc.greater(pc.count_substring(s, "."), 0)
+    both = pc.and_(commas, dots)
+    only_comma, only_dot = pc.and_(commas, pc.invert(dots)), pc.and_(dots, pc.invert(commas))
+    comma_decimal = pc.and_(both, has(r",[^.]*$"))  # the last separator is a comma: 1.250.000,50
+    comma_thousands = pc.and_(only_comma, pc.or_(has(r",.*,"), has(r",\d{3}$")))  # 1,250 or 1,250,000
+    dot_thousands = pc.and_(
+        only_dot, pc.or_(has(r"\..*\."), pc.and_(has(r"^[+-]?\d+\.\d{3}$"), pc.invert(has(r"^[+-]?0\."))))
+    )
+    no_dots, no_commas = pc.replace_substring(s, ".", ""), pc.replace_substring(s, ",", "")
+    out = pc.case_when(
+        pc.make_struct(comma_decimal, both, comma_thousands, only_comma, dot_thousands),
+        pc.replace_substring(no_dots, ",", "."),
+        no_commas,
+        no_commas,
+        pc.replace_substring(s, ",", "."),
+        no_dots,
+        s,
+    )
+    out = pc.if_else(has(r"^[+-]?\d[\d.,]*$"), out, None)
+    parsed = pd.to_numeric(pd.Series(out.to_numpy(zero_copy_only=False), index=text.index), errors="coerce")
+    parsed = parsed.astype("Float64")
     bad = (text != "") & parsed.isna()
     return parsed, bad
 
@@ -72,27 +93,27 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 @on_distinct
 def parse_koefisien(volume: pd.Series, satuan: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Split '100 Meter' in the volume cell into volume and satuan; returns volume, satuan, bad mask."""
-    text = volume.fillna("").astype("string").str.strip()
-    parts = text.str.extract(_KOEFISIEN)
-    number_text = parts[0].where(parts[0].notna(), text)
-    unit = parts[1].astype("string").str.strip()
-    satuan = satuan.fillna("").astype("string").str.strip()
-    satuan = satuan.where(satuan != "", unit.fillna(""))
-    parsed, bad = parse_numbers(number_text)
-    return parsed, satuan.replace("", pd.NA), bad | ((text != "") & parts[0].isna())
+    text = pc.utf8_trim_whitespace(_arrow(volume))
+    parts = _groups(text, _KOEFISIEN)
+    number_text = pc.if_else(pc.is_valid(parts["number"]), parts["number"], text)
+    unit = pc.fill_null(pc.utf8_trim_whitespace(parts["unit"]), "")
+    given = pc.utf8_trim_whitespace(_arrow(satuan))
+    satuan = _series(pc.if_else(pc.equal(given, ""), unit, given), volume.index)
+    parsed, bad = parse_numbers(_series(number_text, volume.index))
+    unreadable = pc.and_(pc.not_equal(text, ""), pc.is_null(parts["number"])).to_numpy(zero_copy_only=False)
+    unreadable = pd.Series(unreadable, index=volume.index)
+    return parsed, satuan.replace("", pd.NA), bad | unreadable
 
 
 @on_distinct
 def extract_coordinates(lokasi: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Take 'lat, lng' out of an address text; returns lokasi without them, latitude, longitude."""
-    text = lokasi.fillna("").astype("string")
-    found = text.str.extract(_COORDINATES)
-    cleaned = text.str.replace(_COORDINATES, "", regex=True).str.strip(" ,;").str.replace(r"\s{2,}", " ", regex=True)
-    return (
-        cleaned.replace("", pd.NA),
-        pd.to_numeric(found["lat"]).astype("Float64"),
-        pd.to_numeric(found["lon"]).astype("Float64"),
-    )
+    text = _arrow(lokasi)
+    found = _groups(text, _COORDINATES)
+    cleaned = pc.utf8_trim(pc.replace_substring_regex(text, _COORDINATES, ""), characters=" ,;")
+    cleaned = _series(pc.replace_substring_regex(cleaned, r"\s{2,}", " "), lokasi.index)
+    number = lambda part: pd.to_numeric(_series(found[part], lokasi.index)).astype("Float64")  # noqa: E731
+    return cleaned.replace("", pd.NA), number("lat"), number("lon")
 
 
 @on_distinct
@@ -106,7 +127,7 @@ def parse_status(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 @on_distinct
 def code_at_start(values: pd.Series) -> pd.Series:
     """'1.03.10.2.01.0024 Rehabilitasi Jalan' -> '1.03.10.2.01.0024'; '1.03 URUSAN ...' -> '1.03'."""
-    return values.fillna("").astype("string").str.extract(_CODE_AT_START)[0].astype("string")
+    return _series(_groups(_arrow(values), _CODE_AT_START)["code"], values.index)
 
 
 @on_distinct

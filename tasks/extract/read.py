@@ -26,7 +26,7 @@ from schemas import USULAN
 from tasks.errors import SourceError
 from tasks.extract.discover import FILE_ID, PATH, SIZE
 from tasks.extract.readers import read_source
-from tasks.extract.staging import KEY, file_fields, stage_fields
+from tasks.extract.staging import KEY, concat_fields, file_fields, stage_fields
 from tasks.validate.issues import concat_issues
 
 RAW_POS = "raw_pos"  # position of a staged row in its file's raw cells
@@ -70,13 +70,18 @@ def read_files(files: pd.DataFrame) -> Extraction:
         except SourceError as exc:
             results.append((file_id, 0, 0, f"{f.source_file}: {exc.problem}"))
             continue
-        fields.append(part.assign(**{FILE_ID: file_id, RAW_POS: np.arange(len(part))}))
-        raws[file_id] = pa.Table.from_pandas(raw.cells, preserve_index=False)
-        results.append((file_id, len(part), 0, None))
+        n = part.num_rows
+        fields.append(
+            part.append_column(FILE_ID, pa.array(np.full(n, file_id, dtype=np.int64))).append_column(
+                RAW_POS, pa.array(np.arange(n, dtype=np.int64))
+            )
+        )
+        raws[file_id] = raw.table
+        results.append((file_id, n, 0, None))
     file_results = pd.DataFrame(results, columns=list(FILE_RESULT_COLUMNS))
     if not fields:
         return Extraction(_empty(), concat_issues([]), file_results, raws)
-    chunk = pd.concat(fields, ignore_index=True)
+    chunk = concat_fields(fields)
     staged, issues = stage_fields(chunk, str(files["level"].iloc[0]))
     staged[FILE_ID] = chunk[FILE_ID].to_numpy()
     staged[RAW_POS] = chunk[RAW_POS].to_numpy()

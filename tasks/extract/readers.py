@@ -1,7 +1,10 @@
-"""Read one source file into a raw frame of text cells, keeping the row number of every record.
+"""Read one source file into a raw table of text cells, keeping the row number of every record.
 
-Each reader returns a `RawTable`: all cells as stripped text ("" when empty), the original headers,
-and `source_row` / `source_sheet` per record. Parsing into the contract happens in `staging`.
+Each reader returns a `RawTable`: the cells as an Arrow table of stripped text ("" when empty) under the
+original headers (made unique), and per record its `source_row` (the line or row a text editor or spreadsheet
+shows; the record's position in a JSON page) and, for workbooks, its sheet and the text above the header
+(annex titles carry the forum's decision). Parsing into the contract happens in `staging`. Readers do per
+file only what must be per file; everything per value is done once per chunk of files, later.
 """
 
 from __future__ import annotations
@@ -9,10 +12,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas.sources import target_of
 from tasks.errors import SourceError
@@ -21,17 +29,35 @@ HEADER_SEARCH_ROWS = 30  # header rows may sit below title rows; look this far d
 MIN_HEADER_MATCHES = 3  # a header row names at least this many known columns
 
 
+@dataclass(frozen=True)
+class Headers:
+    """How a reader recognises the header row: the field a header stands for (None: unknown), and how many
+    known headers a header row has at least. Usulan sources by default; reference files pass their own."""
+
+    target_of: Callable[[object], str | None] = target_of
+    min_matches: int = MIN_HEADER_MATCHES
+    what: str = "usulan"
+
+
+USULAN_HEADERS = Headers()
+
+
 @dataclass
 class RawTable:
-    cells: pd.DataFrame  # columns = original headers (deduplicated), values = text
-    source_row: pd.Series  # 1-based row as a spreadsheet or text editor shows it / record index in a page
-    source_sheet: pd.Series  # sheet name or None
-    title: pd.Series | None = None  # sheet name and the text above the header, per record (annex titles)
+    table: pa.Table  # columns = original headers (made unique), values = stripped text, "" when empty
+    source_row: np.ndarray  # 1-based row as a spreadsheet or text editor shows it / record in a page
+    source_sheet: np.ndarray | None = None  # sheet name per record (workbooks)
+    title: np.ndarray | None = None  # sheet name and the text above the header, per record (annex titles)
     encoding: str | None = None
     delimiter: str | None = None
 
+    @property
+    def cells(self) -> pd.DataFrame:
+        """The cells as a pandas frame of text (for small files: review workbooks, reference lists)."""
+        return self.table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
 
-def read_source(path: Path) -> RawTable:
+
+def read_source(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
     """Read a CSV, Excel or JSON source by its suffix."""
     suffix = path.suffix.lower()
     if not path.exists():
@@ -39,11 +65,11 @@ def read_source(path: Path) -> RawTable:
     if path.stat().st_size == 0:
         raise SourceError(path, "the file is empty (0 bytes)")
     if suffix in (".csv", ".txt"):
-        return read_csv(path)
+        return read_csv(path, headers)
     if suffix in (".xlsx", ".xlsm", ".xls"):
-        return read_excel(path)
+        return read_excel(path, headers)
     if suffix == ".json":
-        return read_json(path)
+        return read_json(path, headers)
     raise SourceError(path, f"unsupported file type {suffix!r} (expected .csv, .xlsx or .json)")
 
 
@@ -62,11 +88,27 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _find_header(rows: list[list[str]], path: Path, where: str = "") -> int:
+def _column(values) -> pa.Array:
+    """A column of cell values (text, numbers, dates, missing) as Arrow text; text columns take a fast path."""
+    values = list(values)
+    if all(type(v) is str for v in values):
+        return pc.utf8_trim_whitespace(pa.array(values, type=pa.string()))
+    return pa.array([_cell_text(v) for v in values], type=pa.string())
+
+
+@lru_cache(maxsize=4096)
+def _is_known(header: str, target_of: Callable) -> bool:
+    return target_of(header) is not None
+
+
+def _find_header(rows: list[list], path: Path, headers: Headers, where: str = "") -> int:
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if sum(target_of(c) is not None for c in row if c) >= MIN_HEADER_MATCHES:
+        known = sum(_is_known(_cell_text(c), headers.target_of) for c in row if _cell_text(c))
+        if known >= headers.min_matches:
             return i
-    raise SourceError(path, f"no header row with known usulan columns in the first {HEADER_SEARCH_ROWS} rows{where}")
+    raise SourceError(
+        path, f"no header row with known {headers.what} columns in the first {HEADER_SEARCH_ROWS} rows{where}"
+    )
 
 
 def _unique_headers(headers: list[str]) -> list[str]:
@@ -80,25 +122,24 @@ def _unique_headers(headers: list[str]) -> list[str]:
     return out
 
 
-def _title(rows: list[list[str]], header_index: int, sheet: str | None) -> str:
-    above = [" ".join(str(c) for c in r if c) for r in rows[:header_index]]
+def _title(rows: list[list], header_index: int, sheet: str | None) -> str:
+    above = [" ".join(_cell_text(c) for c in r if _cell_text(c)) for r in rows[:header_index]]
     return " ".join([sheet or "", *above]).strip()
 
 
-def _frame(rows: list[list[str]], header_index: int, first_row_number: int, sheet: str | None) -> RawTable:
-    title = _title(rows, header_index, sheet)
-    headers = _unique_headers([_cell_text(h) for h in rows[header_index]])
-    body = rows[header_index + 1 :]
-    width = len(headers)
-    body = [(r + [""] * width)[:width] for r in body]
-    # drop the trailing blank area (exports pad sheets), keep blank rows inside the data
-    while body and not any(body[-1]):
-        body.pop()
-    cells = pd.DataFrame(body, columns=headers, dtype="string").fillna("")
-    numbers = pd.Series(range(len(body)), dtype="int64") + first_row_number + header_index + 1
-    return RawTable(
-        cells, numbers, pd.Series([sheet] * len(body), dtype="string"), pd.Series([title] * len(body), dtype="string")
-    )
+def _table(columns: list[pa.Array], headers: list[str]) -> pa.Table:
+    return pa.table(columns, names=headers) if columns else pa.table({h: pa.array([], pa.string()) for h in headers})
+
+
+def _without_trailing_blanks(table: pa.Table, numbers: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """Drop the blank area exports pad sheets and files with; blank rows inside the data stay."""
+    if table.num_rows == 0 or table.num_columns == 0:
+        return table, numbers
+    filled = np.zeros(table.num_rows, dtype=bool)
+    for column in table.columns:
+        filled |= pc.not_equal(column, "").to_numpy(zero_copy_only=False)
+    last = len(filled) - int(filled[::-1].argmax()) if filled.any() else 0
+    return table.slice(0, last), numbers[:last]
 
 
 # --- CSV ------------------------------------------------------------------------------------------
@@ -118,86 +159,85 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
 
 
 def _delimiter(path: Path, sample: str) -> str:
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        counts = {d: sample.count(d) for d in ",;\t|"}
-        best = max(counts, key=counts.get)
-        if counts[best] == 0:
-            raise SourceError(path, "no column delimiter found (expected ',' or ';')") from None
-        return best
+    """The delimiter that splits the first lines most often, unless the sniffer finds the lines regular with
+    another one (a comma inside quoted text of a ';' file does not decide)."""
+    counts = {d: sample.count(d) for d in ",;\t|"}
+    best = max(counts, key=counts.get)
+    if counts[best] == 0:
+        raise SourceError(path, "no column delimiter found (expected ',' or ';')")
+    second = sorted(counts.values())[-2]
+    if second and second * 2 > counts[best]:  # close call: let the sniffer weigh quotes and regularity
+        try:
+            return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:
+            pass
+    return best
 
 
-def read_csv(path: Path) -> RawTable:
+def read_csv(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
     text, encoding = _decode(path, path.read_bytes())
     if not text.strip():
         raise SourceError(path, "the file holds no data (only blank lines)")
-    lines = text.splitlines()
-    delimiter = _delimiter(path, "\n".join(lines[:HEADER_SEARCH_ROWS]))
-    head = list(csv.reader(io.StringIO("\n".join(lines[:HEADER_SEARCH_ROWS])), delimiter=delimiter))
-    header_index = _find_header(head, path)
+    head_lines = text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
+    delimiter = _delimiter(path, "\n".join(head_lines))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records, starts, line = [], [], 0
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            header=None,
-            skiprows=header_index,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            engine="c",
-            on_bad_lines="error",
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise SourceError(path, f"malformed CSV: {exc}") from exc
-    headers = _unique_headers([_cell_text(h) for h in frame.iloc[0].fillna("")])
-    cells = frame.iloc[1:].fillna("").astype("string")
-    cells.columns = headers
-    cells = cells.apply(lambda column: column.str.strip())
-    filled = cells.ne("").any(axis=1).to_numpy()
-    last = len(filled) - filled[::-1].argmax() if filled.any() else 0  # drop trailing blank lines only
-    cells = cells.iloc[:last].reset_index(drop=True)
-    rows = pd.Series(range(len(cells)), dtype="int64") + header_index + 2
-    title = _title(head, header_index, None)
-    return RawTable(
-        cells,
-        rows,
-        pd.Series([None] * len(cells), dtype="string"),
-        pd.Series([title] * len(cells), dtype="string"),
-        encoding,
-        delimiter,
-    )
+        for record in reader:
+            records.append(record)
+            starts.append(line + 1)  # the physical line the record starts on (1-based)
+            line = reader.line_num
+    except csv.Error as exc:
+        raise SourceError(path, f"malformed CSV at line {reader.line_num}: {exc}") from exc
+    header_index = _find_header(records, path, headers)
+    names = _unique_headers([_cell_text(h) for h in records[header_index]])
+    width = len(names)
+    body = records[header_index + 1 :]
+    for record, start in zip(body, starts[header_index + 1 :]):
+        if record and len(record) != width:
+            raise SourceError(path, f"malformed CSV: line {start} has {len(record)} fields, the header {width}")
+    body = [record or [""] * width for record in body]  # a blank line is an empty row
+    table = _table([_column(column) for column in zip(*body)], names)
+    table, numbers = _without_trailing_blanks(table, np.asarray(starts[header_index + 1 :], dtype=np.int64))
+    title = _title(records, header_index, None)
+    return RawTable(table, numbers, None, np.full(table.num_rows, title, dtype=object), encoding, delimiter)
 
 
 # --- Excel ----------------------------------------------------------------------------------------
-def read_excel(path: Path) -> RawTable:
+def read_excel(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
     import python_calamine
 
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for zip/xml problems
         raise SourceError(path, f"cannot open the workbook (broken or not an Excel file): {exc}") from exc
-    tables, problems = [], []
+    parts, problems = [], []
     for name in workbook.sheet_names:
         try:
             rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception as exc:
             raise SourceError(path, f"cannot read sheet {name!r}: {exc}") from exc
-        rows = [[_cell_text(c) for c in r] for r in rows]
         try:
-            header_index = _find_header(rows, path, f" of sheet {name!r}")
+            header_index = _find_header(rows, path, headers, f" of sheet {name!r}")
         except SourceError as exc:
             problems.append(exc.problem)
             continue
-        tables.append(_frame(rows, header_index, 1, name))
-    if not tables:
+        names = _unique_headers([_cell_text(h) for h in rows[header_index]])
+        body = [(list(r) + [""] * len(names))[: len(names)] for r in rows[header_index + 1 :]]
+        table = _table([_column(column) for column in zip(*body)], names)
+        numbers = np.arange(len(body), dtype=np.int64) + header_index + 2  # 1-based spreadsheet rows
+        table, numbers = _without_trailing_blanks(table, numbers)
+        title = _title(rows, header_index, name)
+        parts.append((table, numbers, name, title))
+    if not parts:
         raise SourceError(path, "; ".join(problems) or "the workbook has no sheets")
-    cells = pd.concat([t.cells for t in tables], ignore_index=True).fillna("")
+    table = pa.concat_tables([t for t, _, _, _ in parts], promote_options="default")
+    table = pa.table([pc.fill_null(c, "") for c in table.columns], names=table.column_names)
     return RawTable(
-        cells,
-        pd.concat([t.source_row for t in tables], ignore_index=True),
-        pd.concat([t.source_sheet for t in tables], ignore_index=True),
-        pd.concat([t.title for t in tables], ignore_index=True),
+        table,
+        np.concatenate([n for _, n, _, _ in parts]),
+        np.concatenate([np.full(len(n), s, dtype=object) for _, n, s, _ in parts]),
+        np.concatenate([np.full(len(n), t, dtype=object) for _, n, _, t in parts]),
     )
 
 
@@ -215,7 +255,7 @@ def records_of(payload: object) -> list | None:
     return None
 
 
-def read_json(path: Path) -> RawTable:
+def read_json(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
     try:
         payload = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -225,12 +265,8 @@ def read_json(path: Path) -> RawTable:
         raise SourceError(path, "no record list found (expected a list or an object with a 'data' list)")
     if records and not all(isinstance(r, dict) for r in records):
         raise SourceError(path, "the record list holds values that are not objects")
-    frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
-    headers = list(frame.columns)
-    if records and sum(target_of(h) is not None for h in headers) < MIN_HEADER_MATCHES:
-        raise SourceError(path, "the records carry no known usulan fields")
-    rows = [[_cell_text(v) for v in r] for r in frame.to_numpy(dtype=object).tolist()]
-    cells = pd.DataFrame(rows, columns=headers, dtype="string").fillna("")
-    return RawTable(
-        cells, pd.Series(range(1, len(rows) + 1), dtype="int64"), pd.Series([None] * len(rows), dtype="string")
-    )
+    names = list(dict.fromkeys(k for r in records for k in r))
+    if records and sum(headers.target_of(h) is not None for h in names) < headers.min_matches:
+        raise SourceError(path, f"the records carry no known {headers.what} fields")
+    table = _table([_column(r.get(name) for r in records) for name in names], [str(n) for n in names])
+    return RawTable(table, np.arange(1, len(records) + 1, dtype=np.int64))

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas import SLICE_KEY, USULAN
 from schemas.sources import REKOMENDASI_OF_LEVEL, TITLE_STATUS, target_of
@@ -41,15 +44,19 @@ KEY = (*SLICE_KEY, "stream")
 EMPTY, TITLE = "_empty_row", "_title"  # per-row facts of the raw file that staging needs
 
 
-def _fields(cells: pd.DataFrame) -> dict[str, pd.Series]:
+def _target(header: str) -> str | None:
+    """The contract field a header stands for ('Volume.1', a second Volume column, stands for volume too)."""
+    return target_of(header.split(".")[0] if header.rsplit(".", 1)[-1].isdigit() else header)
+
+
+def _fields(table: pa.Table) -> dict[str, pa.Array]:
     """Source columns by contract target; several columns of one target are coalesced in order."""
-    out: dict[str, pd.Series] = {}
-    for header in cells.columns:
-        target = target_of(header.split(".")[0] if header.rsplit(".", 1)[-1].isdigit() else header)
+    out: dict[str, pa.Array] = {}
+    for header, column in zip(table.column_names, table.columns):
+        target = _target(header)
         if target is None:
             continue
-        values = cells[header].astype("string").str.strip()
-        out[target] = values if target not in out else out[target].where(out[target] != "", values)
+        out[target] = column if target not in out else pc.if_else(pc.equal(out[target], ""), column, out[target])
     return out
 
 
@@ -62,34 +69,48 @@ def title_status(titles: pd.Series) -> pd.Series:
     return status
 
 
-def generated_id(kode_pemda: str, source_file: str, source_row: pd.Series) -> pd.Series:
+def generated_id(kode_pemda: str, source_file: str, source_row) -> pd.Series:
     """Ids of rows that carry none (berita acara annexes): stable while the file keeps its place, and scoped
     to the pemda, so two regions or two kecamatan folders sending the same template file name never share
     one. '18.02-3fa9c1d2e0-7' = pemda, sha1 of the file's path, row."""
     where = hashlib.sha1(source_file.encode()).hexdigest()[:10]
-    return (f"{kode_pemda}-{where}-" + source_row.astype(str)).astype("string")
+    return (f"{kode_pemda}-{where}-" + pd.Series(source_row).astype(str)).astype("string")
 
 
-def file_fields(raw: RawTable, key: dict, source_file: str) -> pd.DataFrame:
-    """One file's cells by contract field, with the defaults that depend on its columns, its slice (`key`:
-    tahun, level, kode_pemda, source, stream) and its provenance."""
-    cells = raw.cells.reset_index(drop=True)
-    f = _fields(cells)
+def file_fields(raw: RawTable, key: dict, source_file: str) -> pa.Table:
+    """One file's cells by contract field (text), with the defaults that depend on its columns, its slice
+    (`key`: tahun, level, kode_pemda, source, stream) and its provenance. Per-value work (parsing) is left
+    to `stage_fields`, which runs once over many files."""
+    f = _fields(raw.table)
     if "uraian_usulan" not in f and "nama_kamus" not in f:
         raise SourceError(source_file, "missing required column: the usulan text (e.g. 'Usulan' or 'Uraian Usulan')")
+    n = raw.table.num_rows
     if "id_usulan" not in f:
-        f["id_usulan"] = generated_id(key["kode_pemda"], source_file, raw.source_row.reset_index(drop=True))
+        f["id_usulan"] = pa.array(generated_id(key["kode_pemda"], source_file, raw.source_row), type=pa.string())
     if "id_usulan_asal" not in f and key["stream"] == "musrenbang" and key["level"] != "desa":
         f["id_usulan_asal"] = f["id_usulan"]  # SIPD keeps one record as it rises through the forums
-    fields = pd.DataFrame(f)
-    fields[EMPTY] = cells.eq("").all(axis=1) if len(cells) else pd.Series([], dtype=bool)
-    fields[TITLE] = raw.title.reset_index(drop=True) if raw.title is not None else pd.NA
-    return fields.assign(
-        source_file=source_file,
-        source_sheet=raw.source_sheet.to_numpy(),
-        source_row=raw.source_row.to_numpy(),
-        **{k: key[k] for k in KEY},
-    )
+    empty = np.ones(n, dtype=bool)
+    for column in raw.table.columns:
+        empty &= pc.equal(column, "").to_numpy(zero_copy_only=False)
+    f[EMPTY] = pa.array(empty)
+    f[TITLE] = pa.array(raw.title if raw.title is not None else [None] * n, type=pa.string())
+    f["source_file"] = pa.array([source_file] * n, type=pa.string())
+    f["source_sheet"] = pa.array(raw.source_sheet if raw.source_sheet is not None else [None] * n, type=pa.string())
+    f["source_row"] = pa.array(raw.source_row, type=pa.int64())
+    for k in KEY:
+        f[k] = pa.array([key[k]] * n)
+    return pa.table(f)
+
+
+def concat_fields(parts: list[pa.Table]) -> pd.DataFrame:
+    """The fields of many files as one frame: fields a file lacks are blank text."""
+    table = pa.concat_tables(parts, promote_options="default")
+    keep = (EMPTY, TITLE, *PROVENANCE, *KEY)
+    columns = [
+        pc.fill_null(c, "") if n not in keep and c.type == pa.string() else c
+        for n, c in zip(table.column_names, table.columns)
+    ]
+    return pa.table(columns, names=table.column_names).to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
 
 
 def stage_fields(fields: pd.DataFrame, level: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -13,7 +13,7 @@ PostgreSQL); the staged slices are swapped into the lake after that transaction 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +25,11 @@ import sqlalchemy as sa
 from schemas import LOAD_LOG, QUALITY_SUMMARY, QUARANTINE, SLICE_KEY, USULAN
 from tasks.extract.discover import FILE_ID
 from tasks.extract.read import Extraction
-from tasks.validate.issues import quarantine_frame
+from tasks.validate.issues import issues_frame, quarantine_frame
 from tasks.validate.level import SLICE, Ruled
 from tasks.validate.quality import summary_frame
-from warehouse import lake
-from warehouse.bulk import append, delete_slices, utcnow
+from warehouse import bulk, lake
+from warehouse.bulk import delete_slices, utcnow
 from warehouse.db import is_postgres
 
 
@@ -50,19 +50,13 @@ class Publication:
         return self.slices[list(SLICE_KEY)].to_dict("records")
 
 
-def _file_outcomes(
+def _file_statuses(
     files: pd.DataFrame, extraction: Extraction, ruled: Ruled, previous: pd.DataFrame, strict: bool, allow_empty: bool
 ) -> pd.DataFrame:
-    """Per file: counts, load_status and message."""
+    """Per file: rows read and failed, load_status and message."""
     out = files.merge(extraction.files, on=FILE_ID, how="left")
-    rows = ruled.checked.rows
-    errors = ruled.checked.errors
-    loaded = ruled.publishable[FILE_ID].value_counts()
-    quarantined = rows.loc[errors, FILE_ID].value_counts()
     out["rows_read"] = out["rows_read"].fillna(0).astype("int64")
     out["rows_failed"] = out["rows_failed"].fillna(0).astype("int64")
-    out["rows_loaded"] = out[FILE_ID].map(loaded).fillna(0).astype("int64")
-    out["rows_quarantined"] = out[FILE_ID].map(quarantined).fillna(0).astype("int64")
     before = previous.set_index("source_file")["rows_loaded"] if len(previous) else pd.Series(dtype="int64")
     had_rows = out["source_file"].map(before).fillna(0) > 0
     failed = out["message"].notna()
@@ -83,9 +77,38 @@ def _file_outcomes(
         held = troubled & (out["load_status"] == "loaded")
         out.loc[held, "load_status"] = "held_back"
         out.loc[held, "message"] = "held back: another file of the slice could not be published (--strict)"
-    not_loaded = out["load_status"] != "loaded"  # nothing of these files reaches the warehouse this run
-    out.loc[not_loaded, ["rows_loaded", "rows_quarantined"]] = 0
     return out
+
+
+def _counted(out: pd.DataFrame, ruled: Ruled) -> pd.DataFrame:
+    """Rows loaded and quarantined per file (none for a file whose rows reach nothing this run)."""
+    rows, errors = ruled.checked.rows, ruled.checked.errors
+    loaded = ruled.publishable[FILE_ID].value_counts()
+    quarantined = rows.loc[errors, FILE_ID].value_counts()
+    out = out.assign(
+        rows_loaded=out[FILE_ID].map(loaded).fillna(0).astype("int64"),
+        rows_quarantined=out[FILE_ID].map(quarantined).fillna(0).astype("int64"),
+    )
+    out.loc[out["load_status"] != "loaded", ["rows_loaded", "rows_quarantined"]] = 0
+    return out
+
+
+def _key_clashes(ruled: Ruled, new_rows: pd.DataFrame, kept: pd.DataFrame) -> Ruled:
+    """The last check before a load: a new row whose key a row kept from a previous load already holds is
+    quarantined (duplicate_key, naming where the kept row came from), never left to the database to refuse."""
+    if new_rows.empty or kept.empty:
+        return ruled
+    key = list(USULAN.primary_key)
+    held = kept.drop_duplicates(key).set_index(key)["source_file"]
+    at = pd.MultiIndex.from_frame(new_rows[key].astype(object))
+    where = pd.Series(held.reindex(at).to_numpy(), index=new_rows.index)
+    clash = where.notna()
+    if not clash.any():
+        return ruled
+    rows = new_rows.index[clash]
+    issues = issues_frame(rows, "duplicate_key", "id_usulan", new_rows.loc[rows, "id_usulan"])
+    checked = ruled.checked.add(issues, (), np.zeros(len(ruled.checked.rows), dtype=bool))
+    return replace(ruled, checked=checked, publishable=ruled.publishable.drop(index=rows))
 
 
 def _kept_rows(lake_root: Path, table, slices: pd.DataFrame, files: pd.DataFrame) -> pd.DataFrame:
@@ -114,34 +137,33 @@ def prepare(
     allow_empty: bool = False,
 ) -> Publication:
     """What the level writes (see the module doc). `files`: the level's files read this run (files frame with
-    fingerprint and signature); `previous`: the load-log rows of their slices' last load."""
+    fingerprint and signature); `previous`: the last good load (load-log row with load_status loaded) of each
+    of their files."""
     tahun, level = int(files["tahun"].iloc[0]), str(files["level"].iloc[0])
-    outcome = _file_outcomes(files, extraction, ruled, previous, strict, allow_empty)
+    statuses = _file_statuses(files, extraction, ruled, previous, strict, allow_empty)
+    publish = statuses.groupby(SLICE, sort=False)["load_status"].agg(lambda s: (s == "loaded").any())
+    slices = publish[publish].reset_index()[SLICE]
+    in_published = statuses.set_index(SLICE).index.isin(pd.MultiIndex.from_frame(slices))
+    loaded_ids = set(statuses.loc[in_published & (statuses["load_status"] == "loaded"), FILE_ID])
+    kept_files = statuses[in_published & (statuses["load_status"] != "loaded")]
+    kept_usulan = _kept_rows(lake_root, USULAN, slices, kept_files)
+
+    new_rows = ruled.publishable[ruled.publishable[FILE_ID].isin(loaded_ids)]
+    ruled = _key_clashes(ruled, new_rows, kept_usulan)
+    new_rows = ruled.publishable[ruled.publishable[FILE_ID].isin(loaded_ids)]
+    outcome = _counted(statuses, ruled)
     for r in outcome[outcome["load_status"] == "loaded"].itertuples(index=False):
         if r.rows_read != r.rows_loaded + r.rows_quarantined + r.rows_failed:
             raise AssertionError(
                 f"{r.source_file}: read {r.rows_read} != loaded {r.rows_loaded} + quarantined "
                 f"{r.rows_quarantined} + failed {r.rows_failed}"
             )
-    publish = outcome.groupby(SLICE, sort=False)["load_status"].agg(lambda s: (s == "loaded").any())
-    slices = publish[publish].reset_index()[SLICE]
-    published_files = outcome[outcome.set_index(SLICE).index.isin(pd.MultiIndex.from_frame(slices))]
-    kept_files = published_files[published_files["load_status"] != "loaded"]
-
-    on = pd.MultiIndex.from_frame(slices)
-    new_rows = ruled.publishable[pd.MultiIndex.from_frame(ruled.publishable[SLICE]).isin(on)]
-    loaded_ids = set(published_files.loc[published_files["load_status"] == "loaded", FILE_ID])
-    new_rows = new_rows[new_rows[FILE_ID].isin(loaded_ids)]
-    usulan = pd.concat(
-        [USULAN.conform(new_rows.assign(run_id=run_id)), _kept_rows(lake_root, USULAN, slices, kept_files)],
-        ignore_index=True,
-    )
+    usulan = pd.concat([USULAN.conform(new_rows.assign(run_id=run_id)), kept_usulan], ignore_index=True)
 
     checked = ruled.checked
-    issues = checked.issues
     rows = checked.rows
-    in_published = rows[FILE_ID].isin(loaded_ids).to_numpy()
-    issues = issues[in_published[issues["row"].to_numpy(dtype=np.int64)]]
+    mine = rows[FILE_ID].isin(loaded_ids).to_numpy()
+    issues = checked.issues[mine[checked.issues["row"].to_numpy(dtype=np.int64)]]
     raw = extraction.raw_records(pd.Index(issues["row"].to_numpy()))
     quarantine = pd.concat(
         [
@@ -153,8 +175,7 @@ def prepare(
     quarantine["quarantine_id"] = quarantine.groupby(list(SLICE_KEY), sort=False).cumcount() + 1
 
     summary = summary_frame(rows, checked.checked, checked.issues, checked.config.severity_of).assign(run_id=run_id)
-    now = utcnow()
-    log = outcome.assign(run_id=run_id, loaded_at=now)[LOAD_LOG.column_names]
+    log = outcome.assign(run_id=run_id, loaded_at=utcnow())[LOAD_LOG.column_names]
     return Publication(
         tahun,
         level,
@@ -186,7 +207,7 @@ def load_warehouse(publication: Publication, engine: sa.Engine) -> None:
         if len(publication.slices):
             for table in (USULAN, QUARANTINE):
                 delete_slices(connection, table, publication.tahun, publication.level, publication.slices)
-            append(connection, USULAN, publication.usulan)
-            append(connection, QUARANTINE, publication.quarantine)
-        append(connection, QUALITY_SUMMARY, publication.summary)
-        append(connection, LOAD_LOG, publication.log)
+            bulk.append(connection, USULAN, publication.usulan)
+            bulk.append(connection, QUARANTINE, publication.quarantine)
+        bulk.append(connection, QUALITY_SUMMARY, publication.summary)
+        bulk.append(connection, LOAD_LOG, publication.log)

@@ -65,10 +65,10 @@ def validate_warehouse(url: str, run_id: str, quality_dir: Path) -> ContractReco
     url = normalise_url(url)
     with _LOCK:
         context = _context(Path(quality_dir))
-        if url.startswith("sqlite"):
-            source = context.data_sources.add_or_update_sqlite("warehouse", connection_string=url)
+        if url.startswith("sqlite"):  # one data source per kind of warehouse: a project may have seen both
+            source = context.data_sources.add_or_update_sqlite("warehouse_sqlite", connection_string=url)
         else:
-            source = context.data_sources.add_or_update_postgres("warehouse", connection_string=url)
+            source = context.data_sources.add_or_update_postgres("warehouse_postgresql", connection_string=url)
         columns = ", ".join(USULAN.column_names)  # the contract's order (migrations append new columns)
         query = f"SELECT {columns} FROM {USULAN.name} WHERE run_id = '{run_id}'"
         asset = next((a for a in source.assets if a.name == "usulan_of_run"), None)
@@ -88,7 +88,10 @@ def validate_warehouse(url: str, run_id: str, quality_dir: Path) -> ContractReco
                 result_format=RESULT_FORMAT,
             )
         )
-        outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_id))
+        try:
+            outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_id))
+        finally:
+            source.get_engine().dispose()  # GX keeps its own pool on the warehouse: close it with the run
     result = next(iter(outcome.run_results.values()))
     failed, rows = [], 0
     for r in result.results:
