@@ -1,7 +1,11 @@
-"""Load the shipped reference data as frames in the shape of the contract's reference tables.
+"""The reference data of the pipeline as frames in the shape of the contract's reference tables.
 
-Sources and licences: see NOTICE.md next to this file. Every loader is cached: the files are read
-once per process.
+National lists (kode wilayah, nomenclature, SIMCAN OPD names) ship with the package. Each pemda's own lists
+(OPD master, kamus usulan, Renja, pagu) are versioned by tahun in folders of one layout,
+`<root>/<kode_pemda>/<tahun>/<list>.csv` in the contract's columns: the reference folder of the data directory
+(`rkpd reference import` writes there, `rkpd.settings`) and `reference/pemda/` in the package (the sample
+region and the real regions shipped with it). Sources and licences: see NOTICE.md next to this file. Files are
+read once per process (and again when they change).
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from schemas import KAMUS, NOMENKLATUR, OPD, OPD_STANDAR, WILAYAH
+from rkpd.settings import load_settings
+from schemas import KAMUS, NOMENKLATUR, OPD, OPD_STANDAR, RENJA, WILAYAH, Table
 
 DATA = Path(__file__).resolve().parent
+PEMDA_DIR = DATA / "pemda"  # lists shipped with the package, in the layout of an imported reference folder
 TEMPLATE_PEMDA = "18.02"  # the region whose authored OPD master and kamus serve as template elsewhere
 
 
@@ -54,6 +60,75 @@ def _read(path: Path) -> pd.DataFrame:
 
 def _blank_to_na(df: pd.DataFrame) -> pd.DataFrame:
     return df.replace("", pd.NA)
+
+
+# --- each pemda's own lists, versioned by tahun ------------------------------------------------------
+IMPORTED, SHIPPED = "imported", "shipped"  # where a version of a pemda's list comes from
+
+
+@dataclass(frozen=True)
+class ListFile:
+    """One version of one list of a pemda: `<root>/<kode_pemda>/<tahun>/<name>.csv`."""
+
+    name: str
+    kode_pemda: str
+    tahun: int
+    path: Path
+    origin: str  # IMPORTED (the data folder's reference) or SHIPPED (the package)
+
+
+def reference_roots() -> tuple[tuple[str, Path], ...]:
+    """Where pemda lists are looked for, the data folder's first (it wins over the package at the same tahun)."""
+    return ((IMPORTED, load_settings().reference_dir), (SHIPPED, PEMDA_DIR))
+
+
+def list_path(root: Path, kode_pemda: str, tahun: int, name: str) -> Path:
+    return root / kode_pemda / str(tahun) / f"{name}.csv"
+
+
+def versions(kode_pemda: str, name: str) -> list[ListFile]:
+    """Every version of the list `name` of a pemda, oldest first (at one tahun: shipped, then imported)."""
+    found = []
+    for origin, root in reference_roots():
+        folder = root / kode_pemda
+        if not folder.is_dir():
+            continue
+        for sub in folder.iterdir():
+            path = sub / f"{name}.csv"
+            if sub.name.isdigit() and path.is_file():
+                found.append(ListFile(name, kode_pemda, int(sub.name), path, origin))
+    return sorted(found, key=lambda f: (f.tahun, f.origin == IMPORTED))
+
+
+def in_force(kode_pemda: str, name: str, tahun: int | None = None) -> ListFile | None:
+    """The version of a pemda's list in force for `tahun`: the latest with tahun <= `tahun` (None: the newest)."""
+    found = [f for f in versions(kode_pemda, name) if tahun is None or f.tahun <= tahun]
+    return found[-1] if found else None
+
+
+@lru_cache(maxsize=256)
+def _read_list(table: Table, path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    raw = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8")
+    return table.conform(raw.replace("", pd.NA))
+
+
+def read_list(table: Table, found: ListFile) -> pd.DataFrame:
+    """A list file in the contract's columns (cached until the file changes)."""
+    stat = found.path.stat()
+    return _read_list(table, str(found.path), stat.st_mtime_ns, stat.st_size)
+
+
+def list_csv(table: Table, frame: pd.DataFrame) -> str:
+    """The text of a list file: the contract's columns, codes as written, money with two decimals."""
+    return table.conform(frame).to_csv(index=False, float_format="%.2f", lineterminator="\n")
+
+
+def renja(kode_pemda: str, tahun: int | None = None) -> pd.DataFrame:
+    """The Renja of a pemda in force for `tahun` (the latest of tahun <= `tahun`; None: the newest): one row per
+    OPD of its list and sub kegiatan, the evidence of which OPD carries which sub kegiatan. Empty, in the same
+    columns, when the pemda has none."""
+    found = in_force(kode_pemda, "renja", tahun)
+    return read_list(RENJA, found) if found else RENJA.empty_frame()
 
 
 # --- kode wilayah -------------------------------------------------------------------------------

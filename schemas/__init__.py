@@ -10,6 +10,7 @@ from schemas.reference import (
     OPD_STANDAR,
     PAGU_KEWILAYAHAN,
     REFERENCE_TABLES,
+    RENJA,
     WILAYAH,
 )
 from schemas.usulan import MAPPING_VERIFIED, USULAN
@@ -31,6 +32,7 @@ __all__ = [
     "QUALITY_SUMMARY",
     "QUARANTINE",
     "REFERENCE_TABLES",
+    "RENJA",
     "RUN",
     "SLICE_KEY",
     "STATUSES",

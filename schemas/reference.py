@@ -109,4 +109,22 @@ PAGU_KEWILAYAHAN = Table(
     columns=columns("kode_pemda", "tahun", "kode_kecamatan", "pagu", "sumber", required=("pagu",)),
 )
 
+RENJA = Table(
+    name="ref_renja",
+    description="Renja/RKPD sub kegiatan of a pemda for a tahun, per OPD of its list: evidence of which OPD "
+    "carries which sub kegiatan",
+    primary_key=("kode_pemda", "tahun", "kode_skpd", "kode_sub_kegiatan"),
+    columns=columns(
+        "kode_pemda",
+        "tahun",
+        "kode_skpd",
+        "kode_sub_kegiatan",
+        "nama_sub_kegiatan",
+        "tolok_ukur",
+        "pagu_indikatif",
+        "n_lokasi",
+        required=("n_lokasi",),
+    ),
+)
+
 REFERENCE_TABLES = (WILAYAH, NOMENKLATUR, OPD, OPD_STANDAR, KAMUS, PAGU_KEWILAYAHAN)
