@@ -49,7 +49,8 @@ NOMENKLATUR = Table(
 
 OPD = Table(
     name="ref_opd",
-    description="OPD (SKPD) master of a pemda with the bidang urusan each carries, versioned by tahun",
+    description="OPD (SKPD) master of a pemda with the bidang urusan each carries (from its kode SKPD) and, for "
+    "a kecamatan SKPD, the kecamatan it serves; versioned by tahun",
     primary_key=("kode_pemda", "tahun_mulai", "kode_skpd"),
     columns=columns(
         "kode_pemda",
@@ -60,6 +61,7 @@ OPD = Table(
         "bidang_urusan_1",
         "bidang_urusan_2",
         "bidang_urusan_3",
+        "kode_kecamatan",
         required=("nama_skpd", "bidang_urusan_1"),
     ),
 )
@@ -127,4 +129,11 @@ RENJA = Table(
     ),
 )
 
-REFERENCE_TABLES = (WILAYAH, NOMENKLATUR, OPD, OPD_STANDAR, KAMUS, PAGU_KEWILAYAHAN)
+PAGU_OPD = Table(
+    name="ref_pagu_opd",
+    description="Pagu indikatif per OPD: the ceiling announced to each perangkat daerah for a tahun",
+    primary_key=("kode_pemda", "tahun", "kode_skpd"),
+    columns=columns("kode_pemda", "tahun", "kode_skpd", "pagu", "sumber", required=("pagu",)),
+)
+
+REFERENCE_TABLES = (WILAYAH, NOMENKLATUR, OPD, OPD_STANDAR, KAMUS, RENJA, PAGU_KEWILAYAHAN, PAGU_OPD)
