@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,19 @@ HEADER_SEARCH_ROWS = 30  # header rows may sit below title rows; look this far d
 MIN_HEADER_MATCHES = 3  # a header row names at least this many known columns
 
 
+@dataclass(frozen=True)
+class Headers:
+    """How a reader recognises the header row: the field a header stands for (None: unknown), and how many
+    known headers a header row has at least. Usulan sources by default; reference files pass their own."""
+
+    target_of: Callable[[object], str | None] = target_of
+    min_matches: int = MIN_HEADER_MATCHES
+    what: str = "usulan"
+
+
+USULAN_HEADERS = Headers()
+
+
 @dataclass
 class RawTable:
     cells: pd.DataFrame  # columns = original headers (deduplicated), values = text
@@ -31,7 +45,7 @@ class RawTable:
     delimiter: str | None = None
 
 
-def read_source(path: Path) -> RawTable:
+def read_source(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
     """Read a CSV, Excel or JSON source by its suffix."""
     suffix = path.suffix.lower()
     if not path.exists():
@@ -39,11 +53,11 @@ def read_source(path: Path) -> RawTable:
     if path.stat().st_size == 0:
         raise SourceError(path, "the file is empty (0 bytes)")
     if suffix in (".csv", ".txt"):
-        return read_csv(path)
+        return read_csv(path, headers)
     if suffix in (".xlsx", ".xlsm", ".xls"):
-        return read_excel(path)
+        return read_excel(path, headers)
     if suffix == ".json":
-        return read_json(path)
+        return read_json(path, headers)
     raise SourceError(path, f"unsupported file type {suffix!r} (expected .csv, .xlsx or .json)")
 
 
@@ -62,11 +76,13 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _find_header(rows: list[list[str]], path: Path, where: str = "") -> int:
+def _find_header(rows: list[list[str]], path: Path, headers: Headers, where: str = "") -> int:
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if sum(target_of(c) is not None for c in row if c) >= MIN_HEADER_MATCHES:
+        if sum(headers.target_of(c) is not None for c in row if c) >= headers.min_matches:
             return i
-    raise SourceError(path, f"no header row with known usulan columns in the first {HEADER_SEARCH_ROWS} rows{where}")
+    raise SourceError(
+        path, f"no header row with known {headers.what} columns in the first {HEADER_SEARCH_ROWS} rows{where}"
+    )
 
 
 def _unique_headers(headers: list[str]) -> list[str]:
@@ -128,14 +144,14 @@ def _delimiter(path: Path, sample: str) -> str:
         return best
 
 
-def read_csv(path: Path) -> RawTable:
+def read_csv(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
     text, encoding = _decode(path, path.read_bytes())
     if not text.strip():
         raise SourceError(path, "the file holds no data (only blank lines)")
     lines = text.splitlines()
     delimiter = _delimiter(path, "\n".join(lines[:HEADER_SEARCH_ROWS]))
     head = list(csv.reader(io.StringIO("\n".join(lines[:HEADER_SEARCH_ROWS])), delimiter=delimiter))
-    header_index = _find_header(head, path)
+    header_index = _find_header(head, path, headers)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -170,7 +186,7 @@ def read_csv(path: Path) -> RawTable:
 
 
 # --- Excel ----------------------------------------------------------------------------------------
-def read_excel(path: Path) -> RawTable:
+def read_excel(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
     import python_calamine
 
     try:
@@ -185,7 +201,7 @@ def read_excel(path: Path) -> RawTable:
             raise SourceError(path, f"cannot read sheet {name!r}: {exc}") from exc
         rows = [[_cell_text(c) for c in r] for r in rows]
         try:
-            header_index = _find_header(rows, path, f" of sheet {name!r}")
+            header_index = _find_header(rows, path, headers, f" of sheet {name!r}")
         except SourceError as exc:
             problems.append(exc.problem)
             continue
@@ -215,7 +231,7 @@ def records_of(payload: object) -> list | None:
     return None
 
 
-def read_json(path: Path) -> RawTable:
+def read_json(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
     try:
         payload = json.loads(path.read_bytes())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -226,11 +242,11 @@ def read_json(path: Path) -> RawTable:
     if records and not all(isinstance(r, dict) for r in records):
         raise SourceError(path, "the record list holds values that are not objects")
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
-    headers = list(frame.columns)
-    if records and sum(target_of(h) is not None for h in headers) < MIN_HEADER_MATCHES:
-        raise SourceError(path, "the records carry no known usulan fields")
+    fields = list(frame.columns)
+    if records and sum(headers.target_of(h) is not None for h in fields) < headers.min_matches:
+        raise SourceError(path, f"the records carry no known {headers.what} fields")
     rows = [[_cell_text(v) for v in r] for r in frame.to_numpy(dtype=object).tolist()]
-    cells = pd.DataFrame(rows, columns=headers, dtype="string").fillna("")
+    cells = pd.DataFrame(rows, columns=fields, dtype="string").fillna("")
     return RawTable(
         cells, pd.Series(range(1, len(rows) + 1), dtype="int64"), pd.Series([None] * len(rows), dtype="string")
     )
