@@ -29,6 +29,7 @@ from prefect.transactions import transaction
 
 from flows import steps
 from flows.hooks import alert_on_failure
+from reference import store
 from schemas import LEVELS, RUN
 from tasks.extract.discover import SourceSlice, discover
 from tasks.map.mapping import MappingContext
@@ -142,13 +143,13 @@ def run_partition(slices: list[SourceSlice], settings: RunSettings) -> list[pd.D
     """The slices of some regions: skip the unchanged, extract the rest and check their contract in one
     validation, then map, check and publish slice by slice in funnel order (lineage reads the levels below)."""
     contexts: dict[str, MappingContext] = {}
-    verified: dict[str, str] = {}  # fingerprint of each region's verified corrections, part of its signatures
+    verified: dict[str, str] = {}  # fingerprint of each region's corrections and reference, part of its signatures
     logs, batches = [], []
     for source_slice in slices:
         kode = source_slice.key.kode_pemda
         if kode not in contexts:
             contexts[kode] = steps.prepare_mapping(settings.tahun, kode, settings.warehouse_url, settings.models_dir)
-            verified[kode] = verified_fingerprint(contexts[kode].verified)
+            verified[kode] = verified_fingerprint(contexts[kode].verified) + store.fingerprint(kode, settings.tahun)
         fingerprints, signature = steps.fingerprint(source_slice, settings.inbox, verified[kode])
         unchanged = (
             None
@@ -241,7 +242,7 @@ def execute(
                 ]
             ),
         )
-        load_reference(engine, regions)
+        load_reference(engine, regions, tahun)
     parts = partitions(found.slices, partition_size)
     if len(parts) <= 1:
         logs = [log for part in parts for log in run_partition(part, settings)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from reference import store
-from tasks.map.opd import OpdIndex, opd_index, text_key
+from tasks.map.opd import OpdIndex, opd_alternatif, opd_index, text_key
 
 REVIEW_THRESHOLD = 0.5  # classifier confidence below this goes to review
 
@@ -80,10 +80,10 @@ def to_version_of(tahun: int, codes: pd.Series) -> pd.Series:
 def map_usulan(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     """Fill kamus, bidang, sub kegiatan and OPD awal/akhir with mapping method, version and confidence."""
     kode_pemda = context.kode_pemda
-    kamus = store.kamus(kode_pemda).drop_duplicates("id_kamus").set_index("id_kamus")
+    kamus = store.kamus(kode_pemda, context.tahun).drop_duplicates("id_kamus").set_index("id_kamus")
     kamus_by_name = pd.Series(kamus.index, index=text_key(kamus["nama_kamus"]))
     kamus_by_name = kamus_by_name[~kamus_by_name.index.duplicated()]
-    opd = opd_index(kode_pemda)
+    opd = opd_index(kode_pemda, context.tahun)
     out = staged.copy()
 
     kid = out["id_kamus"].where(out["id_kamus"].isin(kamus.index))
@@ -129,6 +129,8 @@ def map_usulan(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     todo = out["mapping_method"].isna() & out["uraian_usulan"].notna()
     _apply_classifier(out, todo, context, opd)
     out["nama_opd_akhir"] = opd.nama_of(out["kode_opd_akhir"]).fillna(out["nama_opd_akhir"])
+    routed = opd.route(out["kode_bidang_urusan"], out["kode_sub_kegiatan"], out["kode_kecamatan"])
+    out["opd_alternatif"] = opd_alternatif(routed, out["kode_opd_akhir"])
     out["kode_sub_kegiatan"] = to_version_of(context.tahun, out["kode_sub_kegiatan"])
     out["kewenangan"] = pd.Series("kabkota", index=out.index, dtype="string").where(out["mapping_method"].notna())
     return out
