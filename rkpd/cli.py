@@ -329,7 +329,7 @@ def reference_import(
     try:
         result = import_reference(pemda, tahun, files, settings.reference_dir, _engine(warehouse_url))
     except ReferenceImportError as exc:
-        console.print(f"[red]not imported[/red] ({len(exc.problems)} problem(s); nothing was written):")
+        console.print("[red]not imported[/red] (nothing was written):")
         for problem in exc.problems:
             console.print(f"  {problem}", soft_wrap=True, markup=False, highlight=False)
         raise typer.Exit(1) from None

@@ -74,7 +74,6 @@ class _File:
     """One reference file read: its cells by target field, and where each row is."""
 
     path: Path
-    layout: ReferenceLayout
     cells: dict[str, pd.Series]
     where: pd.Series  # "row 12" / "row 12 of sheet OPD", by position
 
@@ -103,7 +102,7 @@ def _read(path: Path, layout: ReferenceLayout, problems: Problems) -> _File | No
     sheet = raw.source_sheet.reset_index(drop=True)
     rows = raw.source_row.reset_index(drop=True).astype(str)
     where = ("row " + rows).where(sheet.isna(), "row " + rows + " of sheet " + sheet.astype(str))
-    file = _File(path, layout, cells, where.astype(str))
+    file = _File(path, cells, where.astype(str))
     missing = [group for group in layout.required if not any(t in cells for t in group)]
     for group in missing:
         names = " or ".join(group)
@@ -120,7 +119,7 @@ def _read(path: Path, layout: ReferenceLayout, problems: Problems) -> _File | No
 def _drop_blank(file: _File, blank: pd.Series) -> _File:
     keep = ~blank
     cells = {k: v[keep].reset_index(drop=True) for k, v in file.cells.items()}
-    return _File(file.path, file.layout, cells, file.where[keep].reset_index(drop=True))
+    return _File(file.path, cells, file.where[keep].reset_index(drop=True))
 
 
 # --- checks shared by the kinds ---------------------------------------------------------------------
@@ -129,13 +128,14 @@ def _flag(mask: pd.Series) -> pd.Series:
     return mask.fillna(False).astype(bool)
 
 
-def _stated(file: _File, kode_pemda: str, tahun: int, tahun_field: str, problems: Problems) -> None:
-    """A file that states its tahun or pemda must state the import's."""
+def _stated(file: _File, kode_pemda: str, tahun: int, problems: Problems, earlier: bool = False) -> None:
+    """A file that states its tahun or pemda must state the import's (`earlier`: or an earlier tahun, as a
+    Renja does: last year's is the evidence for this year's routing)."""
     stated = file.get("tahun")
-    wrong = (stated != "") & (stated != str(tahun))
-    problems.rows(
-        file.path, file.where, wrong, tahun_field, lambda i: f"tahun {stated[i]!r}, but the import is for {tahun}"
-    )
+    number = pd.to_numeric(stated.replace("", pd.NA), errors="coerce")
+    wrong = (stated != "") & ~_flag(number <= tahun if earlier else number == tahun)
+    expected = f"a Renja of tahun {tahun} or before" if earlier else f"the import's tahun {tahun}"
+    problems.rows(file.path, file.where, wrong, "tahun", lambda i: f"tahun {stated[i]!r}, expected {expected}")
     pemda = file.get("kode_pemda")
     wrong = (pemda != "") & (pemda != kode_pemda)
     problems.rows(
@@ -258,7 +258,7 @@ def kecamatan_by_name(kode_pemda: str, names: pd.Series) -> pd.Series:
 # --- the kinds --------------------------------------------------------------------------------------
 def _opd(file: _File, kode_pemda: str, tahun: int, problems: Problems) -> pd.DataFrame:
     kode, nama = file.get("kode_skpd"), file.get("nama_skpd")
-    _stated(file, kode_pemda, tahun, "tahun", problems)
+    _stated(file, kode_pemda, tahun, problems)
     _missing(file, kode, "kode_skpd", problems)
     _missing(file, nama, "nama_skpd", problems)
     bad = _malformed(file, kode, patterns.KODE_SKPD, "kode_skpd", "1.02.0.00.0.00.01.0000", problems)
@@ -370,7 +370,7 @@ def _words(values: pd.Series, words: dict[str, tuple[str, ...]]) -> pd.Series:
 
 
 def _kamus(file: _File, kode_pemda: str, tahun: int, opd: _OpdList, problems: Problems, notes: list[str]):
-    _stated(file, kode_pemda, tahun, "tahun", problems)
+    _stated(file, kode_pemda, tahun, problems)
     id_kamus, nama = file.get("id_kamus"), file.get("nama_kamus")
     _missing(file, id_kamus, "id_kamus", problems)
     _missing(file, nama, "nama_kamus", problems)
@@ -484,7 +484,7 @@ def _kamus(file: _File, kode_pemda: str, tahun: int, opd: _OpdList, problems: Pr
 
 
 def _renja(file: _File, kode_pemda: str, tahun: int, opd: _OpdList, problems: Problems, notes: list[str]):
-    _stated(file, kode_pemda, tahun, "tahun", problems)
+    _stated(file, kode_pemda, tahun, problems, earlier=True)
     kode = file.get("kode_sub_skpd").replace("", pd.NA).fillna(file.get("kode_skpd").replace("", pd.NA))
     field_name = "kode_sub_skpd" if file.has("kode_sub_skpd") else "kode_skpd"
     _missing(file, kode, field_name, problems)
@@ -522,7 +522,7 @@ def _renja(file: _File, kode_pemda: str, tahun: int, opd: _OpdList, problems: Pr
 
 
 def _pagu(file: _File, kode_pemda: str, tahun: int, opd: _OpdList, problems: Problems):
-    _stated(file, kode_pemda, tahun, "tahun", problems)
+    _stated(file, kode_pemda, tahun, problems)
     jenis_teks = file.get("jenis_pagu")
     jenis = _words(jenis_teks, JENIS_PAGU_WORDS)
     problems.rows(
@@ -606,8 +606,10 @@ def check_files(kode_pemda: str, tahun: int, files: dict[str, Path]) -> Checked:
     if read.get("opd") is not None:
         frames["opd"] = _opd(read["opd"], kode_pemda, tahun, problems)
         _existing_dependents(kode_pemda, tahun, frames["opd"], files, problems)
-    if "opd" in files and "opd" not in frames:
-        raise ReferenceImportError(problems.all())  # the other files cannot be checked without it
+    if "opd" in files and problems.lines:  # the other files are checked against it: no cascade of problems
+        for kind in set(files) - {"opd"}:
+            problems.file(Path(files[kind]), "not checked yet: the OPD list it is checked against has problems")
+        raise ReferenceImportError(problems.all())
     opd = _opd_list(kode_pemda, tahun, frames.get("opd"))
     if read.get("kamus") is not None:
         frames["kamus"] = _kamus(read["kamus"], kode_pemda, tahun, opd, problems, notes)
