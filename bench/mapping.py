@@ -29,7 +29,9 @@ def run(workdir: Path) -> None:
     classifier = timed(
         "train or load the classifier", 1, lambda: train_cached(2025, "18.02", cache_dir=workdir / "models")
     )
-    context = MappingContext(2025, region_frames(["18.02"]), MAPPING_VERIFIED.empty_frame(), {"18.02": classifier})
+    context = MappingContext(
+        2025, region_frames(["18.02"], 2025), MAPPING_VERIFIED.empty_frame(), {"18.02": classifier}
+    )
     kamus_rows = staged[staged.nama_kamus.notna()]
     print(
         f"{len(staged):,} usulan, {staged.uraian_usulan.nunique():,} distinct texts, {len(kamus_rows):,} with a kamus"

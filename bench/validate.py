@@ -52,7 +52,7 @@ def run(workdir: Path) -> None:
     gx_issues(staged.head(100))  # import GX and build its context outside the timing
     _, in_gx = timed("the same suite in Great Expectations (pandas)", rows, lambda: gx_issues(staged))
     timed("duplicate keys within a slice", rows, lambda: duplicate_key_issues(staged, within=SLICE))
-    context = MappingContext(2025, region_frames(["18.02"]), MAPPING_VERIFIED.empty_frame())
+    context = MappingContext(2025, region_frames(["18.02"], 2025), MAPPING_VERIFIED.empty_frame())
     mapped, _ = timed("(mapping, not validation)", rows, lambda: map_level(staged, context))
     frames = context.frames
     timed(

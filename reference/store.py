@@ -1,21 +1,29 @@
-"""Load the shipped reference data as frames in the shape of the contract's reference tables.
+"""The reference data of the pipeline as frames in the shape of the contract's reference tables.
 
-Sources and licences: see NOTICE.md next to this file. Every loader is cached: the files are read
-once per process.
+National lists (kode wilayah, nomenclature, SIMCAN OPD names) ship with the package. Each pemda's own lists
+(OPD master, kamus usulan, Renja, pagu) are versioned by tahun in folders of one layout,
+`<root>/<kode_pemda>/<tahun>/<list>.csv` in the contract's columns: the reference folder of the data directory
+(`rkpd reference import` writes there, `rkpd.settings`) and `reference/pemda/` in the package (the sample
+region and the real regions shipped with it). Sources and licences: see NOTICE.md next to this file. Files are
+read once per process (and again when they change).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
-from schemas import KAMUS, NOMENKLATUR, OPD, OPD_STANDAR, WILAYAH
+from rkpd.settings import load_settings
+from schemas import KAMUS, NOMENKLATUR, OPD, OPD_STANDAR, PAGU_KEWILAYAHAN, PAGU_OPD, RENJA, WILAYAH, Table
 
 DATA = Path(__file__).resolve().parent
+PEMDA_DIR = DATA / "pemda"  # lists shipped with the package, in the layout of an imported reference folder
 TEMPLATE_PEMDA = "18.02"  # the region whose authored OPD master and kamus serve as template elsewhere
+PEMDA_CACHE = 2048  # per-pemda caches hold every kab/kota and province of a national run (514 + 38)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,67 @@ def _read(path: Path) -> pd.DataFrame:
 
 def _blank_to_na(df: pd.DataFrame) -> pd.DataFrame:
     return df.replace("", pd.NA)
+
+
+# --- each pemda's own lists, versioned by tahun ------------------------------------------------------
+IMPORTED, SHIPPED = "imported", "shipped"  # where a version of a pemda's list comes from
+
+
+@dataclass(frozen=True)
+class ListFile:
+    """One version of one list of a pemda: `<root>/<kode_pemda>/<tahun>/<name>.csv`."""
+
+    name: str
+    kode_pemda: str
+    tahun: int
+    path: Path
+    origin: str  # IMPORTED (the data folder's reference) or SHIPPED (the package)
+
+
+def reference_roots() -> tuple[tuple[str, Path], ...]:
+    """Where pemda lists are looked for, the data folder's first (it wins over the package at the same tahun)."""
+    return ((IMPORTED, load_settings().reference_dir), (SHIPPED, PEMDA_DIR))
+
+
+def list_path(root: Path, kode_pemda: str, tahun: int, name: str) -> Path:
+    return root / kode_pemda / str(tahun) / f"{name}.csv"
+
+
+def versions(kode_pemda: str, name: str) -> list[ListFile]:
+    """Every version of the list `name` of a pemda, oldest first (at one tahun: shipped, then imported)."""
+    found = []
+    for origin, root in reference_roots():
+        folder = root / kode_pemda
+        if not folder.is_dir():
+            continue
+        for sub in folder.iterdir():
+            path = sub / f"{name}.csv"
+            if sub.name.isdigit() and path.is_file():
+                found.append(ListFile(name, kode_pemda, int(sub.name), path, origin))
+    return sorted(found, key=lambda f: (f.tahun, f.origin == IMPORTED))
+
+
+def in_force(kode_pemda: str, name: str, tahun: int | None = None) -> ListFile | None:
+    """The version of a pemda's list in force for `tahun`: the latest with tahun <= `tahun` (None: the newest)."""
+    found = [f for f in versions(kode_pemda, name) if tahun is None or f.tahun <= tahun]
+    return found[-1] if found else None
+
+
+@lru_cache(maxsize=PEMDA_CACHE)
+def _read_list(table: Table, path: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    raw = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8")
+    return table.conform(raw.replace("", pd.NA))
+
+
+def read_list(table: Table, found: ListFile) -> pd.DataFrame:
+    """A list file in the contract's columns (cached until the file changes)."""
+    stat = found.path.stat()
+    return _read_list(table, str(found.path), stat.st_mtime_ns, stat.st_size)
+
+
+def list_csv(table: Table, frame: pd.DataFrame) -> str:
+    """The text of a list file: the contract's columns, codes as written, money with two decimals."""
+    return table.conform(frame).to_csv(index=False, float_format="%.2f", lineterminator="\n")
 
 
 # --- kode wilayah -------------------------------------------------------------------------------
@@ -186,10 +255,30 @@ def bidang_urusan() -> pd.DataFrame:
 
 
 # --- OPD ----------------------------------------------------------------------------------------
-def _bidang_slots(lists: pd.Series) -> pd.DataFrame:
-    slots = lists.str.split(";", expand=True).reindex(columns=range(3))
-    slots.columns = [f"bidang_urusan_{i}" for i in (1, 2, 3)]
-    return _blank_to_na(slots.fillna(""))
+BIDANG_SLOTS = ("bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3")
+KECAMATAN_BIDANG = "7.01"  # unsur kewilayahan: each kecamatan is an SKPD of its own
+
+
+def bidang_of_kode_skpd(kode_skpd: pd.Series) -> pd.DataFrame:
+    """The bidang an OPD carries, read from its SIPD kode SKPD B1.B1.B2.B2.B3.B3.UU.SSSS ('0.00': slot unused)."""
+    parts = kode_skpd.astype("string").str.split(".", expand=True).reindex(columns=range(8))
+    slots = pd.DataFrame(
+        {name: parts[2 * i] + "." + parts[2 * i + 1] for i, name in enumerate(BIDANG_SLOTS)}, index=kode_skpd.index
+    )
+    return slots.mask(slots == "0.00").astype("string")
+
+
+def _stamp(found: ListFile | None) -> tuple[str, int, int] | None:
+    """What identifies a version's content in the caches: path, modification time and size."""
+    if found is None:
+        return None
+    stat = found.path.stat()
+    return str(found.path), stat.st_mtime_ns, stat.st_size
+
+
+def _template_file(name: str, tahun: int | None) -> ListFile:
+    """A list of the template region: the version in force for `tahun`, else its first one."""
+    return in_force(TEMPLATE_PEMDA, name, tahun) or versions(TEMPLATE_PEMDA, name)[0]
 
 
 def _kecamatan_of(kode_pemda: str) -> pd.DataFrame:
@@ -198,32 +287,37 @@ def _kecamatan_of(kode_pemda: str) -> pd.DataFrame:
     return w[(w.versi == latest) & (w.tingkat == "kecamatan") & (w.kode_induk == kode_pemda)].sort_values("kode")
 
 
-def _template_opd_for(kode_pemda: str, own: pd.DataFrame) -> pd.DataFrame:
-    """The template OPD list re-keyed to another pemda, with that pemda's own kecamatan as SKPD."""
-    dinas = own[~own.kode_skpd.str.startswith("7.01.")].assign(kode_pemda=kode_pemda)
+@lru_cache(maxsize=PEMDA_CACHE)
+def _template_opd(kode_pemda: str, template: tuple[str, int, int]) -> pd.DataFrame:
+    """The template OPD list re-keyed to another pemda, with that pemda's own kecamatan as SKPD (numbered in
+    wilayah order: the pemda's real kecamatan codes are unknown until it imports its list)."""
+    own = _read_list(OPD, *template)
+    dinas = own[~own.kode_skpd.str.startswith(KECAMATAN_BIDANG + ".")].assign(kode_pemda=kode_pemda)
     kec = _kecamatan_of(kode_pemda)
     kecamatan = pd.DataFrame(
         {
             "kode_pemda": kode_pemda,
-            "tahun_mulai": dinas.tahun_mulai.iloc[0],
+            "tahun_mulai": own.tahun_mulai.iloc[0],
             "kode_skpd": [f"7.01.0.00.0.00.{i:02d}.0000" for i in range(1, len(kec) + 1)],
             "nama_skpd": ("Kecamatan " + kec.nama).to_list(),
             "singkatan": ("Kec. " + kec.nama).to_list(),
-            "bidang_urusan": "7.01",
+            "bidang_urusan_1": KECAMATAN_BIDANG,
+            "kode_kecamatan": kec.kode.to_list(),
         }
     )
-    return pd.concat([dinas, kecamatan], ignore_index=True)
+    return OPD.conform(pd.concat([dinas, kecamatan], ignore_index=True))
 
 
-@lru_cache(maxsize=8)
-def opd(kode_pemda: str = TEMPLATE_PEMDA) -> pd.DataFrame:
-    """OPD master of a pemda (ref_opd); pemda without a shipped list get the template's dinas."""
-    own_path = DATA / f"opd/opd_{kode_pemda.replace('.', '_')}.csv"
-    raw = _read(own_path if own_path.exists() else DATA / f"opd/opd_{TEMPLATE_PEMDA.replace('.', '_')}.csv")
-    if not own_path.exists():
-        raw = _template_opd_for(kode_pemda, raw)
-    frame = pd.concat([raw.drop(columns=["bidang_urusan"]), _bidang_slots(raw.bidang_urusan)], axis=1)
-    return OPD.conform(_blank_to_na(frame))
+def opd(kode_pemda: str = TEMPLATE_PEMDA, tahun: int | None = None) -> pd.DataFrame:
+    """OPD master of a pemda in force for `tahun` (ref_opd; None: its newest). A pemda without a list of its own
+    for that tahun gets the template's dinas/badan re-keyed (see `reference_status`)."""
+    found = in_force(kode_pemda, "opd", tahun)
+    if found is not None:
+        return read_list(OPD, found)
+    template = _template_file("opd", tahun)
+    if kode_pemda == TEMPLATE_PEMDA:
+        return read_list(OPD, template)
+    return _template_opd(kode_pemda, _stamp(template))
 
 
 @lru_cache(maxsize=1)
@@ -243,24 +337,195 @@ def opd_standar() -> pd.DataFrame:
 
 
 # --- kamus usulan -------------------------------------------------------------------------------
-def _kamus_path(kode_pemda: str) -> Path:
-    return DATA / f"kamus/kamus_usulan_{kode_pemda.replace('.', '_')}.csv"
-
-
-def kamus_owner(kode_pemda: str) -> str:
+def kamus_owner(kode_pemda: str, tahun: int | None = None) -> str:
     """The pemda the kamus of `kode_pemda` was written for: itself, or the template region."""
-    return kode_pemda if _kamus_path(kode_pemda).exists() else TEMPLATE_PEMDA
+    return kode_pemda if in_force(kode_pemda, "kamus", tahun) is not None else TEMPLATE_PEMDA
 
 
-@lru_cache(maxsize=8)
-def kamus(kode_pemda: str = TEMPLATE_PEMDA) -> pd.DataFrame:
-    """Kamus usulan of a pemda (ref_kamus); pemda without their own get the template kamus, whose
-    kecamatan-carried entries point at the first kecamatan SKPD (re-targeted by location in mapping)."""
-    raw = _read(_kamus_path(kamus_owner(kode_pemda)))
-    raw["kode_pemda"] = kode_pemda
-    raw["tahun_mulai"] = opd(kode_pemda).tahun_mulai.iloc[0]
-    raw["harga_satuan"] = pd.to_numeric(raw.harga_satuan)
-    return KAMUS.conform(_blank_to_na(raw))
+def own_kamus(kode_pemda: str, tahun: int | None = None) -> pd.DataFrame | None:
+    """The pemda's own kamus in force for `tahun`, or None when it has none (it then runs on the template)."""
+    found = in_force(kode_pemda, "kamus", tahun)
+    return None if found is None else read_list(KAMUS, found)
+
+
+@lru_cache(maxsize=PEMDA_CACHE)
+def _template_kamus(
+    kode_pemda: str, tahun: int | None, template: tuple[str, int, int], own_opd: tuple | None, own_renja: tuple | None
+) -> pd.DataFrame:
+    """The template kamus for another pemda. On the template OPD list too, its entries keep their OPD (the
+    re-keyed list has the same codes). With an OPD list of its own, every entry goes to the OPD of that list that
+    carries its bidang and sub kegiatan (tasks.map.opd.route_opd, with the pemda's Renja as evidence); a
+    kecamatan-carried entry to the pemda's first kecamatan (mapping re-targets it by location); an entry whose
+    bidang no OPD of the pemda carries is left out. (`own_opd`, `own_renja`: what the result depends on.)"""
+    raw = _read_list(KAMUS, *template).assign(kode_pemda=kode_pemda)
+    if own_opd is None:
+        return raw.assign(tahun_mulai=opd(kode_pemda, tahun).tahun_mulai.iloc[0])
+    from tasks.map.opd import route_opd  # routing is the mapping stage's; it reads this store, so import late
+
+    pemda_opd = _read_list(OPD, *own_opd)
+    routed = route_opd(raw.assign(tahun=tahun, kode_kecamatan=pd.NA))
+    units = pemda_opd.kode_skpd[pemda_opd.kode_skpd.str.match(r"^7\.01\..*\.0000$")].sort_values()
+    kecamatan = raw.kode_bidang_urusan == KECAMATAN_BIDANG
+    kode = routed.kode_opd.mask(kecamatan, units.iloc[0] if len(units) else pd.NA)
+    out = raw.assign(kode_skpd=kode, tahun_mulai=pemda_opd.tahun_mulai.iloc[0])
+    return KAMUS.conform(out[out.kode_skpd.notna()].reset_index(drop=True))
+
+
+def kamus(kode_pemda: str = TEMPLATE_PEMDA, tahun: int | None = None) -> pd.DataFrame:
+    """Kamus usulan of a pemda in force for `tahun` (ref_kamus; None: its newest). A pemda without one of its
+    own gets the template's (see `_template_kamus` and `reference_status`)."""
+    own = own_kamus(kode_pemda, tahun)
+    if own is not None:
+        return own
+    template = _template_file("kamus", tahun)
+    if kode_pemda == TEMPLATE_PEMDA:
+        return read_list(KAMUS, template)
+    return _template_kamus(
+        kode_pemda,
+        tahun,
+        _stamp(template),
+        _stamp(in_force(kode_pemda, "opd", tahun)),
+        _stamp(in_force(kode_pemda, "renja", tahun)),
+    )
+
+
+# --- Renja and pagu ------------------------------------------------------------------------------
+def renja(kode_pemda: str, tahun: int | None = None) -> pd.DataFrame:
+    """The Renja of a pemda in force for `tahun` (the latest of tahun <= `tahun`; None: the newest): one row per
+    OPD of its list and sub kegiatan, the evidence of which OPD carries which sub kegiatan. Empty, in the same
+    columns, when the pemda has none."""
+    found = in_force(kode_pemda, "renja", tahun)
+    return read_list(RENJA, found) if found else RENJA.empty_frame()
+
+
+def _of_tahun(kode_pemda: str, name: str, tahun: int) -> ListFile | None:
+    """A list that holds for one tahun only (a pagu): the version of exactly that tahun."""
+    found = [f for f in versions(kode_pemda, name) if f.tahun == tahun]
+    return found[-1] if found else None
+
+
+def pagu_opd(kode_pemda: str, tahun: int) -> pd.DataFrame:
+    """Pagu indikatif per OPD of a pemda for `tahun` (ref_pagu_opd); empty when none was imported."""
+    found = _of_tahun(kode_pemda, "pagu_opd", tahun)
+    return read_list(PAGU_OPD, found) if found else PAGU_OPD.empty_frame()
+
+
+def pagu_kecamatan(kode_pemda: str, tahun: int) -> pd.DataFrame:
+    """Pagu indikatif kewilayahan per kecamatan of a pemda for `tahun` (ref_pagu_kewilayahan); empty when none."""
+    found = _of_tahun(kode_pemda, "pagu_kecamatan", tahun)
+    return read_list(PAGU_KEWILAYAHAN, found) if found else PAGU_KEWILAYAHAN.empty_frame()
+
+
+# --- what a pemda runs on -------------------------------------------------------------------------
+TEMPLATE, NONE = "template", "none"  # sources of a list besides IMPORTED and SHIPPED
+# The lists of a version folder (file name -> contract table); a list's version is its table's tahun_mulai
+# (OPD master, kamus: in force from that tahun on) or tahun (Renja: evidence from then on; pagu: that tahun only).
+LIST_TABLES: dict[str, Table] = {
+    "opd": OPD,
+    "kamus": KAMUS,
+    "renja": RENJA,
+    "pagu_opd": PAGU_OPD,
+    "pagu_kecamatan": PAGU_KEWILAYAHAN,
+}
+PEMDA_LISTS = tuple(LIST_TABLES)
+_TEMPLATED = {"opd", "kamus"}  # lists a pemda without its own runs on the template's of
+
+
+def version_column(table: Table) -> str:
+    return "tahun_mulai" if "tahun_mulai" in table.column_names else "tahun"
+
+
+def pemda_lists(kode_pemda: str, tahun: int | None = None) -> dict[str, pd.DataFrame]:
+    """Every list the pemda runs on for `tahun` (its own or the template's), leaving out those it has none of."""
+    frames = {
+        "opd": opd(kode_pemda, tahun),
+        "kamus": kamus(kode_pemda, tahun),
+        "renja": renja(kode_pemda, tahun),
+    }
+    if tahun is not None:
+        frames |= {"pagu_opd": pagu_opd(kode_pemda, tahun), "pagu_kecamatan": pagu_kecamatan(kode_pemda, tahun)}
+    return {name: frame for name, frame in frames.items() if len(frame)}
+
+
+@dataclass(frozen=True)
+class ListStatus:
+    """Where one list of a pemda comes from for a tahun."""
+
+    name: str  # one of PEMDA_LISTS
+    source: str  # imported (data folder), shipped (package), template (the template region's) or none
+    tahun: int | None  # tahun of the version used (tahun_mulai of an OPD list or kamus)
+    path: str | None
+
+    @property
+    def own(self) -> bool:
+        return self.source in (IMPORTED, SHIPPED)
+
+
+@dataclass(frozen=True)
+class ReferenceStatus:
+    """What the reference of pemda P for tahun T is: per list, the pemda's own (imported or shipped), the
+    template region's, or none."""
+
+    kode_pemda: str
+    tahun: int | None
+    lists: tuple[ListStatus, ...]
+
+    def __getitem__(self, name: str) -> ListStatus:
+        return next(s for s in self.lists if s.name == name)
+
+    @property
+    def on_template(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.lists if s.source == TEMPLATE)
+
+    def notices(self) -> list[str]:
+        """One sentence per list the pemda runs on the template of (empty when it has its own)."""
+        what = {
+            "opd": "OPD master (dinas/badan of the template, kecamatan SKPD numbered in wilayah order)",
+            "kamus": "kamus usulan (entries routed to the pemda's own OPD where it has a list)",
+        }
+        return [
+            f"{self.kode_pemda} tahun {self.tahun}: the {what[name]} is the template of {TEMPLATE_PEMDA}, not the "
+            f"pemda's own; import it with `rkpd reference import --pemda {self.kode_pemda} --tahun {self.tahun} "
+            f"--{name} FILE`"
+            for name in self.on_template
+        ]
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{**vars(s), "own": s.own} for s in self.lists])
+
+
+def reference_status(kode_pemda: str, tahun: int | None) -> ReferenceStatus:
+    """For each list of the pemda: its own version in force for `tahun` (imported or shipped), the template's
+    (OPD master, kamus) or none (Renja, pagu)."""
+    lists = []
+    for name in PEMDA_LISTS:
+        pagu = name.startswith("pagu")
+        found = (_of_tahun(kode_pemda, name, tahun) if tahun else None) if pagu else in_force(kode_pemda, name, tahun)
+        if found is None and name in _TEMPLATED:
+            template = _template_file(name, tahun)  # the template region's own list is its own
+            source = template.origin if kode_pemda == TEMPLATE_PEMDA else TEMPLATE
+            lists.append(ListStatus(name, source, template.tahun, str(template.path)))
+        elif found is None:
+            lists.append(ListStatus(name, NONE, None, None))
+        else:
+            lists.append(ListStatus(name, found.origin, found.tahun, str(found.path)))
+    return ReferenceStatus(kode_pemda, tahun, tuple(lists))
+
+
+@lru_cache(maxsize=PEMDA_CACHE)
+def _content_hash(path: str, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def fingerprint(kode_pemda: str, tahun: int | None) -> str:
+    """sha256 of every list file the pemda's reference for `tahun` is made of (its own or the template's):
+    changes when a list is imported, so a run maps again what was mapped with the old reference."""
+    digest = hashlib.sha256()
+    for status in reference_status(kode_pemda, tahun).lists:
+        if status.path is not None:
+            stat = Path(status.path).stat()
+            digest.update(f"{status.name}\0{_content_hash(status.path, stat.st_mtime_ns, stat.st_size)}\n".encode())
+    return digest.hexdigest()
 
 
 @lru_cache(maxsize=1)

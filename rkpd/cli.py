@@ -20,6 +20,11 @@ review_app = typer.Typer(
 app.add_typer(review_app, name="review")
 mapping_app = typer.Typer(help="The mapping of usulan to bidang urusan and OPD.", no_args_is_help=True)
 app.add_typer(mapping_app, name="mapping")
+reference_app = typer.Typer(
+    help="Each pemda's own reference: OPD list, kamus usulan, Renja and pagu, versioned by tahun.",
+    no_args_is_help=True,
+)
+app.add_typer(reference_app, name="reference")
 EVAL_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval_usulan.csv"
 
 
@@ -253,6 +258,58 @@ def review_import(
     console.print(f"{result.imported:,} verified mapping(s) imported; the next `rkpd run` applies them")
     for problem in result.problems:
         console.print(f"[yellow]skipped:[/yellow] {problem}", soft_wrap=True)
+
+
+@reference_app.command("import")
+def reference_import(
+    pemda: str = typer.Option(..., help="Kode pemda (kab/kota), e.g. 17.03"),
+    tahun: int = typer.Option(..., help="Tahun anggaran from which the lists apply (an SOTK changes between years)"),
+    opd: Path | None = typer.Option(None, help="SIPD list of perangkat daerah: kode SKPD, nama SKPD[, singkatan]"),
+    kamus: Path | None = typer.Option(None, help="SIPD kamus usulan export (asmas and/or pokir)"),
+    renja: Path | None = typer.Option(None, help="Renja/RKPD sub kegiatan per OPD (evidence of who carries what)"),
+    pagu: Path | None = typer.Option(None, help="Pagu indikatif: jenis_pagu (opd/kecamatan), kode or nama, pagu"),
+    warehouse_url: str | None = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
+) -> None:
+    """Check a pemda's reference files (xlsx or csv) and import them for a tahun into its reference folder and
+    the warehouse: every file or none."""
+    from tasks.errors import ReferenceImportError
+    from tasks.load.reference import import_reference
+
+    files = {kind: path for kind, path in {"opd": opd, "kamus": kamus, "renja": renja, "pagu": pagu}.items() if path}
+    settings = load_settings()
+    try:
+        result = import_reference(pemda, tahun, files, settings.reference_dir, _engine(warehouse_url))
+    except ReferenceImportError as exc:
+        console.print("[red]not imported[/red] (nothing was written):")
+        for problem in exc.problems:
+            console.print(f"  {problem}", soft_wrap=True, markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    rows = ", ".join(f"{name} {count:,} rows" for name, count in result.rows.items())
+    console.print(f"imported for {pemda} from tahun {tahun}: {rows} -> {result.folder}", soft_wrap=True)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
+    _print_status(pemda, tahun)
+
+
+def _print_status(pemda: str, tahun: int) -> None:
+    from reference import store
+
+    status = store.reference_status(pemda, tahun)
+    table = RichTable("list", "source", "version (tahun)", "file", title=f"reference of {pemda} for tahun {tahun}")
+    for s in status.lists:
+        table.add_row(s.name, s.source, str(s.tahun or ""), s.path or "")
+    console.print(table)
+    for notice in status.notices():
+        console.print(f"[yellow]template:[/yellow] {notice}", soft_wrap=True)
+
+
+@reference_app.command("status")
+def reference_status(
+    pemda: str = typer.Option(..., help="Kode pemda, e.g. 17.03"),
+    tahun: int = typer.Option(..., help="Tahun anggaran"),
+) -> None:
+    """Which reference lists a pemda runs on for a tahun: its own (imported or shipped), the template's, or none."""
+    _print_status(pemda, tahun)
 
 
 @mapping_app.command("evaluate")

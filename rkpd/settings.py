@@ -11,6 +11,7 @@ from pathlib import Path
 class Settings:
     data_dir: Path
     warehouse_url: str
+    reference_dir: Path  # each pemda's own reference lists: <reference_dir>/<kode_pemda>/<tahun>/<list>.csv
 
     @property
     def inbox(self) -> Path:
@@ -28,7 +29,8 @@ class Settings:
 def load_settings() -> Settings:
     data_dir = Path(os.environ.get("RKPD_DATA_DIR", "data")).resolve()
     url = os.environ.get("RKPD_WAREHOUSE_URL") or f"sqlite:///{data_dir / 'warehouse.sqlite'}"
-    return Settings(data_dir, url)
+    reference_dir = Path(os.environ.get("RKPD_REFERENCE_DIR") or data_dir / "reference").resolve()
+    return Settings(data_dir, url, reference_dir)
 
 
 def quiet_services() -> None:

@@ -141,21 +141,13 @@ def _kecamatan_points(kode_pemda: str, kode_kecamatan: pd.Series) -> tuple[np.nd
     return np.clip(lat0 + offsets[:, 0], -11.0, 6.0), np.clip(lon0 + offsets[:, 1], 95.0, 141.0)
 
 
-def _kecamatan_skpd(kec: pd.DataFrame, opd: pd.DataFrame, other_names: dict) -> pd.DataFrame:
-    """Each kecamatan's own SKPD (7.01...), matched by name, else by order."""
-    skpd = opd[opd.kode_skpd.str.startswith("7.01.")].sort_values("kode_skpd")
-    by_name = {
-        normalise_name(re.sub(r"^(kecamatan|kec\.)\s*", "", n, flags=re.I)): (k, n)
-        for k, n in zip(skpd.kode_skpd, skpd.nama_skpd)
-    }
-    codes, names = [], []
-    for i, (kode, nama) in enumerate(zip(kec.kode, kec.nama)):
-        hit = by_name.get(normalise_name(nama)) or by_name.get(normalise_name(other_names.get(kode, "")))
-        if hit is None and i < len(skpd):
-            hit = (skpd.kode_skpd.iloc[i], skpd.nama_skpd.iloc[i])
-        codes.append(hit[0] if hit else pd.NA)
-        names.append(hit[1] if hit else f"Kecamatan {nama}")
-    return kec.assign(kode_skpd=codes, nama_skpd=names)
+def _kecamatan_skpd(kec: pd.DataFrame, opd: pd.DataFrame) -> pd.DataFrame:
+    """Each kecamatan's own SKPD (7.01...) as the pemda's OPD list gives it (its kode_kecamatan)."""
+    units = opd[opd.kode_kecamatan.notna() & opd.kode_skpd.str.endswith(".0000")].set_index("kode_kecamatan")
+    return kec.assign(
+        kode_skpd=kec.kode.map(units.kode_skpd).astype(object).to_numpy(),
+        nama_skpd=kec.kode.map(units.nama_skpd).fillna("Kecamatan " + kec.nama).astype(object).to_numpy(),
+    )
 
 
 @lru_cache(maxsize=2)
@@ -185,8 +177,8 @@ def load_region(kode_pemda: str, tahun: int) -> Region:
     desa = desa[desa.kode_induk.isin(kec.kode)]
     kec = kec[kec.kode.isin(desa.kode_induk)].reset_index(drop=True)  # kecamatan without desa raise nothing
     lat, lon = _kecamatan_points(kode_pemda, kec.kode)
-    opd = store.opd(kode_pemda)
-    kec = _kecamatan_skpd(kec.assign(lat=lat, lon=lon), opd, names_other)
+    opd = store.opd(kode_pemda, tahun)
+    kec = _kecamatan_skpd(kec.assign(lat=lat, lon=lon), opd)
     kec_name = dict(zip(kec.kode, kec.nama))
     desa = pd.DataFrame(
         {
@@ -212,7 +204,7 @@ def load_region(kode_pemda: str, tahun: int) -> Region:
     known = frozenset(normalise_name(n) for n in list(rows.nama) + list(rows_other.nama))
     names = _pemda_names(versi)
     sub_text, bidang_text = _nomenklatur_texts(tahun)
-    kamus = store.kamus(kode_pemda).reset_index(drop=True)
+    kamus = store.kamus(kode_pemda, tahun).reset_index(drop=True)
     kamus = kamus.assign(theme=texts.theme_of(kamus.nama_kamus.to_numpy(), kamus.kode_bidang_urusan.to_numpy()))
     return Region(
         kode=kode_pemda,

@@ -9,7 +9,9 @@ from schemas.reference import (
     OPD,
     OPD_STANDAR,
     PAGU_KEWILAYAHAN,
+    PAGU_OPD,
     REFERENCE_TABLES,
+    RENJA,
     WILAYAH,
 )
 from schemas.usulan import MAPPING_VERIFIED, USULAN
@@ -28,9 +30,11 @@ __all__ = [
     "OPD_STANDAR",
     "OPERATION_TABLES",
     "PAGU_KEWILAYAHAN",
+    "PAGU_OPD",
     "QUALITY_SUMMARY",
     "QUARANTINE",
     "REFERENCE_TABLES",
+    "RENJA",
     "RUN",
     "SLICE_KEY",
     "STATUSES",

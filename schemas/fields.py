@@ -123,6 +123,16 @@ _FIELDS: tuple[Column, ...] = (
     _C("contoh_teks_warga", "text", "Ways residents write it, separated by ' | '"),
     _C("pagu", "money", "Ceiling (Rp)", min_value=0),
     _C("sumber", "text", "Where the figure was set (e.g. surat edaran Bappeda)"),
+    # --- Renja evidence --------------------------------------------------------------------------------
+    _C("nama_sub_kegiatan", "text", "Sub kegiatan name as the Renja writes it"),
+    _C("tolok_ukur", "text", "Output indicator (tolok ukur keluaran) of the sub kegiatan in the Renja"),
+    _C(
+        "pagu_indikatif",
+        "money",
+        "Pagu indikatif (Rp) the Renja gives the sub kegiatan at that OPD, summed over its lines",
+        min_value=0,
+    ),
+    _C("n_lokasi", "int32", "Renja lines of the sub kegiatan at that OPD (one per location)", min_value=1),
     # --- mapping ---------------------------------------------------------------------------------------
     _C("mapping_method", "code", "How the bidang/OPD was found", values=MAPPING_METHODS, max_length=16),
     _C("mapping_confidence", "float", "Confidence of the mapping, 0..1", min_value=0, max_value=1),

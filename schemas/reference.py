@@ -49,7 +49,8 @@ NOMENKLATUR = Table(
 
 OPD = Table(
     name="ref_opd",
-    description="OPD (SKPD) master of a pemda with the bidang urusan each carries, versioned by tahun",
+    description="OPD (SKPD) master of a pemda with the bidang urusan each carries (from its kode SKPD) and, for "
+    "a kecamatan SKPD, the kecamatan it serves; versioned by tahun",
     primary_key=("kode_pemda", "tahun_mulai", "kode_skpd"),
     columns=columns(
         "kode_pemda",
@@ -60,6 +61,7 @@ OPD = Table(
         "bidang_urusan_1",
         "bidang_urusan_2",
         "bidang_urusan_3",
+        "kode_kecamatan",
         required=("nama_skpd", "bidang_urusan_1"),
     ),
 )
@@ -109,4 +111,29 @@ PAGU_KEWILAYAHAN = Table(
     columns=columns("kode_pemda", "tahun", "kode_kecamatan", "pagu", "sumber", required=("pagu",)),
 )
 
-REFERENCE_TABLES = (WILAYAH, NOMENKLATUR, OPD, OPD_STANDAR, KAMUS, PAGU_KEWILAYAHAN)
+RENJA = Table(
+    name="ref_renja",
+    description="Renja/RKPD sub kegiatan of a pemda for a tahun, per OPD of its list: evidence of which OPD "
+    "carries which sub kegiatan",
+    primary_key=("kode_pemda", "tahun", "kode_skpd", "kode_sub_kegiatan"),
+    columns=columns(
+        "kode_pemda",
+        "tahun",
+        "kode_skpd",
+        "kode_sub_kegiatan",
+        "nama_sub_kegiatan",
+        "tolok_ukur",
+        "pagu_indikatif",
+        "n_lokasi",
+        required=("n_lokasi",),
+    ),
+)
+
+PAGU_OPD = Table(
+    name="ref_pagu_opd",
+    description="Pagu indikatif per OPD: the ceiling announced to each perangkat daerah for a tahun",
+    primary_key=("kode_pemda", "tahun", "kode_skpd"),
+    columns=columns("kode_pemda", "tahun", "kode_skpd", "pagu", "sumber", required=("pagu",)),
+)
+
+REFERENCE_TABLES = (WILAYAH, NOMENKLATUR, OPD, OPD_STANDAR, KAMUS, RENJA, PAGU_KEWILAYAHAN, PAGU_OPD)

@@ -49,6 +49,7 @@ ADDED = {
     },
     "mapping_verified": {"level"},
     "etl_load_log": {"rows_failed"},
+    "ref_opd": {"kode_kecamatan"},
 }
 ADDED_RULES = {"duplicate_source"}  # rules added since: their quality_summary rows are new
 TABLES = ("usulan", "quarantine", "quality_summary", "etl_load_log", "mapping_verified", "ref_opd", "ref_kamus")

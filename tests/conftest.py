@@ -23,6 +23,12 @@ def shared_models_dir(tmp_path_factory):
     os.environ["RKPD_MODELS_DIR"] = str(tmp_path_factory.mktemp("models"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def empty_reference_dir(tmp_path_factory):
+    """No imported reference unless a test writes one: a developer's data/reference must not leak into tests."""
+    os.environ["RKPD_REFERENCE_DIR"] = str(tmp_path_factory.mktemp("reference"))
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> str:
     """URL of a database on the real PostgreSQL; skipped locally when none answers, failed in CI."""

@@ -46,7 +46,7 @@ def run_level(
     pemda = sorted(set(files["kode_pemda"]))
     extraction = extract_level(files, None)
     checked = check_read(extraction, level, config or ValidationConfig())
-    context = context or MappingContext(tahun, region_frames(pemda), read_corrections(engine, pemda))
+    context = context or MappingContext(tahun, region_frames(pemda, tahun), read_corrections(engine, pemda))
     mapped = map_level(checked.clean(), context)
     ruled = check_rules(
         checked,

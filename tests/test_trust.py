@@ -98,7 +98,9 @@ def test_a_correction_never_replaces_the_forum_opd_decision(tmp_path, engine):
     lake = tmp_path / "lake"
     run_level(files_frame([write(tmp_path / "in" / "desa.csv", DESA + desa_rows(2))], tmp_path, "desa"), engine, lake)
     dpupr = store.opd("18.02").set_index("bidang_urusan_1").loc["1.03", "kode_skpd"]
-    kecamatan_skpd = region_frames(["18.02"]).kecamatan_skpd.set_index("kode_kecamatan").loc["18.02.01", "kode_skpd"]
+    kecamatan_skpd = (
+        region_frames(["18.02"], 2025).kecamatan_skpd.set_index("kode_kecamatan").loc["18.02.01", "kode_skpd"]
+    )
     upsert_rows(
         engine,
         MAPPING_VERIFIED,
@@ -128,7 +130,9 @@ def test_a_correction_never_replaces_the_forum_opd_decision(tmp_path, engine):
         f"1802000002;Kalirejo;Kalirejo;rehab jalan dusun 2;10;Meter;{10 * PRICE};Diterima;;\n",
     )
     context = MappingContext(
-        2025, region_frames(["18.02"]), query(engine, "SELECT * FROM mapping_verified").pipe(MAPPING_VERIFIED.conform)
+        2025,
+        region_frames(["18.02"], 2025),
+        query(engine, "SELECT * FROM mapping_verified").pipe(MAPPING_VERIFIED.conform),
     )
     for level, path in (("desa", tmp_path / "in" / "desa.csv"), ("forum_opd", forum)):
         run_level(files_frame([path], tmp_path, level), engine, lake, context=context)

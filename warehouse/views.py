@@ -2,7 +2,7 @@
 
 The SQL below is portable (CTEs, window functions, CASE, COALESCE, NULLIF, ROUND); the one thing the two
 dialects spell differently, the list of id_usulan behind an RKPD draft line, sits in `DIALECT_SQL`.
-Migration 0004 creates the views from `create_statements(dialect)`; see VIEWS.md for grain and examples.
+Migration 0004 creates the views with `create_all(op)`; see VIEWS.md for grain and examples.
 
 Name lookups follow the version of the reference list in force for the row's tahun:
 - kecamatan / desa names: `ref_wilayah` rows with berlaku_mulai <= tahun <= berlaku_sampai (open end);
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+import sqlalchemy as sa
 
 # The only dialect differences. {expr} is the column to list.
 DIALECT_SQL: dict[str, dict[str, str]] = {
@@ -238,6 +240,41 @@ LEFT JOIN ref_pagu_kewilayahan AS p ON p.tahun = g.tahun AND p.kode_pemda = g.ko
 {_wilayah_join("w", "g", "kode_kecamatan", "kecamatan")}"""
     )
 
+    # Every OPD with accepted usulan at the Forum Perangkat Daerah or the Musrenbang kab/kota, or with a pagu
+    # indikatif for the tahun (then at both levels), against that ceiling.
+    v["v_pagu_opd"] = (
+        _with(
+            ("opd",),
+            """lv AS (
+    SELECT 'forum_opd' AS level UNION ALL SELECT 'kabkota'
+), acc AS (
+    SELECT u.tahun, u.kode_pemda, u.level, u.kode_opd_akhir AS kode_opd, COUNT(*) AS n_diterima,
+           ROUND(COALESCE(SUM(u.anggaran), 0), 2) AS anggaran_diterima
+    FROM usulan AS u
+    WHERE u.level IN ('forum_opd', 'kabkota') AND u.status = 'diterima' AND u.kode_opd_akhir IS NOT NULL
+    GROUP BY u.tahun, u.kode_pemda, u.level, u.kode_opd_akhir
+), g AS (
+    SELECT tahun, kode_pemda, level, kode_opd FROM acc
+    UNION
+    SELECT p.tahun, p.kode_pemda, lv.level, p.kode_skpd FROM ref_pagu_opd AS p CROSS JOIN lv
+)""",
+        )
+        + f"""
+SELECT g.tahun, g.kode_pemda, g.level, g.kode_opd, n.nama_skpd AS nama_opd,
+       COALESCE(a.n_diterima, 0) AS n_diterima,
+       COALESCE(a.anggaran_diterima, 0) AS anggaran_diterima,
+       p.pagu,
+       p.pagu - COALESCE(a.anggaran_diterima, 0) AS sisa_pagu,
+       ROUND(1.0 * COALESCE(a.anggaran_diterima, 0) / NULLIF(p.pagu, 0), 4) AS share_of_pagu,
+       CASE WHEN p.pagu IS NULL THEN NULL
+            WHEN COALESCE(a.anggaran_diterima, 0) > p.pagu THEN 1 ELSE 0 END AS over_pagu
+FROM g
+LEFT JOIN acc AS a ON a.tahun = g.tahun AND a.kode_pemda = g.kode_pemda AND a.level = g.level
+                  AND a.kode_opd = g.kode_opd
+LEFT JOIN ref_pagu_opd AS p ON p.tahun = g.tahun AND p.kode_pemda = g.kode_pemda AND p.kode_skpd = g.kode_opd
+{_opd_join("n", "g", "kode_opd")}"""
+    )
+
     # RKPD draft lines. Target volume: the sum where the line has one satuan; with several, the satuan
     # held by a strict majority of the line's usulan and the volume of those usulan; with no majority,
     # 'campuran' and no volume. n_satuan tells the planner how many units were mixed.
@@ -283,6 +320,8 @@ FROM g
 
 
 VIEW_NAMES: tuple[str, ...] = tuple(_views(DIALECT_SQL["sqlite"]))
+# Tables a view reads that a migration after 0004 created: migrations before it leave the view out.
+REQUIRES: dict[str, tuple[str, ...]] = {"v_pagu_opd": ("ref_pagu_opd",)}
 
 
 def view_sql(dialect: str) -> dict[str, str]:
@@ -292,18 +331,18 @@ def view_sql(dialect: str) -> dict[str, str]:
     return _views(DIALECT_SQL[dialect])
 
 
-def create_statements(dialect: str) -> list[str]:
-    return [f"CREATE VIEW {name} AS\n{sql}" for name, sql in view_sql(dialect).items()]
-
-
 def drop_statements() -> list[str]:
     return [f"DROP VIEW IF EXISTS {name}" for name in reversed(VIEW_NAMES)]
 
 
 def create_all(op) -> None:
-    """Create every view inside an Alembic migration (`op` = alembic.op)."""
-    for statement in create_statements(op.get_bind().dialect.name):
-        op.execute(statement)
+    """Create every view inside an Alembic migration (`op` = alembic.op), except those whose tables the
+    warehouse does not have yet at that revision (`REQUIRES`)."""
+    bind = op.get_bind()
+    present = set(sa.inspect(bind).get_table_names())
+    for name, sql in view_sql(bind.dialect.name).items():
+        if set(REQUIRES.get(name, ())) <= present:
+            op.execute(f"CREATE VIEW {name} AS\n{sql}")
 
 
 def drop_all(op) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from reference import store
 from schemas import LOAD_LOG, MAPPING_VERIFIED, SLICE_KEY, USULAN
 from tasks.extract.fingerprint import fingerprint_files, slice_signatures
 from warehouse import lake
@@ -81,10 +82,15 @@ def unchanged_log(files: pd.DataFrame, history: pd.DataFrame, run_id: str) -> pd
 def plan_files(
     files: pd.DataFrame, engine: sa.Engine, lake_root: Path, tahun: int, corrections: pd.DataFrame, force: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fingerprints and signatures of the files (a pemda's verified corrections are part of its signatures),
-    which slices are unchanged, and the load-log history of the tahun (one query). Returns (files with
-    fingerprint, signature and unchanged; history)."""
-    extra = {kode: verified_fingerprint(group) for kode, group in corrections.groupby("kode_pemda")}
+    """Fingerprints and signatures of the files (a pemda's verified corrections and its reference lists in
+    force for the tahun are part of its signatures: a new import maps again), which slices are unchanged, and
+    the load-log history of the tahun (one query). Returns (files with fingerprint, signature and unchanged;
+    history)."""
+    by_pemda = dict(tuple(corrections.groupby("kode_pemda")))
+    extra = {
+        kode: (verified_fingerprint(by_pemda[kode]) if kode in by_pemda else "") + store.fingerprint(kode, tahun)
+        for kode in files["kode_pemda"].unique()
+    }
     files = files.assign(fingerprint=fingerprint_files(files))
     files = files.assign(signature=slice_signatures(files, pd.Series(extra, dtype="string")))
     history = load_history(engine, tahun)

@@ -115,7 +115,8 @@ def mark_killed_runs(engine: sa.Engine) -> list[str]:
 
 def begin(url: str, lake_root: Path, run_id: str, tahun: int, parameters: dict, pemda: list[str]) -> list[str]:
     """Bring the warehouse to the newest schema, mark runs that were killed, put the lake back in order, load
-    the reference data of the run's pemda and record the run as running. Returns notes for the run's output."""
+    the reference data of the run's pemda in force for its tahun and record the run as running. Returns notes
+    for the run's output."""
     from warehouse import lake
     from warehouse.db import scoped_engine
     from warehouse.migrate import upgrade
@@ -126,7 +127,7 @@ def begin(url: str, lake_root: Path, run_id: str, tahun: int, parameters: dict, 
         upgrade(engine)
         notes += [f"run {run} had been killed: marked failed" for run in mark_killed_runs(engine)]
         record_start(engine, run_id, tahun, utcnow(), parameters)
-        load_reference(engine, pemda)
+        load_reference(engine, pemda, tahun)
     return notes
 
 

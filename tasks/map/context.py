@@ -4,7 +4,6 @@ classifier per pemda (pemda whose training rows are equal share one fit, see tas
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,83 +12,46 @@ import pandas as pd
 import sqlalchemy as sa
 
 from reference import store
-from schemas import MAPPING_VERIFIED
-from tasks.extract.wilayah import name_key
-from tasks.map.opd import text_key
+from schemas import KAMUS, MAPPING_VERIFIED, OPD
+from tasks.map.opd import route_opd, text_key
 
 REVIEW_THRESHOLD = 0.5  # classifier confidence below this goes to review
-SLOTS = ("bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3")
 
 
 @dataclass(frozen=True)
 class RegionFrames:
-    """The kamus and OPD masters of many pemda, as frames with a kode_pemda column."""
+    """The kamus and OPD masters of many pemda in force for one tahun, as frames with a kode_pemda column."""
 
+    tahun: int
     kamus: pd.DataFrame  # ref_kamus rows
     opd: pd.DataFrame  # ref_opd rows
     opd_names: pd.DataFrame  # kode_pemda, key (text_key of a name or singkatan), kode_skpd: first one wins
-    carriers: pd.DataFrame  # kode_pemda, kode_bidang_urusan, kode_skpd, n (OPD carrying it), rank (master order)
-    program_carrier: pd.DataFrame  # kode_pemda, program (U.BB.PP), kode_skpd most used by the kamus for it
     kecamatan_skpd: pd.DataFrame  # kode_pemda, kode_kecamatan, kode_skpd of the kecamatan's own SKPD
 
 
-def _kecamatan_skpd(kode_pemda: str, opd: pd.DataFrame, kecamatan: pd.DataFrame) -> pd.DataFrame:
-    kode_of_name = {name_key(n): k for k, n in zip(kecamatan.kode, kecamatan.nama)}
-    kec = opd[opd.kode_skpd.str.startswith("7.01.")]
-    rows = []
-    for kode, nama in zip(kec.kode_skpd, kec.nama_skpd):
-        key = name_key(re.sub(r"^kecamatan\s+", "", nama, flags=re.I))
-        if key in kode_of_name:
-            rows.append((kode_pemda, kode_of_name[key], kode))
-    return pd.DataFrame(rows, columns=["kode_pemda", "kode_kecamatan", "kode_skpd"]).drop_duplicates(
+def region_frames(pemda: Iterable[str], tahun: int) -> RegionFrames:
+    """Kamus and OPD masters of `pemda` in force for `tahun` (each its own, or the template's), with the
+    look-ups mapping joins on."""
+    pemda = sorted(set(pemda))
+    opd = [store.opd(kode, tahun).assign(kode_pemda=kode) for kode in pemda]
+    kamus = [store.kamus(kode, tahun).assign(kode_pemda=kode) for kode in pemda]
+    opd_frame = pd.concat(opd, ignore_index=True) if opd else OPD.empty_frame()
+    kamus_frame = pd.concat(kamus, ignore_index=True) if kamus else KAMUS.empty_frame()
+    names = pd.concat(
+        [
+            pd.DataFrame(
+                {"kode_pemda": opd_frame.kode_pemda, "key": text_key(column), "kode_skpd": opd_frame.kode_skpd}
+            )
+            for column in (opd_frame.nama_skpd, opd_frame.singkatan)
+        ],
+        ignore_index=True,
+    )
+    names = names[names.key != ""].drop_duplicates(["kode_pemda", "key"], keep="first")
+    units = opd_frame[opd_frame.kode_kecamatan.notna() & opd_frame.kode_skpd.str.endswith(".0000")]
+    kecamatan = units[["kode_pemda", "kode_kecamatan", "kode_skpd"]].drop_duplicates(
         ["kode_pemda", "kode_kecamatan"], keep="last"
     )
-
-
-def region_frames(pemda: Iterable[str]) -> RegionFrames:
-    """Kamus and OPD masters of `pemda`, with the look-ups mapping joins on."""
-    pemda = sorted(set(pemda))
-    w = store.wilayah()
-    kecamatan = w[w.tingkat == "kecamatan"]
-    kecamatan = kecamatan[kecamatan.kode_induk.isin(pemda)]
-    kamus, opd, names, kec_skpd = [], [], [], []
-    for kode in pemda:
-        o = store.opd(kode).assign(kode_pemda=kode)
-        k = store.kamus(kode).assign(kode_pemda=kode)
-        opd.append(o)
-        kamus.append(k)
-        names.append(pd.DataFrame({"kode_pemda": kode, "key": text_key(o.nama_skpd), "kode_skpd": o.kode_skpd}))
-        names.append(pd.DataFrame({"kode_pemda": kode, "key": text_key(o.singkatan), "kode_skpd": o.kode_skpd}))
-        kec_skpd.append(_kecamatan_skpd(kode, o, kecamatan[kecamatan.kode_induk == kode]))
-    opd_frame = pd.concat(opd, ignore_index=True) if opd else store.opd().iloc[:0]
-    kamus_frame = pd.concat(kamus, ignore_index=True) if kamus else store.kamus().iloc[:0]
-    opd_names = (
-        pd.concat(names, ignore_index=True) if names else pd.DataFrame(columns=["kode_pemda", "key", "kode_skpd"])
-    )
-    opd_names = opd_names[opd_names.key != ""].drop_duplicates(["kode_pemda", "key"], keep="first")
-
-    slots = (
-        opd_frame.reset_index(names="rank")
-        .melt(id_vars=["kode_pemda", "kode_skpd", "rank"], value_vars=list(SLOTS), value_name="kode_bidang_urusan")
-        .dropna(subset=["kode_bidang_urusan"])
-    )
-    slots = slots.sort_values(["kode_pemda", "kode_bidang_urusan", "variable", "rank"], kind="stable")
-    slots["n"] = slots.groupby(["kode_pemda", "kode_bidang_urusan"]).kode_skpd.transform("size")
-    carriers = slots[["kode_pemda", "kode_bidang_urusan", "kode_skpd", "n", "rank"]].reset_index(drop=True)
-
-    by_program = kamus_frame.assign(program=kamus_frame.kode_sub_kegiatan.str[:7]).dropna(subset=["program"])
-    counts = by_program.groupby(["kode_pemda", "program", "kode_skpd"], sort=False).size().rename("uses").reset_index()
-    counts["first"] = counts.groupby(["kode_pemda", "program"]).cumcount()
-    program_carrier = counts.sort_values(
-        ["kode_pemda", "program", "uses", "first"], ascending=[True, True, False, True]
-    )
-    program_carrier = program_carrier.drop_duplicates(["kode_pemda", "program"])[["kode_pemda", "program", "kode_skpd"]]
-    kec = (
-        pd.concat(kec_skpd, ignore_index=True)
-        if kec_skpd
-        else pd.DataFrame(columns=["kode_pemda", "kode_kecamatan", "kode_skpd"])
-    )
-    return RegionFrames(kamus_frame, opd_frame, opd_names, carriers, program_carrier, kec)
+    return RegionFrames(tahun, kamus_frame, opd_frame, names, kecamatan)
 
 
 def _lookup(keys: pd.DataFrame, table: pd.DataFrame, on: list[str], value: str) -> pd.Series:
@@ -137,21 +99,31 @@ def kecamatan_skpd_of(frames: RegionFrames, kode_pemda: pd.Series, kode_kecamata
     )
 
 
-def carrier_of(
+def route(
     frames: RegionFrames, kode_pemda: pd.Series, bidang: pd.Series, sub_kegiatan: pd.Series, kode_kecamatan: pd.Series
-) -> pd.Series:
-    """The OPD that carries a bidang: the kecamatan itself for 7.01; the only OPD with that bidang; among
-    twins (e.g. Satpol PP and BPBD for 1.05) the one whose kamus entries use the program; else the first."""
-    keys = pd.DataFrame({"kode_pemda": kode_pemda, "kode_bidang_urusan": bidang})
-    carriers = frames.carriers
-    only = carriers[carriers.n == 1]
-    first = carriers.drop_duplicates(["kode_pemda", "kode_bidang_urusan"], keep="first")
-    out = _lookup(keys, only, ["kode_pemda", "kode_bidang_urusan"], "kode_skpd")
-    program = pd.DataFrame({"kode_pemda": kode_pemda, "program": sub_kegiatan.astype("string").str[:7]})
-    out = out.fillna(_lookup(program, frames.program_carrier, ["kode_pemda", "program"], "kode_skpd"))
-    out = out.fillna(_lookup(keys, first, ["kode_pemda", "kode_bidang_urusan"], "kode_skpd"))
-    kecamatan = kecamatan_skpd_of(frames, kode_pemda, kode_kecamatan)
-    return out.mask(bidang == "7.01", kecamatan)
+) -> pd.DataFrame:
+    """kode_opd and opd_alternatif of each row by `tasks.map.opd.route_opd` (the pemda's list of the tahun,
+    its Renja and kamus as evidence), each distinct (pemda, bidang, sub kegiatan, kecamatan) routed once."""
+    keys = pd.DataFrame(
+        {
+            "kode_pemda": kode_pemda.astype("string"),
+            "kode_bidang_urusan": bidang.astype("string"),
+            "kode_sub_kegiatan": sub_kegiatan.astype("string"),
+            "kode_kecamatan": kode_kecamatan.astype("string").where(bidang == store.KECAMATAN_BIDANG),
+        }
+    )
+    on = list(keys.columns)
+    distinct = keys[keys.kode_bidang_urusan.notna()].drop_duplicates().reset_index(drop=True)
+    routed = pd.concat([distinct, route_opd(distinct.assign(tahun=frames.tahun))], axis=1)
+    found = keys.astype(object).merge(routed.astype(object), on=on, how="left")
+    return pd.DataFrame(
+        {
+            "kode_opd": found.kode_opd.to_numpy(),
+            "opd_alternatif": found.opd_alternatif.to_numpy(),
+        },
+        index=keys.index,
+        dtype="string",
+    )
 
 
 def read_corrections(engine: sa.Engine, pemda: list[str]) -> pd.DataFrame:
@@ -173,7 +145,7 @@ def prepare_context(tahun: int, pemda: list[str], corrections: pd.DataFrame, mod
     for kode in pemda:
         verified = corrections[corrections.kode_pemda == kode]
         classifiers[kode] = train_cached(tahun, kode, verified if len(verified) else None, cache_dir=models_dir)
-    return MappingContext(tahun, region_frames(pemda), corrections, classifiers)
+    return MappingContext(tahun, region_frames(pemda, tahun), corrections, classifiers)
 
 
 @dataclass

@@ -18,13 +18,13 @@ from reference import store
 from schemas import LEVELS
 from tasks.map.context import (
     MappingContext,
-    carrier_of,
     kecamatan_skpd_of,
     opd_kode_of,
     opd_nama_of,
+    route,
     single_bidang_of,
 )
-from tasks.map.opd import text_key
+from tasks.map.opd import opd_alternatif, text_key
 
 _RANK = {level: i for i, level in enumerate(LEVELS)}
 
@@ -137,7 +137,7 @@ def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     fix = _corrections(out, context)
     corrected = fix.kode_bidang_urusan.notna() & sumber.isna()
     if corrected.any():
-        carrier = carrier_of(frames, pemda, fix.kode_bidang_urusan, fix.kode_sub_kegiatan, out.kode_kecamatan)
+        carrier = route(frames, pemda, fix.kode_bidang_urusan, fix.kode_sub_kegiatan, out.kode_kecamatan).kode_opd
         out.loc[corrected, "kode_bidang_urusan"] = fix.kode_bidang_urusan[corrected]
         out.loc[corrected, "kode_sub_kegiatan"] = fix.kode_sub_kegiatan[corrected]
         out.loc[corrected, "kode_opd_akhir"] = fix.kode_opd.astype("string").fillna(carrier)[corrected]
@@ -154,9 +154,9 @@ def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
         out.loc[rows, "kode_bidang_urusan"] = predicted.kode_bidang_urusan[sure]
         sub = out.loc[rows, "kode_sub_kegiatan"].fillna(predicted.kode_sub_kegiatan[sure])
         out.loc[rows, "kode_sub_kegiatan"] = sub
-        carrier = carrier_of(
+        carrier = route(
             frames, pemda[rows], out.loc[rows, "kode_bidang_urusan"], sub, out.loc[rows, "kode_kecamatan"]
-        )
+        ).kode_opd
         out.loc[rows, "kode_opd_akhir"] = out.loc[rows, "kode_opd_akhir"].fillna(carrier)
         method[rows] = "klasifikasi"
         confidence = predicted.confidence.reindex(out.index).astype("Float64").fillna(confidence)
@@ -166,6 +166,8 @@ def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     out["mapping_confidence"] = confidence
     out["mapping_version"] = version
     out["nama_opd_akhir"] = opd_nama_of(frames, pemda, out.kode_opd_akhir).fillna(out.nama_opd_akhir)
+    routed = route(frames, pemda, out.kode_bidang_urusan, out.kode_sub_kegiatan, out.kode_kecamatan)
+    out["opd_alternatif"] = opd_alternatif(routed, out.kode_opd_akhir)
     out["kode_sub_kegiatan"] = to_version_of(context.tahun, out.kode_sub_kegiatan)
     out["kewenangan"] = pd.Series("kabkota", index=out.index, dtype="string").where(method.notna())
     return out

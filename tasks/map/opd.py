@@ -1,14 +1,30 @@
-"""The OPD master of a pemda: look-ups by kode, name or kecamatan, and the OPD that carries a bidang."""
+"""Which OPD carries an usulan: routing with evidence over many rows of several pemda.
+
+`route_opd` is the rule, for a frame of any number of rows and pemda (columns kode_pemda, tahun,
+kode_bidang_urusan, kode_sub_kegiatan, kode_kecamatan):
+
+- a kecamatan-carried usulan (bidang 7.01) goes to the SKPD of its own kecamatan;
+- otherwise the candidates are the OPD of the pemda's list (in force for the tahun) whose kode SKPD names the
+  bidang. The deepest evidence wins: the OPD the Renja shows carrying that very sub kegiatan, then the OPD the
+  pemda's own kamus gives for it, then the same for its kegiatan, then its program; among OPD with the same
+  evidence, the one with more Renja lines (locations) of it. Then, as without evidence: the OPD whose kode names
+  the bidang first (slot 1 before 2 and 3), a unit before a sub-unit (UPTD, RSUD, Puskesmas), then kode order.
+  (Not the Renja pagu: salaries and large works would decide it, not what the OPD carries for residents);
+- `opd_alternatif` lists the other candidates (units, and sub-units the evidence names), best first.
+"""
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
 
 from reference import store
-from tasks.extract.wilayah import name_key
+from schemas import KAMUS
+
+_NO_TAHUN = -1  # a row without tahun: the pemda's newest reference
+_LEVELS = (("sub", None), ("kegiatan", r"\.\d{2,4}$"), ("program", r"\.\d\.\d{2}\.\d{2,4}$"))  # evidence depth
 
 
 def text_key(values: pd.Series) -> pd.Series:
@@ -16,57 +32,145 @@ def text_key(values: pd.Series) -> pd.Series:
     return values.fillna("").astype("string").str.lower().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
 
 
-class OpdIndex:
-    """The OPD master of a pemda for a tahun, looked up by kode, name, short name or kecamatan."""
+def _key(codes: pd.Series, level: str) -> pd.Series:
+    """The sub kegiatan code, or its kegiatan or program code."""
+    pattern = dict(_LEVELS)[level]
+    return codes.astype("string") if pattern is None else codes.astype("string").str.replace(pattern, "", regex=True)
 
-    def __init__(self, kode_pemda: str):
-        opd = store.opd(kode_pemda)
-        self.opd = opd.set_index("kode_skpd")
-        by_name = pd.concat(
+
+@dataclass(frozen=True)
+class Routing:
+    """What routing needs of one pemda for one tahun."""
+
+    candidates: pd.DataFrame  # kode_bidang_urusan, kode_skpd, rank (default order), unit (bool)
+    evidence: pd.DataFrame  # level, key, kode_skpd, renja (lines), kamus (entries)
+    kecamatan: pd.Series  # kode_kecamatan -> kode SKPD of that kecamatan
+
+
+def _routing_of(kode_pemda: str, tahun: int | None) -> Routing:
+    opd = store.opd(kode_pemda, tahun)
+    slots = opd.melt(id_vars="kode_skpd", value_vars=list(store.BIDANG_SLOTS), var_name="slot", value_name="bidang")
+    slots = slots.dropna(subset=["bidang"])
+    unit = slots.kode_skpd.str.endswith(".0000")
+    candidates = pd.DataFrame(
+        {
+            "kode_bidang_urusan": slots.bidang.astype("string"),
+            "kode_skpd": slots.kode_skpd.astype("string"),
+            "unit": unit.to_numpy(),
+            "order": list(zip(slots.slot, ~unit, slots.kode_skpd, strict=True)),
+        }
+    ).sort_values("order")
+    candidates = candidates.drop_duplicates(["kode_bidang_urusan", "kode_skpd"])
+    candidates["rank"] = range(len(candidates))
+    renja = store.renja(kode_pemda, tahun)
+    kamus = store.own_kamus(kode_pemda, tahun)
+    kamus = kamus.dropna(subset=["kode_sub_kegiatan"]) if kamus is not None else KAMUS.empty_frame()
+    parts = []
+    for level, _ in _LEVELS:
+        found = pd.concat(
             [
-                pd.Series(opd.kode_skpd.to_numpy(), index=text_key(opd.nama_skpd)),
-                pd.Series(opd.kode_skpd.to_numpy(), index=text_key(opd.singkatan)),
+                pd.DataFrame(
+                    {
+                        "key": _key(renja.kode_sub_kegiatan, level),
+                        "kode_skpd": renja.kode_skpd,
+                        "renja": renja.n_lokasi.astype("Int64"),
+                        "kamus": 0,
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "key": _key(kamus.kode_sub_kegiatan, level),
+                        "kode_skpd": kamus.kode_skpd,
+                        "renja": 0,
+                        "kamus": 1,
+                    }
+                ),
             ]
         )
-        self.by_name = by_name[~by_name.index.duplicated(keep="first") & (by_name.index != "")]
-        kec = opd[opd.kode_skpd.str.startswith("7.01.")]
-        w = store.wilayah()
-        w = w[(w.tingkat == "kecamatan") & (w.kode_induk == kode_pemda)]
-        kode_of_name = {name_key(n): k for k, n in zip(w.kode, w.nama)}
-        slots = opd.melt(id_vars="kode_skpd", value_vars=["bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"])
-        self.carriers = slots.dropna(subset=["value"]).groupby("value").kode_skpd.agg(list)
-        kamus = store.kamus(kode_pemda)
-        by_program = kamus.assign(program=kamus.kode_sub_kegiatan.str[:7]).dropna(subset=["program"])
-        self.program_carrier = by_program.groupby("program").kode_skpd.agg(lambda k: k.value_counts().index[0])
-        self.kecamatan_skpd = {
-            kode_of_name[name_key(re.sub(r"^kecamatan\s+", "", n, flags=re.I))]: k
-            for k, n in zip(kec.kode_skpd, kec.nama_skpd)
-            if name_key(re.sub(r"^kecamatan\s+", "", n, flags=re.I)) in kode_of_name
+        parts.append(found.groupby(["key", "kode_skpd"], as_index=False).sum().assign(level=level))
+    kecamatan = opd[opd.kode_kecamatan.notna() & opd.kode_skpd.str.endswith(".0000")]
+    return Routing(
+        candidates[["kode_bidang_urusan", "kode_skpd", "rank", "unit"]].reset_index(drop=True),
+        pd.concat(parts, ignore_index=True),
+        pd.Series(kecamatan.kode_skpd.to_numpy(), index=kecamatan.kode_kecamatan.to_numpy()).astype("string"),
+    )
+
+
+@lru_cache(maxsize=store.PEMDA_CACHE)
+def _routing(kode_pemda: str, tahun: int, fingerprint: str) -> Routing:
+    return _routing_of(kode_pemda, None if tahun == _NO_TAHUN else tahun)
+
+
+def routing(kode_pemda: str, tahun: int | None) -> Routing:
+    """The routing tables of a pemda for a tahun (cached until its reference files change)."""
+    key = _NO_TAHUN if tahun is None else int(tahun)
+    return _routing(kode_pemda, key, store.fingerprint(kode_pemda, tahun))
+
+
+def route_opd(frame: pd.DataFrame) -> pd.DataFrame:
+    """kode_opd (the OPD that carries each row) and opd_alternatif (the other OPD that could, comma separated
+    kode SKPD) for rows of several pemda: columns kode_pemda, tahun (empty: the newest reference),
+    kode_bidang_urusan, kode_sub_kegiatan, kode_kecamatan. Same index as `frame`; NA where no OPD carries it."""
+    rows = pd.DataFrame(
+        {
+            "row": range(len(frame)),
+            "kode_pemda": frame["kode_pemda"].astype("string").to_numpy(),
+            "tahun": pd.to_numeric(frame["tahun"], errors="coerce").fillna(_NO_TAHUN).astype(int).to_numpy(),
+            "kode_bidang_urusan": frame["kode_bidang_urusan"].astype("string").to_numpy(),
+            "kode_sub_kegiatan": frame["kode_sub_kegiatan"].astype("string").to_numpy(),
+            "kode_kecamatan": frame["kode_kecamatan"].astype("string").to_numpy(),
         }
+    )
+    candidates, evidence, kecamatan = [], [], []
+    for kode_pemda, tahun in rows[["kode_pemda", "tahun"]].drop_duplicates().itertuples(index=False):
+        if pd.isna(kode_pemda):
+            continue
+        tables = routing(kode_pemda, None if tahun == _NO_TAHUN else tahun)
+        keys = {"kode_pemda": kode_pemda, "tahun": tahun}
+        candidates.append(tables.candidates.assign(**keys))
+        evidence.append(tables.evidence.assign(**keys))
+        kecamatan.append(
+            tables.kecamatan.rename("kode_skpd").rename_axis("kode_kecamatan").reset_index().assign(**keys)
+        )
+    out = pd.DataFrame({"kode_opd": pd.NA, "opd_alternatif": pd.NA}, index=rows.row, dtype="string")
+    if not candidates:
+        return out.set_axis(frame.index)
+    pairs = rows.merge(pd.concat(candidates), on=["kode_pemda", "tahun", "kode_bidang_urusan"])
+    pairs = pairs[pairs.kode_bidang_urusan != store.KECAMATAN_BIDANG]
+    evidence = pd.concat(evidence)
+    order = []
+    for level, _ in _LEVELS:
+        found = evidence[evidence.level == level].drop(columns="level").add_suffix(f"_{level}")
+        pairs = pairs.assign(key=_key(pairs.kode_sub_kegiatan, level)).merge(
+            found,
+            how="left",
+            left_on=["kode_pemda", "tahun", "key", "kode_skpd"],
+            right_on=[f"kode_pemda_{level}", f"tahun_{level}", f"key_{level}", f"kode_skpd_{level}"],
+        )
+        for what in ("renja", "kamus"):
+            pairs[f"{what}_{level}"] = pairs[f"{what}_{level}"].fillna(0)
+        pairs[f"has_{level}"] = (pairs[f"renja_{level}"] > 0).astype(int) * 2 + (pairs[f"kamus_{level}"] > 0)
+        order.append(f"has_{level}")
+    order += [f"renja_{level}" for level, _ in _LEVELS]  # the more evidence first, then the default rank
+    pairs = pairs.sort_values(["row", *order, "rank"], ascending=[True, *[False] * len(order), True])
+    chosen = pairs.drop_duplicates("row")
+    out.loc[chosen.row.to_numpy(), "kode_opd"] = chosen.kode_skpd.to_numpy()
+    evidenced = pairs[[f"has_{level}" for level, _ in _LEVELS]].sum(axis=1) > 0
+    others = pairs[pairs.duplicated("row") & (pairs.unit | evidenced)]
+    listed = others.groupby("row", sort=False).kode_skpd.agg(",".join)
+    out.loc[listed.index.to_numpy(), "opd_alternatif"] = listed.to_numpy()
+    at_kecamatan = rows.merge(pd.concat(kecamatan), on=["kode_pemda", "tahun", "kode_kecamatan"])
+    at_kecamatan = at_kecamatan[at_kecamatan.kode_bidang_urusan == store.KECAMATAN_BIDANG]
+    out.loc[at_kecamatan.row.to_numpy(), "kode_opd"] = at_kecamatan.kode_skpd.to_numpy()
+    return out.set_axis(frame.index)
 
-    def kode_of(self, kode: pd.Series, nama: pd.Series) -> pd.Series:
-        """Kode SKPD from a given kode (when in the master) or else from the OPD name."""
-        known = kode.where(kode.isin(self.opd.index))
-        return known.fillna(text_key(nama).map(self.by_name)).astype("string")
 
-    def nama_of(self, kode: pd.Series) -> pd.Series:
-        return kode.map(self.opd["nama_skpd"]).astype("string")
-
-    def single_bidang_of(self, kode: pd.Series) -> pd.Series:
-        carries_one = self.opd["bidang_urusan_2"].isna()
-        return kode.map(self.opd["bidang_urusan_1"].where(carries_one)).astype("string")
-
-    def carrier_of(self, bidang: pd.Series, sub_kegiatan: pd.Series, kode_kecamatan: pd.Series) -> pd.Series:
-        """The OPD that carries a bidang: the kecamatan itself for 7.01; the only OPD with that bidang;
-        among twins (e.g. Satpol PP and BPBD for 1.05) the one whose kamus entries use the program."""
-        out = bidang.map(self.carriers.map(lambda k: k[0] if len(k) == 1 else None)).astype("string")
-        program = sub_kegiatan.astype("string").str[:7]
-        out = out.fillna(program.map(self.program_carrier).astype("string"))
-        out = out.fillna(bidang.map(self.carriers.map(lambda k: k[0])).astype("string"))
-        kecamatan = kode_kecamatan.map(self.kecamatan_skpd).astype("string")
-        return out.mask(bidang == "7.01", kecamatan)
-
-
-@lru_cache(maxsize=8)
-def opd_index(kode_pemda: str) -> OpdIndex:
-    return OpdIndex(kode_pemda)
+def opd_alternatif(routed: pd.DataFrame, chosen: pd.Series) -> pd.Series:
+    """The OPD other than `chosen` that could carry each row: the routed OPD and its alternatives (from
+    `route_opd`), less the one that carries it; NA when there is none (or nothing carries it)."""
+    listed = routed.kode_opd.str.cat(routed.opd_alternatif, sep=",", na_rep="").str.strip(",").str.split(",")
+    others = [
+        ",".join(k for k in dict.fromkeys(codes) if k and k != carrier) if isinstance(codes, list) else ""
+        for codes, carrier in zip(listed, chosen.fillna(""), strict=True)
+    ]
+    return pd.Series(others, index=routed.index, dtype="string").replace("", pd.NA).where(chosen.notna())
