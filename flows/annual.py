@@ -24,13 +24,15 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.settings import get_current_settings
+from prefect.states import Failed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.transactions import transaction
 
 from flows import steps
-from flows.hooks import alert_on_failure
+from flows.hooks import alert_on_failure, announce
 from schemas import LEVELS, RUN
 from tasks.extract.discover import SourceSlice, discover
+from tasks.extract.preflight import missing_data
 from tasks.map.mapping import MappingContext
 from tasks.map.review import verified_fingerprint
 from tasks.validate.gx import partition_docs_dir
@@ -296,7 +298,11 @@ def partition_threads() -> ThreadPoolTaskRunner:
 @flow(
     name="musrenbang-annual",
     flow_run_name=lambda: run_name("annual"),
-    on_failure=[alert_on_failure],
+    on_running=[announce],
+    on_completion=[announce],
+    on_failure=[alert_on_failure, announce],
+    on_crashed=[announce],
+    on_cancellation=[announce],
     task_runner=partition_threads(),
 )
 def annual_run(
@@ -321,6 +327,8 @@ def annual_run(
     (default `<lake>/../quality`), trained text models to `models_dir` ($RKPD_MODELS_DIR or
     `<lake>/../models`). Regions run in partitions of `partition_size` (see `partitions`). With `extracts`,
     every OPD gets its files under `<lake>/../extracts`."""
+    if problem := missing_data(inbox, tahun or next_tahun(), levels, pemda):
+        return Failed(message=problem)
     return execute(
         tahun,
         inbox,

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow
+from prefect.states import Failed
 
-from flows.annual import RunReport, execute, partition_threads, run_name
-from flows.hooks import alert_on_failure
+from flows.annual import RunReport, execute, next_tahun, partition_threads, run_name
+from flows.hooks import alert_on_failure, announce
 from schemas.sources import FOLDER_LEVELS
+from tasks.extract.preflight import missing_data
 
 
 def level_flow(folder: str):
@@ -26,6 +28,8 @@ def level_flow(folder: str):
         force: bool = False,
         max_error_share: float = 0.25,
     ) -> RunReport:
+        if problem := missing_data(inbox, tahun or next_tahun(), [folder], pemda):
+            return Failed(message=problem)
         return execute(
             tahun, inbox, lake_root, warehouse_url, pemda, [folder], force=force, max_error_share=max_error_share
         )
@@ -37,7 +41,11 @@ def level_flow(folder: str):
         run_level,
         name=f"musrenbang-{folder.replace('_', '-')}",
         flow_run_name=lambda: run_name(folder),
-        on_failure=[alert_on_failure],
+        on_running=[announce],
+        on_completion=[announce],
+        on_failure=[alert_on_failure, announce],
+        on_crashed=[announce],
+        on_cancellation=[announce],
         task_runner=partition_threads(),
     )
 

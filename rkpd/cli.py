@@ -326,30 +326,35 @@ def mapping_evaluate(
 def serve(
     data: Path | None = typer.Option(None, help="Data folder the served runs use (default: RKPD_DATA_DIR or ./data)"),
 ) -> None:
-    """Serve every deployment of prefect.yaml from this process, without a worker (schedules fire when a
-    Prefect server runs: `prefect server start`, then set PREFECT_API_URL)."""
+    """Serve every deployment of prefect.yaml from this process, without a worker, as `<flow>/<name>-serve`
+    (schedules fire when a Prefect server runs: `prefect server start`, then set PREFECT_API_URL). Prints one
+    line when each run starts and ends."""
     quiet_services()
     from prefect import serve as prefect_serve
 
     from flows.deployments import runner_deployments
 
     settings = load_settings()
-    root = data or settings.data_dir
+    root = (data or settings.data_dir).resolve()
     if not os.environ.get("PREFECT_API_URL"):
         console.print(
             "[yellow]PREFECT_API_URL is not set:[/yellow] schedules only fire against a running "
             "server (`prefect server start`, then `export PREFECT_API_URL=http://127.0.0.1:4200/api`)",
             soft_wrap=True,
         )
-    prefect_serve(
-        *runner_deployments(
-            overrides={
-                "inbox": str(root / "inbox"),
-                "lake_root": str(root / "lake"),
-                "warehouse_url": os.environ.get("RKPD_WAREHOUSE_URL") or settings.warehouse_url,
-            }
-        )
+    deployments = runner_deployments(
+        overrides={
+            "inbox": str(root / "inbox"),
+            "lake_root": str(root / "lake"),
+            "warehouse_url": os.environ.get("RKPD_WAREHOUSE_URL") or settings.warehouse_url,
+        }
     )
+    console.print(
+        f"serving {len(deployments)} deployments on data {root}: "
+        + ", ".join(f"{d.flow_name}/{d.name}" for d in deployments),
+        soft_wrap=True,
+    )
+    prefect_serve(*deployments, print_starting_message=False)
 
 
 @db_app.command("upgrade")
