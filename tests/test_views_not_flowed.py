@@ -134,8 +134,11 @@ def test_v_riwayat_usulan_follows_one_usulan_across_levels_within_its_pemda(engi
         ["kabkota", "A-K", "ditolak"],
     ]
     assert path.anggaran.astype(float).tolist() == [100.0, 90.0, 80.0] and path.alasan[2] == "pagu habis"
-    starts = read(engine, "SELECT kode_pemda, id_usulan_awal, level_awal, count(*) AS n FROM v_riwayat_usulan "
-                          "GROUP BY kode_pemda, id_usulan_awal, level_awal ORDER BY kode_pemda, id_usulan_awal")  # fmt: skip
+    starts = read(
+        engine,
+        "SELECT kode_pemda, id_usulan_awal, level_awal, count(*) AS n FROM v_riwayat_usulan "
+        "GROUP BY kode_pemda, id_usulan_awal, level_awal ORDER BY kode_pemda, id_usulan_awal",
+    )
     assert starts.values.tolist() == [
         ["18.02", "A", "desa", 3],
         ["18.02", "C", "kecamatan", 1],

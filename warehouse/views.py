@@ -328,7 +328,8 @@ FROM g
             ("opd",),
             f"""link AS (  -- each row and the nearest lower level holding the id it came from (primary-key look-ups)
     SELECT c.kode_pemda, c.tahun, c.stream, c.level, c.id_usulan, {_LEVEL_RANK.format(a="c")} AS urutan_level,
-           CAST(COALESCE(c.id_usulan_asal, c.id_usulan) AS VARCHAR(64)) AS id_induk, MAX({_LEVEL_RANK.format(a="p")}) AS urutan_induk
+           CAST(COALESCE(c.id_usulan_asal, c.id_usulan) AS VARCHAR(64)) AS id_induk,  -- typed: SQLite indexes it
+           MAX({_LEVEL_RANK.format(a="p")}) AS urutan_induk
     FROM usulan AS c
     LEFT JOIN usulan AS p ON p.kode_pemda = c.kode_pemda AND p.tahun = c.tahun AND p.level IN ({levels})
                          AND p.stream = c.stream AND p.id_usulan = COALESCE(c.id_usulan_asal, c.id_usulan)
