@@ -16,6 +16,7 @@ from prefect.tasks import exponential_backoff
 from prefect.transactions import get_transaction
 
 from tasks.batch import SliceBatch
+from tasks.deliver.data_docs import make_offline
 from tasks.deliver.quality_page import write_quality_page
 from tasks.extract import display_path, extract_slice
 from tasks.extract.api import ApiSource, pull_into_inbox
@@ -25,7 +26,7 @@ from tasks.load.publish import Publication, load_warehouse, prepare, publish_unc
 from tasks.map.classify import train_cached
 from tasks.map.mapping import MappingContext, map_usulan
 from tasks.map.review import read_verified
-from tasks.validate.gx import build_data_docs, check_contract, check_domain
+from tasks.validate.gx import build_data_docs, check_contract, check_domain, data_docs_sites
 from tasks.validate.rules import ValidationConfig
 from warehouse.db import scoped_engine
 
@@ -131,6 +132,8 @@ def warehouse_load(publication: Publication, warehouse_url: str) -> pd.DataFrame
 @task(task_run_name="quality-report", cache_policy=NO_CACHE)
 def quality_report(warehouse_url: str, run_id: str, quality_dir: Path) -> Path:
     build_data_docs(quality_dir)
+    for _, site in data_docs_sites(quality_dir):  # escaped values, libraries shipped: readable offline
+        make_offline(site)
     with scoped_engine(warehouse_url) as engine:
         return write_quality_page(engine, run_id, quality_dir)
 

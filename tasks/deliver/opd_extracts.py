@@ -40,6 +40,7 @@ import xlsxwriter
 from reference import store
 from schemas import LEVELS, USULAN
 from schemas.usulan import LEVEL_LABELS
+from tasks.deliver.safe import neutralise_formula
 
 # --- columns -----------------------------------------------------------------------------------------
 # (contract column, Indonesian header, kind). The order is the order of the sheet, CSV and parquet.
@@ -347,7 +348,7 @@ def _csv_text(kind: str, value) -> str | None:
         return (f"{v:.2f}" if kind == "money" else repr(v)).replace(".", ",")
     if kind == "date":
         return value.isoformat()
-    return str(value)
+    return neutralise_formula(str(value))
 
 
 def write_csv(path: Path, rows: pd.DataFrame) -> None:
