@@ -273,15 +273,18 @@ def review_export(
     warehouse_url: str | None = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
 ) -> None:
     """Export the usulan still unmapped, with the model's suggestion, for planners to correct in Excel."""
+    import shlex
+
     from tasks.map.review import export_review, read_verified
 
     engine = _engine(warehouse_url)
-    out = out or load_settings().data_dir / "review" / f"review_{pemda.replace('.', '_')}_{tahun}.xlsx"
-    count = export_review(engine, tahun, pemda, out, _classifier(tahun, pemda, read_verified(engine, pemda)))
-    console.print(
-        f"{count:,} usulan to review written to {out}; fill the yellow columns and run `rkpd review import {out.name}`",
-        soft_wrap=True,
+    out = (out or load_settings().data_dir / "review" / f"review_{pemda.replace('.', '_')}_{tahun}.xlsx").resolve()
+    command = f"rkpd review import {shlex.quote(str(out))} --pemda {pemda}"
+    count = export_review(
+        engine, tahun, pemda, out, _classifier(tahun, pemda, read_verified(engine, pemda)), command=command
     )
+    console.print(f"{count:,} usulan to review written to {out}", soft_wrap=True)
+    console.print(f"fill the yellow columns, save, then run:\n{command}", soft_wrap=True)
 
 
 @review_app.command("import")
