@@ -30,7 +30,7 @@ PAGE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
 body{font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;margin:2rem;color:#222;background:#fafbfc}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem;background:#fff}
 th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:right;vertical-align:top} th{background:#e4ecf4}
-td:first-child,th:first-child,td.t{text-align:left} .error{color:#a40000} .warning{color:#8a5a00}
+td:first-child,th:first-child,td.t,th.t{text-align:left} .error{color:#a40000} .warning{color:#8a5a00}
 .bar{display:inline-block;height:.7rem;background:#d55e00;vertical-align:middle;margin-right:.3rem}
 ul.ex{margin:0;padding-left:1rem;text-align:left;font-size:.85rem}
 </style></head><body>
@@ -48,7 +48,7 @@ out, <i>warning</i> = dimuat dengan catatan / loaded with <code>quality_flags</c
 
 <h2>Alasan terbanyak, dengan contoh / Top reasons, with examples</h2>
 {% if reasons %}<table><thead><tr><th>Aturan (rule)</th><th>Field</th><th>Tingkat (severity)</th><th>Baris (rows)</th>
-<th>Alasan (reason)</th><th>Contoh (examples: file, baris, nilai)</th></tr></thead><tbody>
+<th class="t">Alasan (reason)</th><th class="t">Contoh (examples: file, baris, nilai)</th></tr></thead><tbody>
 {% for r in reasons %}<tr><td>{{ r.rule }}</td><td class="t">{{ r.field }}</td>
 <td class="{{ r.severity }}">{{ r.severity }}</td><td>{{ r.rows }}</td><td class="t">{{ r.reason }}</td>
 <td class="t"><ul class="ex">
@@ -92,7 +92,7 @@ def top_reasons(quarantine: pd.DataFrame, limit: int = TOP_REASONS, examples: in
     shown = q.value.astype(object).where(~personal & q.value.notna(), None)
     q = q.assign(
         example=[
-            f"{f}, baris {int(r)}" + (f": {v!r}" if v is not None else "")
+            f"{f}, baris {int(r)}" + (f": {v!r}" if v not in (None, "") else "")
             for f, r, v in zip(q.source_file, q.source_row, shown)
         ]
     )
