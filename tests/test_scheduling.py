@@ -165,6 +165,26 @@ def prefect(env: dict, *args: str, cwd: Path = PROJECT, timeout: int = 300) -> s
     return done
 
 
+def scheduled_runs(api_url: str, name: str, wait: float = 90) -> list:
+    """The Scheduled flow runs the server's scheduler made for deployment `name` (waits for its first pass)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId, FlowRunFilter
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    deadline = time.monotonic() + wait
+    with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(name)
+        while True:
+            runs = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+                flow_run_filter=FlowRunFilter(),
+            )
+            scheduled = [r for r in runs if r.state and r.state.is_scheduled() and r.auto_scheduled]
+            if scheduled or time.monotonic() > deadline:
+                return scheduled
+            time.sleep(2)
+
+
 def test_prefect_deploy_and_a_process_worker_run_the_deployment_to_completed(prefect_api, tmp_path):
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
@@ -179,6 +199,7 @@ def test_prefect_deploy_and_a_process_worker_run_the_deployment_to_completed(pre
     prefect(env, "work-pool", "create", "rkpd-process", "--type", "process")
     deployed = prefect(env, "deploy", "--name", "desa")
     assert "musrenbang-desa/desa" in deployed.stdout
+    assert scheduled_runs(env["PREFECT_API_URL"], "musrenbang-desa/desa"), "the server's scheduler made no run"
 
     worker = ("worker", "start", "--pool", "rkpd-process", "--run-once", "--limit", "1")
     with temporary_settings({PREFECT_API_URL: env["PREFECT_API_URL"]}):
