@@ -25,12 +25,14 @@ import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Failed
 from prefect.transactions import transaction
 
 from flows import progress, steps
-from flows.hooks import alert_on_failure, mark_run_crashed
+from flows.hooks import HOOKS
 from schemas import LEVELS, LOAD_LOG
 from tasks.extract.discover import FILE_ID, MTIME, SIZE
+from tasks.extract.preflight import missing_data
 from tasks.extract.read import INLINE_BYTES, local_pool
 from tasks.load import plan as planning
 from tasks.load.runs import begin, record_end, warehouse_lock
@@ -236,12 +238,16 @@ def run_levels(
 
 @task(task_run_name="quality-report", cache_policy=NO_CACHE)
 def quality_report(warehouse_url: str, run_id: str, quality_dir: Path) -> tuple[Path, list[str]]:
-    """Great Expectations on the rows the run loaded (in SQL), Data Docs, and the run's quality page."""
+    """Great Expectations on the rows the run loaded (in SQL), Data Docs (escaped, few examples, libraries
+    shipped: readable offline), and the run's quality page."""
+    from tasks.deliver.data_docs import make_offline, sanitise_results
     from tasks.deliver.quality_page import write_quality_page
     from tasks.validate.gx import build_data_docs, validate_warehouse
 
     record = validate_warehouse(warehouse_url, run_id, quality_dir)
-    build_data_docs(quality_dir)
+    sanitise_results(quality_dir)
+    if (site := build_data_docs(quality_dir)) is not None:
+        make_offline(site, rebuild=False)
     with scoped_engine(warehouse_url) as engine:
         return write_quality_page(engine, run_id, quality_dir), record.problems()
 
@@ -365,8 +371,7 @@ def execute(
 @flow(
     name="musrenbang-annual",
     flow_run_name=lambda: run_name("annual"),
-    on_failure=[alert_on_failure],
-    on_crashed=[mark_run_crashed],
+    **HOOKS,
 )
 def annual_run(
     tahun: int | None = None,
@@ -396,7 +401,9 @@ def annual_run(
     cluster, or `dask_address`). A run busy on the warehouse makes this one wait up to `wait` seconds, then
     refuse. Quality page and Data Docs go to `quality_dir` (default `<lake>/../quality`), trained text models
     to `models_dir` ($RKPD_MODELS_DIR or `<lake>/../models`); with `extracts`, every OPD gets its files under
-    `<lake>/../extracts`."""
+    `<lake>/../extracts`. Ends Failed with one line when the inbox holds no data for the run."""
+    if problem := missing_data(inbox, tahun or next_tahun(), levels, pemda):
+        return Failed(message=problem)
     return execute(
         tahun,
         inbox,

@@ -1,12 +1,16 @@
-"""Failure alerts: a JSON file in the alert folder, and a POST to a webhook when one is configured."""
+"""State hooks of every flow: failure alerts (a JSON file in the alert folder, and a POST to a webhook when one is
+configured), a crashed run marked failed in the warehouse at once, and one line per start and end of a
+deployment's run in the terminal that runs it (`rkpd serve` or a worker). `HOOKS` gives them to `@flow`."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -63,3 +67,31 @@ def mark_run_crashed(flow, flow_run, state) -> None:
             )
     except sa.exc.SQLAlchemyError as exc:
         log.warning("could not mark the crashed run failed in %s: %s", url, exc)
+
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+def announce(flow, flow_run, state) -> None:
+    """Prefect state hook (running, completed, failed, crashed, cancelled) of every flow: for a run started by a
+    deployment, one line on stdout, which `rkpd serve` and a worker show, e.g.
+    `2026-01-05 02:00:03 WIB  run desa-2026-all (musrenbang-desa) Completed after 41 s`."""
+    if flow_run.deployment_id is None:  # a run called directly (rkpd run, tests) reports for itself
+        return
+    now = datetime.now(JAKARTA)
+    what = "started" if state.is_running() else state.name
+    line = f"{now:%Y-%m-%d %H:%M:%S} WIB  run {flow_run.name} ({flow.name}) {what}"
+    if not state.is_running() and flow_run.start_time is not None:
+        line += f" after {(datetime.now(UTC) - flow_run.start_time).total_seconds():,.0f} s"
+    if state.is_failed() or state.is_crashed():
+        line += f": {state.message}"
+    print(line, file=sys.stdout, flush=True)
+
+
+HOOKS = {
+    "on_running": [announce],
+    "on_completion": [announce],
+    "on_failure": [alert_on_failure, announce],
+    "on_crashed": [mark_run_crashed, announce],
+    "on_cancellation": [announce],
+}

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow
+from prefect.states import Failed
 
-from flows.annual import RunReport, execute, run_name
-from flows.hooks import alert_on_failure, mark_run_crashed
+from flows.annual import RunReport, execute, next_tahun, run_name
+from flows.hooks import HOOKS
 from schemas.sources import FOLDER_LEVELS
+from tasks.extract.preflight import missing_data
 
 
 def level_flow(folder: str):
@@ -26,6 +28,8 @@ def level_flow(folder: str):
         force: bool = False,
         max_error_share: float = 0.25,
     ) -> RunReport:
+        if problem := missing_data(inbox, tahun or next_tahun(), [folder], pemda):
+            return Failed(message=problem)
         return execute(
             tahun, inbox, lake_root, warehouse_url, pemda, [folder], force=force, max_error_share=max_error_share
         )
@@ -37,8 +41,7 @@ def level_flow(folder: str):
         run_level,
         name=f"musrenbang-{folder.replace('_', '-')}",
         flow_run_name=lambda: run_name(folder),
-        on_failure=[alert_on_failure],
-        on_crashed=[mark_run_crashed],
+        **HOOKS,
     )
 
 

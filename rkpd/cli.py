@@ -229,15 +229,18 @@ def review_export(
     warehouse_url: str | None = typer.Option(None, envvar="RKPD_WAREHOUSE_URL"),
 ) -> None:
     """Export the usulan still unmapped, with the model's suggestion, for planners to correct in Excel."""
+    import shlex
+
     from tasks.map.review import export_review, read_verified
 
     engine = _engine(warehouse_url)
-    out = out or load_settings().data_dir / "review" / f"review_{pemda.replace('.', '_')}_{tahun}.xlsx"
-    count = export_review(engine, tahun, pemda, out, _classifier(tahun, pemda, read_verified(engine, pemda)))
-    console.print(
-        f"{count:,} usulan to review written to {out}; fill the yellow columns and run `rkpd review import {out.name}`",
-        soft_wrap=True,
+    out = (out or load_settings().data_dir / "review" / f"review_{pemda.replace('.', '_')}_{tahun}.xlsx").resolve()
+    command = f"rkpd review import {shlex.quote(str(out))} --pemda {pemda}"
+    count = export_review(
+        engine, tahun, pemda, out, _classifier(tahun, pemda, read_verified(engine, pemda)), command=command
     )
+    console.print(f"{count:,} usulan to review written to {out}", soft_wrap=True)
+    console.print(f"fill the yellow columns, save, then run:\n{command}", soft_wrap=True)
 
 
 @review_app.command("import")
@@ -334,30 +337,35 @@ def mapping_evaluate(
 def serve(
     data: Path | None = typer.Option(None, help="Data folder the served runs use (default: RKPD_DATA_DIR or ./data)"),
 ) -> None:
-    """Serve every deployment of prefect.yaml from this process, without a worker (schedules fire when a
-    Prefect server runs: `prefect server start`, then set PREFECT_API_URL)."""
+    """Serve every deployment of prefect.yaml from this process, without a worker, as `<flow>/<name>-serve`
+    (schedules fire when a Prefect server runs: `prefect server start`, then set PREFECT_API_URL). Prints one
+    line when each run starts and ends."""
     quiet_services()
     from prefect import serve as prefect_serve
 
     from flows.deployments import runner_deployments
 
     settings = load_settings()
-    root = data or settings.data_dir
+    root = (data or settings.data_dir).resolve()
     if not os.environ.get("PREFECT_API_URL"):
         console.print(
             "[yellow]PREFECT_API_URL is not set:[/yellow] schedules only fire against a running "
             "server (`prefect server start`, then `export PREFECT_API_URL=http://127.0.0.1:4200/api`)",
             soft_wrap=True,
         )
-    prefect_serve(
-        *runner_deployments(
-            overrides={
-                "inbox": str(root / "inbox"),
-                "lake_root": str(root / "lake"),
-                "warehouse_url": os.environ.get("RKPD_WAREHOUSE_URL") or settings.warehouse_url,
-            }
-        )
+    deployments = runner_deployments(
+        overrides={
+            "inbox": str(root / "inbox"),
+            "lake_root": str(root / "lake"),
+            "warehouse_url": os.environ.get("RKPD_WAREHOUSE_URL") or settings.warehouse_url,
+        }
     )
+    console.print(
+        f"serving {len(deployments)} deployments on data {root}: "
+        + ", ".join(f"{d.flow_name}/{d.name}" for d in deployments),
+        soft_wrap=True,
+    )
+    prefect_serve(*deployments, print_starting_message=False)
 
 
 @db_app.command("upgrade")

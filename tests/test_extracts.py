@@ -22,10 +22,11 @@ from sqlalchemy.engine import make_url
 
 from flows.annual import annual_run
 from schemas import USULAN
-from tasks.deliver.opd_extracts import SHEETS, write_opd_extracts
+from tasks.deliver.opd_extracts import HEADER_ROW, LABELS, SHEETS, write_opd_extracts
 from warehouse.db import create_engine
 
 TAHUN, PEMDA = 2025, "18.02"
+DINKES = "1.02.0.00.0.00.01.0000"
 PERSONAL = USULAN.personal_columns
 RANK = (
     "CASE {a}.level WHEN 'desa' THEN 0 WHEN 'kecamatan' THEN 1 WHEN 'forum_opd' THEN 2 WHEN 'kabkota' THEN 3 "
@@ -34,14 +35,15 @@ RANK = (
 # An usulan's row at the highest level it reached: no row of a higher level of the same stream carries its
 # id_usulan or names it as id_usulan_asal.
 TOP_ROWS = f"""
-SELECT u.stream, u.id_usulan, u.kode_opd_akhir, u.status, u.anggaran FROM usulan u
+SELECT u.stream, u.id_usulan, u.level, u.kode_opd_akhir, u.status, u.anggaran FROM usulan u
 WHERE u.tahun = :t AND u.kode_pemda = :p
   AND NOT EXISTS (SELECT 1 FROM usulan h WHERE h.tahun = u.tahun AND h.stream = u.stream
                   AND h.id_usulan = u.id_usulan AND {RANK.format(a="h")} > {RANK.format(a="u")})
   AND NOT EXISTS (SELECT 1 FROM usulan h WHERE h.tahun = u.tahun AND h.stream = u.stream
                   AND h.id_usulan_asal = u.id_usulan AND {RANK.format(a="h")} > {RANK.format(a="u")})"""
-CODE_NAME = re.compile(r"^[0-9_]+$")
-FILE_NAME = re.compile(r"^(usulan_[0-9_]+_\d{4}\.(xlsx|csv|parquet)|manifest\.json)$")
+FOLDER_NAME = re.compile(r"^([0-9A-Za-z-]+_)?[0-9]+(_[0-9]+)+$")  # singkatan_kode: letters, digits, '-', '_'
+FILE_NAME = re.compile(r"^(usulan_[0-9A-Za-z_-]+_\d{4}\.(xlsx|csv|parquet)|manifest\.json)$")
+STREAMS = {label: code for code, label in LABELS["stream"].items()}
 
 
 @dataclass
@@ -83,6 +85,7 @@ def extracted(request, prefect_server, sample_inbox, tmp_path_factory) -> Extrac
     print(f"\n[{request.param}] {len(manifests)} OPD extracts in {seconds:.2f} s")
     top = query(url, TOP_ROWS, t=TAHUN, p=PEMDA)
     top["anggaran"] = top.anggaran.astype(float)
+    top = top[~((top.level == "desa") & (top.status == "ditolak"))]  # rejected at desa: they reached no OPD
     return Extracted(request.param, url, tmp / "extracts", manifests, report.run_id, seconds, top)
 
 
@@ -98,8 +101,15 @@ def read_files(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, openpyxl.Workb
 
 
 def sheet_frame(ws) -> pd.DataFrame:
+    """The table of a sheet: under the title block, without the total row."""
     rows = list(ws.iter_rows(values_only=True))
-    return pd.DataFrame(rows[1:], columns=rows[0])
+    assert str(rows[-1][0]).startswith("Total (")
+    return pd.DataFrame(rows[HEADER_ROW + 1 : -1], columns=rows[HEADER_ROW])
+
+
+def sheet_rows(book) -> pd.DataFrame:
+    """The usulan of an extract workbook: the accepted and the rejected sheet."""
+    return pd.concat([sheet_frame(book[SHEETS[0]]), sheet_frame(book[SHEETS[1]])], ignore_index=True)
 
 
 def csv_number(text: str) -> float:
@@ -112,19 +122,22 @@ def test_one_folder_per_opd_with_usulan_and_an_index(extracted):
     expected = set(top.kode_opd_akhir.dropna())
     folders = opd_dirs(extracted)
     assert {m["kode_skpd"] for m in extracted.manifests} == expected
-    assert {f.name for f in folders} == {k.replace(".", "_") for k in expected}
+    assert {f.name for f in folders} == {m["folder"] for m in extracted.manifests}
+    for m in extracted.manifests:  # the OPD's singkatan, then its kode
+        short = re.sub(r"[^0-9A-Za-z]+", "-", m["singkatan"]).strip("-")
+        assert m["folder"] == f"{short}_{m['kode_skpd'].replace('.', '_')}", m["folder"]
     index = json.loads((extracted.root / str(TAHUN) / "18_02" / "index.json").read_text(encoding="utf-8"))
     assert index["run_id"] == extracted.run_id and index["kode_pemda"] == PEMDA
     assert sorted(e["folder"] for e in index["opd"]) == [f.name for f in folders]
-    assert sum(e["rows"] for e in index["opd"]) + index["tanpa_opd"] + sum(index["opd_di_luar_master"].values()) == len(
-        top
-    )
+    in_no_folder = index["tanpa_opd"] + sum(index["opd_di_luar_master"].values())
+    assert sum(e["rows"] for e in index["opd"]) + in_no_folder == len(top)
+    assert len(top) + index["ditolak_di_desa"] == index["usulan"]
     for entry in index["opd"]:
         manifest = extracted.root / str(TAHUN) / "18_02" / entry["manifest"]
         assert hashlib.sha256(manifest.read_bytes()).hexdigest() == entry["manifest_sha256"]
     # only code characters in folder and file names
     for folder in folders:
-        assert CODE_NAME.match(folder.name), folder.name
+        assert FOLDER_NAME.match(folder.name), folder.name
         assert all(FILE_NAME.match(f.name) for f in folder.iterdir()), list(folder.iterdir())
     assert not [p for p in (extracted.root / str(TAHUN)).iterdir() if p.name.startswith(".")], "staging left over"
     assert extracted.seconds < 30
@@ -138,8 +151,9 @@ def test_every_extract_matches_the_warehouse(extracted):
         mine = top[top.kode_opd_akhir == kode]
         ids = set(zip(mine.stream, mine.id_usulan))
         csv, parquet, book = extracted.files(folder)
-        rows = sheet_frame(book[SHEETS[0]])
+        rows = sheet_rows(book)
         pq_frame = parquet.to_pandas()
+        csv, rows = (f.assign(**{"Jenis Usulan": f["Jenis Usulan"].map(STREAMS)}) for f in (csv, rows))
         for name, frame, opd_col, id_cols in (
             ("csv", csv, "Kode OPD", ("Jenis Usulan", "ID Usulan")),
             ("xlsx", rows, "Kode OPD", ("Jenis Usulan", "ID Usulan")),
@@ -155,7 +169,7 @@ def test_every_extract_matches_the_warehouse(extracted):
         assert round(float(sum(v for v in pq_frame.anggaran if v is not None)), 2) == total, kode
         assert round(manifest["anggaran"], 2) == total
         # per sub kegiatan: every row once, accepted value as in the warehouse
-        sub = sheet_frame(book[SHEETS[1]])
+        sub = sheet_frame(book[SHEETS[2]])
         assert int(sub["Jumlah Usulan"].sum()) == len(mine)
         assert round(float(sub["Anggaran Diterima (Rp)"].sum()), 2) == accepted
         # rows sorted by kecamatan, desa, prioritas
@@ -194,8 +208,9 @@ def test_ringkasan_agrees_with_the_planner_view(extracted):
     }
     for folder in opd_dirs(extracted):
         kode = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["kode_skpd"]
-        summary = sheet_frame(extracted.files(folder)[2][SHEETS[2]])
+        summary = sheet_frame(extracted.files(folder)[2][SHEETS[3]])
         summary = summary[summary["Jenis Usulan"] != "semua"]
+        summary = summary.assign(**{"Jenis Usulan": summary["Jenis Usulan"].map(STREAMS)})
         view = rekap[rekap.kode_opd_akhir == kode]
         got = {
             (r["Level"], r["Jenis Usulan"]): (
@@ -239,8 +254,10 @@ def test_no_personal_data_in_any_file(extracted):
         headers = [*csv.columns, *parquet.schema.names]
         for ws in book.worksheets:
             values = list(ws.iter_rows(values_only=True))
-            headers += [str(h) for h in values[0]]
-            cells += [v for row in values for v in row if isinstance(v, str)]
+            headers += [str(h) for h in values[HEADER_ROW]]
+            # the title block names the OPD from its master (test_workbook_layout), which an institution that
+            # proposed may share; the usulan's own cells start at the header
+            cells += [v for row in values[HEADER_ROW:] for v in row if isinstance(v, str)]
         cells += [v for column in csv.columns for v in csv[column] if v]
         for column in parquet.schema.names:
             cells += [v for v in parquet.column(column).to_pylist() if isinstance(v, str)]
@@ -261,16 +278,28 @@ def test_no_personal_data_in_any_file(extracted):
 
 
 def test_workbook_layout(extracted):
+    """Print-ready for an OPD team: title block, header repeated on every page, landscape fitted to the width,
+    a total row, labels instead of codes, whole volumes without a decimal point, confidence to two decimals."""
+    header_row = HEADER_ROW + 1  # 1-based
     for folder in opd_dirs(extracted):
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         book = extracted.files(folder)[2]
         assert book.sheetnames == list(SHEETS)
         for ws in book.worksheets:
-            assert ws.freeze_panes == "A2", (folder.name, ws.title)
-            assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), (folder.name, ws.title)
+            where = (folder.name, ws.title)
+            assert ws["A1"].value == f"Usulan Musrenbang untuk RKPD {TAHUN}: {manifest['nama_skpd']}", where
+            assert ws["A1"].font.b and "Kabupaten Lampung Tengah (18.02)" in ws["A2"].value, where
+            assert f"run {extracted.run_id}" in ws["A2"].value and "WIB" in ws["A2"].value, where
+            assert ws.freeze_panes == f"A{header_row + 1}", where
+            assert ws.auto_filter.ref and ws.auto_filter.ref.startswith(f"A{header_row}:"), where
+            assert ws.print_title_rows == f"${header_row}:${header_row}", where
+            assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage, where
+            assert ws.page_setup.fitToHeight == 0, where  # one page wide, as long as needed
+            assert str(ws.cell(ws.max_row, 1).value).startswith("Total ("), where
             widths = [d.width for d in ws.column_dimensions.values() if d.width]
             assert widths and max(widths) <= 61
         ws = book[SHEETS[0]]
-        header = [c.value for c in ws[1]]
+        header = [c.value for c in ws[header_row]]
         for name in (
             "ID Usulan",
             "Kecamatan",
@@ -285,22 +314,35 @@ def test_workbook_layout(extracted):
             "Level Terakhir",
         ):
             assert name in header
+        rows = sheet_frame(ws)
+        assert set(rows["Status"]) <= {"Diterima", "Diusulkan"}  # labels, and no rejection here
+        assert set(sheet_frame(book[SHEETS[1]])["Status"]) <= {"Ditolak"}
+        assert "Musrenbang Desa/Kelurahan" not in set(sheet_frame(book[SHEETS[1]])["Level Terakhir"])
+        assert set(rows["Metode Pemetaan"].dropna()) <= set(LABELS["method"].values())
+        assert set(rows["Level Terakhir"]) <= set(LABELS["level"].values())
+        assert all(v == round(v, 2) for v in rows["Keyakinan Pemetaan"].dropna())
         money = header.index("Anggaran (Rp)") + 1
+        volume = header.index("Volume") + 1
         code_columns = [
             header.index(h) + 1
             for h in ("ID Usulan", "Kode Kecamatan", "Kode Desa/Kelurahan", "Kode Sub Kegiatan", "Kode OPD")
         ]
-        for row in ws.iter_rows(min_row=2, max_row=min(ws.max_row, 40)):
+        for row in ws.iter_rows(min_row=header_row + 1, max_row=min(ws.max_row - 1, 60)):
             cell = row[money - 1]
             if cell.value is not None:
                 assert "#,##0" in cell.number_format and "Rp" in cell.number_format
                 assert isinstance(cell.value, (int, float))
+            v = row[volume - 1]
+            if isinstance(v.value, (int, float)) and float(v.value).is_integer():
+                assert v.number_format == "#,##0", v.number_format  # "75", never "75."
             for j in code_columns:  # codes stay text
                 assert row[j - 1].value is None or row[j - 1].data_type == "s"
-        for ws_name, column in ((SHEETS[1], "Anggaran (Rp)"), (SHEETS[2], "Anggaran Usulan (Rp)")):
+        total = ws.cell(ws.max_row, money).value
+        assert round(total, 2) == round(float(rows["Anggaran (Rp)"].fillna(0).sum()), 2)
+        for ws_name, column in ((SHEETS[2], "Anggaran (Rp)"), (SHEETS[3], "Anggaran Usulan (Rp)")):
             ws = book[ws_name]
-            j = [c.value for c in ws[1]].index(column)
-            assert "Rp" in ws.cell(row=2, column=j + 1).number_format
+            j = [c.value for c in ws[header_row]].index(column)
+            assert "Rp" in ws.cell(row=header_row + 1, column=j + 1).number_format
 
 
 def test_codes_stay_text_in_parquet_and_csv(extracted):
@@ -314,9 +356,9 @@ def test_codes_stay_text_in_parquet_and_csv(extracted):
 
 
 @pytest.mark.parametrize("extracted", ["sqlite"], indirect=True)
-def test_dalam_review_lists_unmapped_usulan_first_targeted_at_the_opd(extracted, tmp_path):
+def test_dalam_review_lists_unmapped_usulan_first_targeted_at_or_suggested_for_the_opd(extracted, tmp_path):
     """Unmap three usulan in a copy of the SQLite warehouse: they leave the OPD's main sheet and show up
-    under "Dalam Review" of the OPD first targeted."""
+    under "Dalam Review" of the OPD first targeted, and the one suggested for Dinas Kesehatan under its OPD too."""
     source = Path(make_url(extracted.url).database)
     copy = tmp_path / "w.sqlite"
     with sqlite3.connect(source) as src, sqlite3.connect(copy) as dst:
@@ -340,15 +382,24 @@ def test_dalam_review_lists_unmapped_usulan_first_targeted_at_the_opd(extracted,
                 ),
                 {"s": r.stream, "i": r.id_usulan},
             )
+        c.execute(
+            sa.text("UPDATE usulan SET saran_opd = :o, alasan_review = 'keyakinan rendah' WHERE id_usulan = :i"),
+            {"o": DINKES, "i": picked.id_usulan[0]},
+        )
     write_opd_extracts(engine, TAHUN, PEMDA, tmp_path / "out", run_id="test")
     engine.dispose()
-    folder = tmp_path / "out" / str(TAHUN) / "18_02" / "1_03_0_00_0_00_01_0000"
+    folder = tmp_path / "out" / str(TAHUN) / "18_02" / "DPUPR_1_03_0_00_0_00_01_0000"
     csv, _, book = read_files(folder)
     review = sheet_frame(book["Dalam Review"])
     assert set(review["ID Usulan"]) == set(picked.id_usulan)
     assert set(review["Kode OPD Awal"]) == {"1.03.0.00.0.00.01.0000"}
     assert review["Metode Pemetaan"].isna().all()
     assert not set(csv["ID Usulan"]) & set(picked.id_usulan)
+    suggested = sheet_frame(
+        read_files(tmp_path / "out" / str(TAHUN) / "18_02" / "Dinkes_1_02_0_00_0_00_01_0000")[2]["Dalam Review"]
+    )
+    assert suggested["ID Usulan"].tolist() == [picked.id_usulan[0]]
+    assert suggested[["Saran OPD", "Alasan Review"]].values.tolist() == [[DINKES, "keyakinan rendah"]]
     index = json.loads((tmp_path / "out" / str(TAHUN) / "18_02" / "index.json").read_text(encoding="utf-8"))
     assert index["tanpa_opd"] == 3
     shutil.rmtree(tmp_path / "out")

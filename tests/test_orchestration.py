@@ -37,21 +37,15 @@ def lake_counts(lake) -> dict:
     return table.groupby(["level", "source"]).size().to_dict()
 
 
-def test_deployment_from_prefect_yaml_registers_and_runs(prefect_server, sample_inbox, tmp_path):
+def test_served_deployments_from_prefect_yaml_register_with_their_calendar(prefect_server, sample_inbox, tmp_path):
+    """`rkpd serve`'s deployments (<name>-serve); tests/test_scheduling.py runs a deployment to Completed."""
     from prefect import get_client
-    from prefect.deployments import run_deployment
-    from prefect.runner import Runner
 
-    overrides = {
-        "inbox": str(sample_inbox),
-        "lake_root": str(tmp_path / "lake"),
-        "warehouse_url": f"sqlite:///{tmp_path / 'w.sqlite'}",
-        "tahun": 2025,
-    }
+    overrides = {"inbox": str(sample_inbox), "warehouse_url": f"sqlite:///{tmp_path / 'w.sqlite'}", "tahun": 2025}
     deployments = {d.name: d for d in runner_deployments(overrides=overrides)}
-    assert set(deployments) == {"desa", "kecamatan", "forum-opd", "pokir", "kabkota", "provinsi", "annual", "backfill"}
-    desa = deployments["desa"]
-    deployment_id = desa.apply()
+    names = {"desa", "kecamatan", "forum-opd", "pokir", "kabkota", "provinsi", "annual", "backfill"}
+    assert set(deployments) == {f"{name}-serve" for name in names}
+    deployment_id = deployments["desa-serve"].apply()
 
     async def registered():
         async with get_client() as client:
@@ -59,20 +53,7 @@ def test_deployment_from_prefect_yaml_registers_and_runs(prefect_server, sample_
 
     stored = asyncio.run(registered())
     assert [(s.schedule.cron, s.schedule.timezone) for s in stored.schedules] == [("0 2 * 1 *", "Asia/Jakarta")]
-
-    flow_run = run_deployment("musrenbang-desa/desa", timeout=0)
-    runner = Runner()
-    runner.add_deployment(desa)
-    asyncio.run(runner.execute_flow_run(flow_run.id))
-
-    async def finished():
-        async with get_client() as client:
-            return await client.read_flow_run(flow_run.id)
-
-    done = asyncio.run(finished())
-    assert done.state.is_completed(), done.state
-    assert done.name == "desa-2025-all"
-    assert counts(overrides["warehouse_url"]).level.unique().tolist() == ["desa"]
+    assert stored.name == "desa-serve" and stored.parameters["inbox"] == str(sample_inbox)
 
 
 def test_level_flow_and_backfill(prefect_server, sample_inbox, tmp_path):

@@ -3,6 +3,7 @@ from the review workbook changes the next run's result."""
 
 from __future__ import annotations
 
+import shlex
 import shutil
 
 import openpyxl
@@ -56,32 +57,56 @@ def test_review_round_trip(prefect_server, sample_inbox, tmp_path):
         app, ["review", "export", "--tahun", "2025", "--pemda", "18.02", "--out", str(workbook_path)]
     )
     assert result.exit_code == 0, result.output
+    command = result.output.strip().splitlines()[-1]  # the line to paste: absolute path and --pemda
+    assert command == f"rkpd review import {workbook_path.resolve()} --pemda 18.02"
     workbook = openpyxl.load_workbook(workbook_path)
     sheet = workbook["Review"]
     header = [c.value for c in sheet[1]]
     ids = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert "1802999002" in ids and "1802999001" not in ids
-    assert sheet.data_validations.dataValidation and "Daftar Bidang" in workbook.sheetnames
-
-    answer = header.index("Bidang Urusan (benar)") + 1
     line = ids.index("1802999002") + 2
-    sheet.cell(line, answer, "1.03")
+    shown = dict(zip(header, next(sheet.iter_rows(min_row=line, max_row=line, values_only=True))))
+    assert shown["Anggaran (Rp)"] == 5_000_000 and shown["Lokasi"] is None and "Permasalahan" in shown
+    assert {"Saran Bidang", "Saran OPD", "Bidang Alternatif", "OPD Alternatif", "Alasan Review"} <= set(shown)
+    # drop-downs of the region's bidang and OPD on the answer columns; instructions in Indonesian with the command
+    lists = {dv.formula1: str(dv.sqref) for dv in sheet.data_validations.dataValidation}
+    column = {h: openpyxl.utils.get_column_letter(j) for j, h in enumerate(header, start=1)}
+    assert lists[f"='Daftar Bidang'!$A$2:$A${workbook['Daftar Bidang'].max_row}"].startswith(
+        column["Bidang Urusan (benar)"] + "2"
+    )
+    assert lists[f"='Daftar OPD'!$A$2:$A${workbook['Daftar OPD'].max_row}"].startswith(column["OPD (benar)"] + "2")
+    help_lines = [r[0] for r in workbook["Petunjuk"].iter_rows(values_only=True) if r[0]]
+    assert help_lines[0] == "Petunjuk pengisian lembar Review" and help_lines[-1] == command
+
+    dpupr = store.opd("18.02").set_index("bidang_urusan_1").loc["1.03"]
+    sheet.cell(line, header.index("Bidang Urusan (benar)") + 1, "1.03")
+    sheet.cell(line, header.index("OPD (benar)") + 1, dpupr.nama_skpd)  # an OPD typed by its name
     sheet.cell(line, header.index("Diperiksa oleh") + 1, "Bidang Infrastruktur Bappeda")
     wrong_line = 2 if line != 2 else 3
-    sheet.cell(wrong_line, answer, "9.99")
+    sheet.cell(wrong_line, header.index("Bidang Urusan (benar)") + 1, "9.99")
+    never = sheet.max_row + 1  # an id that was never in the queue
+    for name, value in (("ID Usulan", "1802000000"), ("Tahun", 2025), ("Stream", "musrenbang"), ("Level", "desa")):
+        sheet.cell(never, header.index(name) + 1, value)
+    sheet.cell(never, header.index("Uraian Usulan") + 1, "tambahan")
+    sheet.cell(never, header.index("Bidang Urusan (benar)") + 1, "1.03")
     workbook.save(workbook_path)
-    result = runner.invoke(app, ["review", "import", str(workbook_path), "--pemda", "18.02"])
+    result = runner.invoke(app, shlex.split(command)[1:])
     assert result.exit_code == 0, result.output
     assert "1 verified mapping(s) imported" in result.output
-    assert f"review.xlsx row {wrong_line}: bidang urusan '9.99' is not in the nomenclature of 2025" in result.output
+    assert (
+        f"review.xlsx baris {wrong_line}: bidang urusan '9.99' tidak ada dalam nomenklatur tahun 2025" in result.output
+    )
+    assert (
+        f"review.xlsx baris {never}: ID Usulan '1802000000' (musrenbang, desa, 2025) tidak pernah ada di antrean "
+        "review 18.02" in result.output.replace("\n", " ")
+    )
 
     second = annual_run(tahun=2025, inbox=inbox, lake_root=lake, warehouse_url=url)
     assert "unchanged" not in set(second.files.load_status)  # a correction re-maps the pemda's slices
     fixed = query(url, "SELECT * FROM usulan WHERE id_usulan = '1802999002'").iloc[0]
-    dpupr = store.opd("18.02").set_index("bidang_urusan_1").loc["1.03", "kode_skpd"]
     assert (fixed.mapping_method, fixed.kode_bidang_urusan, fixed.kode_opd_akhir, fixed.mapping_confidence) == (
         "koreksi_planner",
         "1.03",
-        dpupr,
+        dpupr.kode_skpd,
         1.0,
     )

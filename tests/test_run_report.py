@@ -223,3 +223,61 @@ def test_artifacts_on_the_flow_run(run):
     assert str(path.resolve()) in by_type["markdown"].data
     # outside a flow run there is nothing to attach to
     assert publish_artifacts(path, per_level, report.run_id) == {}
+
+
+class LoadedRefs(HTMLParser):
+    """Addresses a page loads by itself: scripts, stylesheets and images (not links a reader may follow)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("script", "img") and a.get("src"):
+            self.refs.append(a["src"])
+        if tag == "link" and a.get("href") and "stylesheet" in (a.get("rel") or ""):
+            self.refs.append(a["href"])
+
+
+def screenshot(page: Path, profile: Path, shot: Path) -> int:
+    browse(page, profile, "--window-size=1400,2000", f"--screenshot={shot}")
+    assert png_size(shot) == (1400, 2000)
+    return shot.stat().st_size
+
+
+def test_quality_page_and_data_docs_render_offline_and_styled_in_headless_chromium(browser, run, tmp_path):
+    """Screenshots of the quality page and of the Data Docs index and a validation page: each is far from blank,
+    and differs from the same page with its stylesheets taken out (the local styles applied)."""
+    from tasks.validate.gx import DATA_DOCS_SITE
+
+    chromium()
+    report, _path, _ = run
+    quality = Path(report.quality_page)
+    index = quality.parent / DATA_DOCS_SITE
+    validation = next(index.parent.glob("validations/**/*.html"))
+    for page in index.parent.rglob("*.html"):
+        refs = LoadedRefs()
+        refs.feed(page.read_text(encoding="utf-8"))
+        assert refs.refs, page
+        for ref in refs.refs:
+            assert not re.match(r"^(https?:)?//", ref) and (page.parent / ref.split("?")[0]).exists(), (page, ref)
+    dom = browse(index, tmp_path / "dom", "--window-size=1400,1000", "--dump-dom").stdout.decode("utf-8")
+    assert 'data-index="0"' in dom  # bootstrap-table (the shipped copy) drew the index's table of validations
+
+    blank_page = tmp_path / "blank.html"
+    blank_page.write_text("<!doctype html><html><body style='background:#fff'></body></html>")
+    blank = screenshot(blank_page, tmp_path / "p0", tmp_path / "blank.png")
+    for i, page in enumerate((quality, index, validation)):
+        html = page.read_text(encoding="utf-8")
+        bare = re.sub(r"<style.*?</style>|<link[^>]*stylesheet[^>]*>", "", html, flags=re.S | re.I)
+        unstyled_page = page.with_name(f"unstyled-{page.name}")
+        unstyled_page.write_text(bare, encoding="utf-8")
+        try:
+            styled = screenshot(page, tmp_path / f"s{i}", tmp_path / f"styled{i}.png")
+            unstyled = screenshot(unstyled_page, tmp_path / f"u{i}", tmp_path / f"unstyled{i}.png")
+        finally:
+            unstyled_page.unlink()
+        assert styled > 5 * blank, (page.name, styled, blank)
+        assert (tmp_path / f"styled{i}.png").read_bytes() != (tmp_path / f"unstyled{i}.png").read_bytes()
+        assert abs(styled - unstyled) > 0.05 * styled, (page.name, styled, unstyled)

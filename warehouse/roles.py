@@ -2,9 +2,10 @@
 
 `grant_planner_role` makes a NOLOGIN group role that may read the planner views and the reference
 tables of the warehouse schema and nothing else: not the usulan facts (they hold the proposers'
-personal data, `pengusul` and `kontak_pengusul`), not the quarantine or the operation tables, and no
-writes anywhere. The views run with their owner's rights, so the role reads usulan only through them,
-and no view exposes a personal column.
+personal data, `pengusul` and `kontak_pengusul`), not the quarantine table (its `raw` row holds them too) or
+the operation tables, and no writes anywhere. The views run with their owner's rights, so the role reads
+usulan and the quarantine only through them (`v_karantina` shows each quarantined row without `raw` and
+without the value of a personal field), and no view exposes a personal column.
 
 Give a person access by granting the group role to a login role, e.g.
 `CREATE ROLE siti LOGIN PASSWORD '...' IN ROLE rkpd_planner;`.

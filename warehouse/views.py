@@ -2,7 +2,7 @@
 
 The SQL below is portable (CTEs, window functions, CASE, COALESCE, NULLIF, ROUND); the one thing the two
 dialects spell differently, the list of id_usulan behind an RKPD draft line, sits in `DIALECT_SQL`.
-Migration 0004 creates the views with `create_all(op)`; see VIEWS.md for grain and examples.
+Each migration creates its own views with `create_all(op, names)`; see VIEWS.md for grain and examples.
 
 Name lookups follow the version of the reference list in force for the row's tahun:
 - kecamatan / desa names: `ref_wilayah` rows with berlaku_mulai <= tahun <= berlaku_sampai (open end);
@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
+
+from schemas import LEVELS, USULAN
 
 # The only dialect differences. {expr} is the column to list.
 DIALECT_SQL: dict[str, dict[str, str]] = {
@@ -43,9 +45,14 @@ _CTE = {
 }
 
 
-def _with(refs: tuple[str, ...], *ctes: str) -> str:
+def _with(refs: tuple[str, ...], *ctes: str, recursive: bool = False) -> str:
     """A WITH clause: the reference CTEs named in `refs`, then the view's own CTEs."""
-    return "WITH " + ",\n".join([_CTE[r] for r in refs] + list(ctes))
+    return ("WITH RECURSIVE " if recursive else "WITH ") + ",\n".join([_CTE[r] for r in refs] + list(ctes))
+
+
+# The rank of a forum level (desa 0 .. nasional 5), and the personal columns no view may show.
+_LEVEL_RANK = "CASE {a}.level " + " ".join(f"WHEN '{level}' THEN {i}" for i, level in enumerate(LEVELS)) + " END"
+_PERSONAL = ", ".join(f"'{name}'" for name in USULAN.personal_columns)
 
 
 def _opd_join(alias: str, g: str, kode: str) -> str:
@@ -316,12 +323,81 @@ FROM g
 {_opd_join("n", "g", "kode_opd_akhir")}
 {_wilayah_join("w", "g", "kode_kecamatan", "kecamatan")}"""
     )
+
+    # What did not flow: each row kept out (severity error) or loaded with a warning, as read. The raw row and
+    # the value of a personal field (pengusul, kontak_pengusul) stay in the quarantine table.
+    v["v_karantina"] = f"""SELECT q.tahun, q.kode_pemda, q.level, q.source, q.source_file, q.source_sheet, q.source_row,
+       q.id_usulan, q.rule, q.field,
+       CASE WHEN q.field IN ({_PERSONAL}) THEN NULL ELSE q.value END AS value,
+       q.severity,
+       CASE WHEN q.severity = 'error' THEN 'tidak dimuat' ELSE 'dimuat dengan catatan' END AS tindakan,
+       q.reason_id, q.run_id
+FROM quarantine AS q"""
+
+    # The review queue: every usulan row still waiting for a planner (no mapping method), with the pipeline's
+    # best suggestion, the alternatives, its confidence and why it waits, and names in force for its tahun.
+    v["v_antrean_review"] = (
+        _with(("wilayah", "nomenklatur", "opd"), "g AS (SELECT u.* FROM usulan AS u WHERE u.mapping_method IS NULL)")
+        + f"""
+SELECT g.tahun, g.kode_pemda, g.level, g.stream, g.id_usulan, g.kode_kecamatan, w.nama AS nama_kecamatan,
+       g.kode_desa, COALESCE(wd.nama, g.nama_desa) AS nama_desa, g.lokasi, g.uraian_usulan, g.permasalahan,
+       g.volume, g.satuan, g.anggaran, g.status, g.kode_opd_awal, g.nama_opd_awal,
+       g.saran_bidang_urusan, b.nama AS nama_saran_bidang_urusan,
+       g.saran_sub_kegiatan, s.nama AS nama_saran_sub_kegiatan,
+       g.saran_opd, o.nama_skpd AS nama_saran_opd,
+       g.kode_bidang_alternatif, ba.nama AS nama_bidang_alternatif, g.opd_alternatif,
+       g.mapping_confidence, g.alasan_review, g.kewenangan
+FROM g
+{_wilayah_join("w", "g", "kode_kecamatan", "kecamatan")}
+{_wilayah_join("wd", "g", "kode_desa", "desa")}
+{_nomenklatur_join("b", "g", "saran_bidang_urusan", "bidang")}
+{_nomenklatur_join("s", "g", "saran_sub_kegiatan", "sub_kegiatan")}
+{_nomenklatur_join("ba", "g", "kode_bidang_alternatif", "bidang")}
+{_opd_join("o", "g", "saran_opd")}"""
+    )
+
+    # One usulan's path: every row with the usulan it started as (id_usulan_awal, at level_awal). A row comes
+    # from the row of the nearest lower level, same pemda, tahun and stream, whose id_usulan is its
+    # id_usulan_asal (or, without one, its own id_usulan); a row that comes from none starts a path.
+    levels = ", ".join(f"'{level}'" for level in LEVELS)
+    v["v_riwayat_usulan"] = (
+        _with(
+            ("opd",),
+            f"""link AS (  -- each row and the nearest lower level holding the id it came from (primary-key look-ups)
+    SELECT c.kode_pemda, c.tahun, c.stream, c.level, c.id_usulan, {_LEVEL_RANK.format(a="c")} AS urutan_level,
+           CAST(COALESCE(c.id_usulan_asal, c.id_usulan) AS VARCHAR(64)) AS id_induk,  -- typed: SQLite indexes it
+           MAX({_LEVEL_RANK.format(a="p")}) AS urutan_induk
+    FROM usulan AS c
+    LEFT JOIN usulan AS p ON p.kode_pemda = c.kode_pemda AND p.tahun = c.tahun AND p.level IN ({levels})
+                         AND p.stream = c.stream AND p.id_usulan = COALESCE(c.id_usulan_asal, c.id_usulan)
+                         AND {_LEVEL_RANK.format(a="p")} < {_LEVEL_RANK.format(a="c")}
+    GROUP BY c.kode_pemda, c.tahun, c.stream, c.level, c.id_usulan, c.id_usulan_asal
+), path AS (  -- a row that comes from no lower row starts a path; the rows that come from it follow
+    SELECT l.kode_pemda, l.tahun, l.stream, l.level, l.id_usulan, l.urutan_level,
+           l.id_usulan AS id_usulan_awal, l.level AS level_awal
+    FROM link AS l WHERE l.urutan_induk IS NULL
+    UNION ALL
+    SELECT l.kode_pemda, l.tahun, l.stream, l.level, l.id_usulan, l.urutan_level, p.id_usulan_awal, p.level_awal
+    FROM path AS p
+    JOIN link AS l ON l.id_induk = p.id_usulan AND l.urutan_induk = p.urutan_level AND l.kode_pemda = p.kode_pemda
+                  AND l.tahun = p.tahun AND l.stream = p.stream
+)""",
+            recursive=True,
+        )
+        + f"""
+SELECT p.tahun, p.kode_pemda, p.stream, p.id_usulan_awal, p.level_awal, p.urutan_level, p.level, p.id_usulan,
+       g.id_usulan_asal, g.kode_kecamatan, g.kode_desa, g.uraian_usulan, g.status, g.alasan, g.volume, g.satuan,
+       g.anggaran, g.kode_opd_akhir, n.nama_skpd AS nama_opd, g.mapping_method, g.alasan_review
+FROM path AS p
+JOIN usulan AS g ON g.kode_pemda = p.kode_pemda AND g.tahun = p.tahun AND g.level = p.level
+                AND g.stream = p.stream AND g.id_usulan = p.id_usulan
+{_opd_join("n", "g", "kode_opd_akhir")}"""
+    )
     return v
 
 
 VIEW_NAMES: tuple[str, ...] = tuple(_views(DIALECT_SQL["sqlite"]))
 # Tables a view reads that a migration after 0004 created: migrations before it leave the view out.
-REQUIRES: dict[str, tuple[str, ...]] = {"v_pagu_opd": ("ref_pagu_opd",)}
 
 
 def view_sql(dialect: str) -> dict[str, str]:
@@ -331,29 +407,32 @@ def view_sql(dialect: str) -> dict[str, str]:
     return _views(DIALECT_SQL[dialect])
 
 
-def drop_statements() -> list[str]:
-    return [f"DROP VIEW IF EXISTS {name}" for name in reversed(VIEW_NAMES)]
+def create_statements(dialect: str, names: tuple[str, ...] = VIEW_NAMES) -> list[str]:
+    sql = view_sql(dialect)
+    return [f"CREATE VIEW {name} AS\n{sql[name]}" for name in VIEW_NAMES if name in names]
 
 
-def create_all(op) -> None:
-    """Create every view inside an Alembic migration (`op` = alembic.op), except those whose tables the
-    warehouse does not have yet at that revision (`REQUIRES`)."""
-    bind = op.get_bind()
-    present = set(sa.inspect(bind).get_table_names())
-    for name, sql in view_sql(bind.dialect.name).items():
-        if set(REQUIRES.get(name, ())) <= present:
-            op.execute(f"CREATE VIEW {name} AS\n{sql}")
+def drop_statements(names: tuple[str, ...] = VIEW_NAMES) -> list[str]:
+    return [f"DROP VIEW IF EXISTS {name}" for name in reversed(VIEW_NAMES) if name in names]
 
 
-def drop_all(op) -> None:
-    for statement in drop_statements():
+def create_all(op, names: tuple[str, ...] = VIEW_NAMES) -> None:
+    """Create the views `names` (default: every view) inside an Alembic migration (`op` = alembic.op)."""
+    for statement in create_statements(op.get_bind().dialect.name, names):
+        op.execute(statement)
+
+
+def drop_all(op, names: tuple[str, ...] = VIEW_NAMES) -> None:
+    for statement in drop_statements(names):
         op.execute(statement)
 
 
 @contextmanager
 def views_dropped(op) -> Iterator[None]:
     """For a later migration that alters a table the views read (SQLite batch 'move and copy', a column
-    type change on PostgreSQL): drop the views, run the body, create them again from this module."""
-    drop_all(op)
+    type change on PostgreSQL): drop the views, run the body, create the same views again from this module
+    (a view added by a later migration, which may read columns that do not exist yet, is left to it)."""
+    present = tuple(n for n in VIEW_NAMES if n in set(sa.inspect(op.get_bind()).get_view_names()))
+    drop_all(op, present)
     yield
-    create_all(op)
+    create_all(op, present)

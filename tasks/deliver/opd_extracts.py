@@ -1,21 +1,28 @@
-"""Per-OPD extracts of a tahun: what each Perangkat Daerah receives from the Musrenbang of its pemda.
+"""Per-OPD extracts of a tahun: what each Perangkat Daerah receives from the Musrenbang of its pemda, ready to
+read and print in Excel.
 
-For every OPD of the pemda's master that carries usulan, one folder
+For every OPD of the pemda's master that carries usulan (or has usulan waiting for review), one folder
 
-    <out_dir>/<tahun>/<kode_pemda 18_02>/<kode_skpd 1_03_0_00_0_00_01_0000>/
-        usulan_<kode_skpd>_<tahun>.xlsx    four sheets for planners (Indonesian headers, rupiah format)
-        usulan_<kode_skpd>_<tahun>.csv     the rows of "Per Kecamatan & Desa": UTF-8 with BOM, ';', decimal ','
-        usulan_<kode_skpd>_<tahun>.parquet the same rows, contract column names, codes as text, anggaran decimal
-        manifest.json                      run, versions, and name / rows / sha256 of every file
+    <out_dir>/<tahun>/<kode_pemda 18_02>/<singkatan>_<kode_skpd>/      e.g. DPUPR_1_03_0_00_0_00_01_0000
+        usulan_<folder>_<tahun>.xlsx    five sheets: Usulan Diterima, Usulan Ditolak, Per Sub Kegiatan, Ringkasan,
+                                        Dalam Review; each with a title block (OPD, pemda, run, date WIB), a
+                                        header repeated on every printed page, a total row, landscape fitted to
+                                        the page width; labels instead of codes (status, jenis usulan, level,
+                                        metode pemetaan), rupiah and whole volumes without a decimal point
+        usulan_<folder>_<tahun>.csv     the usulan of both first sheets: UTF-8 with BOM, ';', decimal ',', labels;
+                                        no cell starts a spreadsheet formula
+        usulan_<folder>_<tahun>.parquet the same rows, contract column names and codes, anggaran decimal
+        manifest.json                   run, versions, and name / rows / sha256 of every file
 
-and `<out_dir>/<tahun>/<kode_pemda>/index.json` listing the folders. Folder and file names are built from
-codes only. Personal data never leaves the warehouse: the query selects an allow-list of columns that
-excludes every `USULAN.personal_columns` (checked at import).
+and `<out_dir>/<tahun>/<kode_pemda>/index.json` listing the folders. Folder and file names hold only letters,
+digits, '-' and '_' (the singkatan is cleaned, the kode checked). Personal data never leaves the warehouse: the
+query selects an allow-list of columns that excludes every `USULAN.personal_columns` (checked at import).
 
 Grain of the extract: one row per usulan, at the highest forum level it reached (the row no higher-level
 row descends from: same id_usulan, or named by a higher row's id_usulan_asal). It belongs to the OPD that
-carries it at that level (`kode_opd_akhir`). "Dalam Review" lists the usulan whose OPD tujuan awal is this
-OPD but whose mapping is still empty (they are in no OPD's main sheet until a planner maps them).
+carries it at that level (`kode_opd_akhir`). An usulan the desa forum rejected reached no OPD and is left out
+(index.json counts them). "Dalam Review" lists the usulan still waiting for a planner whose suggested OPD
+(`saran_opd`) or OPD tujuan awal is this OPD (they are in no OPD's main sheet until a planner maps them).
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pyarrow as pa
@@ -40,13 +48,15 @@ import xlsxwriter
 from reference import store
 from schemas import LEVELS, USULAN
 from schemas.usulan import LEVEL_LABELS
+from tasks.deliver.safe import neutralise_formula
 
 # --- columns -----------------------------------------------------------------------------------------
 # (contract column, Indonesian header, kind). The order is the order of the sheet, CSV and parquet.
-# kind: code (text, never a number), text, money, number, int, ratio, date, level.
+# kind: code (text, never a number), text, money, number, int, ratio, date, and the codes people read as labels:
+# level, stream, status, method (the parquet file keeps the codes).
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("id_usulan", "ID Usulan", "code"),
-    ("stream", "Jenis Usulan", "code"),
+    ("stream", "Jenis Usulan", "stream"),
     ("level", "Level Terakhir", "level"),
     ("kode_kecamatan", "Kode Kecamatan", "code"),
     ("nama_kecamatan", "Kecamatan", "text"),
@@ -63,7 +73,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("volume", "Volume", "number"),
     ("satuan", "Satuan", "text"),
     ("anggaran", "Anggaran (Rp)", "money"),
-    ("status", "Status", "code"),
+    ("status", "Status", "status"),
     ("alasan", "Alasan", "text"),
     ("tanggal_usul", "Tanggal Usul", "date"),
     ("kode_bidang_urusan", "Kode Bidang Urusan", "code"),
@@ -71,28 +81,58 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("nama_sub_kegiatan", "Sub Kegiatan", "text"),
     ("kode_opd_awal", "Kode OPD Awal", "code"),
     ("kode_opd_akhir", "Kode OPD", "code"),
-    ("mapping_method", "Metode Pemetaan", "code"),
+    ("mapping_method", "Metode Pemetaan", "method"),
     ("mapping_confidence", "Keyakinan Pemetaan", "ratio"),
 )
-HEADERS = {name: header for name, header, _ in COLUMNS}
-KINDS = {name: kind for name, _, kind in COLUMNS}
+REVIEW_COLUMNS = (("saran_opd", "Saran OPD", "code"), ("alasan_review", "Alasan Review", "text"))
+HEADERS = {name: header for name, header, _ in (*COLUMNS, *REVIEW_COLUMNS)}
+KINDS = {name: kind for name, _, kind in (*COLUMNS, *REVIEW_COLUMNS)}
+LABELS = {
+    "level": LEVEL_LABELS,
+    "stream": {"musrenbang": "Musrenbang (aspirasi masyarakat)", "pokir": "Pokir DPRD"},
+    "status": {"diterima": "Diterima", "ditolak": "Ditolak", "diusulkan": "Diusulkan"},
+    "method": {
+        "sumber": "Ditetapkan forum (sumber)",
+        "koreksi_planner": "Koreksi planner",
+        "kamus": "Kamus usulan",
+        "kamus_fuzzy": "Kamus usulan (kemiripan teks)",
+        "klasifikasi": "Model teks",
+    },
+}
 # Read from the warehouse: the exported columns that are stored, plus lineage (not exported).
 _DERIVED = {"nama_sub_kegiatan"}
-_QUERY_COLUMNS = [c for c, _, _ in COLUMNS if c not in _DERIVED] + ["id_usulan_asal"]
+_QUERY_COLUMNS = [c for c, _, _ in COLUMNS if c not in _DERIVED] + ["id_usulan_asal", "saran_opd", "alasan_review"]
 _PERSONAL = set(USULAN.personal_columns)
 assert not _PERSONAL & set(_QUERY_COLUMNS) and not _PERSONAL & set(HEADERS), "personal data in the extract columns"
 assert set(_QUERY_COLUMNS) <= {c.name for c in USULAN.columns}, "extract column missing from the contract"
 
-SHEET_ROWS = "Per Kecamatan & Desa"
+SHEET_ACCEPTED = "Usulan Diterima"
+SHEET_REJECTED = "Usulan Ditolak"
 SHEET_SUB = "Per Sub Kegiatan"
 SHEET_SUMMARY = "Ringkasan"
 SHEET_REVIEW = "Dalam Review"
-SHEETS = (SHEET_ROWS, SHEET_SUB, SHEET_SUMMARY, SHEET_REVIEW)
+SHEETS = (SHEET_ACCEPTED, SHEET_REJECTED, SHEET_SUB, SHEET_SUMMARY, SHEET_REVIEW)
+SHEET_NOTES = {
+    SHEET_ACCEPTED: "Usulan yang dibawa OPD ini, pada level tertinggi yang dicapainya, tidak ditolak di level itu.",
+    SHEET_REJECTED: "Usulan yang ditolak forum kecamatan atau di atasnya, pada level penolakannya "
+    "(usulan yang ditolak di musrenbang desa tidak sampai ke OPD dan tidak dicantumkan).",
+    SHEET_SUB: "Usulan diterima dan ditolak per sub kegiatan (nomenklatur tahun ini).",
+    SHEET_SUMMARY: "Usulan, diterima dan ditolak per level dan jenis usulan, dari baris OPD ini di setiap level.",
+    SHEET_REVIEW: "Usulan yang menunggu review planner dan disarankan ke OPD ini atau ditujukan awal ke OPD ini.",
+}
+HEADER_ROW = 4  # 0-based: three lines of title block and a blank line above the header
 
+JAKARTA = ZoneInfo("Asia/Jakarta")
 RUPIAH_FORMAT = '"Rp" #,##0'
 MAX_WIDTH = 60
 _CODE_NAME = re.compile(r"^[0-9A-Za-z_]+$")
+_NAME_PART = re.compile(r"[^0-9A-Za-z]+")
 _RANK = {level: i for i, level in enumerate(LEVELS)}
+
+
+def _rupiah(value) -> str:
+    """Rp 1.234.567 (Indonesian thousands separator)."""
+    return "Rp " + f"{float(value or 0):,.0f}".replace(",", ".")
 
 
 def code_name(kode: str) -> str:
@@ -101,6 +141,13 @@ def code_name(kode: str) -> str:
     if not _CODE_NAME.match(name):
         raise ValueError(f"{kode!r} is not a code usable as a file name")
     return name
+
+
+def folder_name(singkatan, kode: str) -> str:
+    """'DPUPR_1_03_0_00_0_00_01_0000': the OPD's singkatan (letters and digits only, at most 30) and its kode; the
+    kode alone when it has no singkatan."""
+    short = _NAME_PART.sub("-", str(singkatan or "") if not pd.isna(singkatan) else "").strip("-")[:30]
+    return f"{short}_{code_name(kode)}" if short else code_name(kode)
 
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -152,6 +199,7 @@ class _Names:
     opd: pd.DataFrame
     nomenklatur_versi: str
     wilayah_versi: str
+    pemda: str | None = None
 
 
 def _names(tahun: int, kode_pemda: str) -> _Names:
@@ -161,13 +209,18 @@ def _names(tahun: int, kode_pemda: str) -> _Names:
     w = w[(w.versi == wv.versi) & w.kode.str.startswith(kode_pemda + ".")]
     n = store.nomenklatur()
     n = n[(n.versi == nv.versi) & (n.tingkat == "sub_kegiatan")]
-    opd = store.opd(kode_pemda)
-    in_force = opd.tahun_mulai[opd.tahun_mulai <= tahun]
-    sotk = in_force.max() if len(in_force) else opd.tahun_mulai.min()
-    opd = opd[opd.tahun_mulai == sotk]
+    opd = store.opd(kode_pemda, tahun)  # the pemda's OPD list in force for the tahun
     as_dict = lambda f: dict(zip(f.kode.astype(str), f.nama.astype(str)))  # noqa: E731
+    all_w = store.wilayah()
+    pemda = all_w[(all_w.versi == wv.versi) & (all_w.kode == kode_pemda)].nama
     return _Names(
-        as_dict(w[w.tingkat == "kecamatan"]), as_dict(w[w.tingkat == "desa"]), as_dict(n), opd, nv.versi, wv.versi
+        as_dict(w[w.tingkat == "kecamatan"]),
+        as_dict(w[w.tingkat == "desa"]),
+        as_dict(n),
+        opd,
+        nv.versi,
+        wv.versi,
+        str(pemda.iloc[0]) if len(pemda) else None,
     )
 
 
@@ -182,10 +235,10 @@ def _with_names(frame: pd.DataFrame, names: _Names) -> pd.DataFrame:
     return out
 
 
-def _sorted_rows(frame: pd.DataFrame) -> pd.DataFrame:
+def _sorted_rows(frame: pd.DataFrame, extra: list[str] | None = None) -> pd.DataFrame:
     return frame.sort_values(
         ["kode_kecamatan", "kode_desa", "prioritas", "id_usulan"], na_position="last", kind="mergesort"
-    )[[c for c, _, _ in COLUMNS]].reset_index(drop=True)
+    )[[c for c, _, _ in COLUMNS] + list(extra or [])].reset_index(drop=True)
 
 
 # --- sheets ------------------------------------------------------------------------------------------
@@ -242,7 +295,8 @@ def summary(all_levels: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
             continue
         streams = sorted(at.stream.unique())
         for stream in streams:
-            out.append({"Level": LEVEL_LABELS[level], "Jenis Usulan": stream, **_measures(at[at.stream == stream])})
+            label = LABELS["stream"].get(stream, stream)
+            out.append({"Level": LEVEL_LABELS[level], "Jenis Usulan": label, **_measures(at[at.stream == stream])})
         if len(streams) > 1:
             out.append({"Level": LEVEL_LABELS[level], "Jenis Usulan": "semua", **_measures(at)})
     out.append({"Level": "Total usulan (level terakhir)", "Jenis Usulan": "semua", **_measures(rows)})
@@ -255,35 +309,48 @@ def _is_blank(value) -> bool:
 
 
 def _display(name: str, value):
-    """Value as the sheet/CSV shows it."""
+    """Value as the sheet/CSV shows it: labels for codes people read, confidence to two decimals."""
     if _is_blank(value):
         return None
-    if KINDS.get(name) == "level":
-        return LEVEL_LABELS.get(value, value)
+    kind = KINDS.get(name)
+    if kind in LABELS:
+        return LABELS[kind].get(value, value)
+    if kind == "ratio":
+        return round(float(value), 2)
     return value
 
 
 def _sheet_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows with Indonesian headers and displayed values (level label)."""
+    """Rows with Indonesian headers and displayed values (labels, rounded confidence)."""
     out = pd.DataFrame({HEADERS[c]: [_display(c, v) for v in rows[c].tolist()] for c in rows.columns}, dtype=object)
     return out if len(rows) else pd.DataFrame(columns=[HEADERS[c] for c in rows.columns])
 
 
-def _write_sheet(book, name: str, frame: pd.DataFrame, kinds: dict[str, str], fmt: dict) -> None:
-    """A sheet with a bold frozen header, autofilter, typed cells and widths fitted to the content."""
+def _cell_format(kind: str, value, fmt: dict):
+    if kind == "number" and float(value).is_integer():
+        return fmt["whole"]  # 75, not "75."
+    return fmt.get(kind)
+
+
+def _write_sheet(book, name: str, frame: pd.DataFrame, kinds: dict[str, str], fmt: dict, title: list[str]) -> None:
+    """A print-ready sheet: a title block, a bold header repeated on every printed page, typed cells, a total
+    row, widths fitted to the content, landscape and fitted to the page width."""
     ws = book.add_worksheet(name)
+    for i, line in enumerate([*title, SHEET_NOTES.get(name, "")]):
+        ws.write_string(i, 0, line, fmt["title"] if i == 0 else fmt["note"])
+    top = HEADER_ROW
     widths = [len(str(c)) for c in frame.columns]
     for j, column in enumerate(frame.columns):
-        ws.write_string(0, j, str(column), fmt["header"])
+        ws.write_string(top, j, str(column), fmt["header"])
     column_kinds = [kinds.get(c, "text") for c in frame.columns]
-    for i, record in enumerate(frame.itertuples(index=False, name=None), start=1):
+    for i, record in enumerate(frame.itertuples(index=False, name=None), start=top + 1):
         for j, value in enumerate(record):
             kind = column_kinds[j]
             if _is_blank(value):
                 ws.write_blank(i, j, None, fmt.get(kind))
                 continue
             if kind in ("money", "number", "int", "ratio"):
-                ws.write_number(i, j, float(value), fmt.get(kind))
+                ws.write_number(i, j, float(value), _cell_format(kind, value, fmt))
                 shown = (
                     f"Rp {float(value):,.0f}"
                     if kind == "money"
@@ -298,9 +365,21 @@ def _write_sheet(book, name: str, frame: pd.DataFrame, kinds: dict[str, str], fm
                 ws.write_string(i, j, str(value), fmt.get(kind))
                 shown = str(value)
             widths[j] = max(widths[j], len(shown))
-    last_row, last_col = max(len(frame), 1), len(frame.columns) - 1
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, last_row, last_col)
+    last = top + len(frame)
+    total = last + 1
+    ws.write_string(total, 0, f"Total ({len(frame)} baris)", fmt["total"])
+    for j, column in enumerate(frame.columns):
+        if j and (column_kinds[j] == "money" or str(column).startswith("Jumlah")):
+            values = pd.to_numeric(frame[column], errors="coerce")
+            ws.write_number(total, j, float(values.sum()), fmt["total_" + column_kinds[j]])
+    ws.freeze_panes(top + 1, 0)
+    ws.autofilter(top, 0, max(last, top + 1), len(frame.columns) - 1)
+    ws.repeat_rows(top)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)  # one page wide, as many pages long as needed
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&L&A&RHalaman &P dari &N")
     for j, width in enumerate(widths):
         ws.set_column(j, j, min(width + 2, MAX_WIDTH))
 
@@ -317,22 +396,28 @@ def _header_kinds(frame: pd.DataFrame) -> dict[str, str]:
     return kinds
 
 
-def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
+def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame], title: list[str] | None = None) -> None:
     book = xlsxwriter.Workbook(
         str(path),
         {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
     )
     fmt = {
+        "title": book.add_format({"bold": True, "font_size": 14}),
+        "note": book.add_format({"italic": True, "font_color": "#44546A"}),
         "header": book.add_format({"bold": True, "bg_color": "#DDE7F0", "border": 1, "text_wrap": False}),
+        "total": book.add_format({"bold": True, "top": 1}),
+        "total_money": book.add_format({"bold": True, "top": 1, "num_format": RUPIAH_FORMAT}),
+        "total_int": book.add_format({"bold": True, "top": 1, "num_format": "#,##0"}),
         "money": book.add_format({"num_format": RUPIAH_FORMAT}),
-        "number": book.add_format({"num_format": "#,##0.######"}),
+        "number": book.add_format({"num_format": "#,##0.##"}),
+        "whole": book.add_format({"num_format": "#,##0"}),
         "int": book.add_format({"num_format": "0"}),
         "ratio": book.add_format({"num_format": "0.00"}),
         "date": book.add_format({"num_format": "yyyy-mm-dd"}),
         "code": book.add_format({"num_format": "@"}),
     }
     for name, frame in sheets.items():
-        _write_sheet(book, name, frame, _header_kinds(frame), fmt)
+        _write_sheet(book, name, frame, _header_kinds(frame), fmt, title or [name, ""])
     book.close()
 
 
@@ -347,7 +432,7 @@ def _csv_text(kind: str, value) -> str | None:
         return (f"{v:.2f}" if kind == "money" else repr(v)).replace(".", ",")
     if kind == "date":
         return value.isoformat()
-    return str(value)
+    return neutralise_formula(str(value))
 
 
 def write_csv(path: Path, rows: pd.DataFrame) -> None:
@@ -363,6 +448,9 @@ _ARROW = {
     "code": pa.string(),
     "text": pa.string(),
     "level": pa.string(),
+    "stream": pa.string(),
+    "status": pa.string(),
+    "method": pa.string(),
     "number": pa.float64(),
     "ratio": pa.float64(),
     "int": pa.int32(),
@@ -381,7 +469,7 @@ def write_parquet(path: Path, rows: pd.DataFrame) -> None:
             values = [None if v is None else Decimal(f"{float(v):.2f}") for v in values]
         elif kind == "int":
             values = [None if v is None else int(v) for v in values]
-        elif kind in ("code", "text", "level"):
+        elif kind in ("code", "text", *LABELS):
             values = [None if v is None else str(v) for v in values]
         arrays.append(pa.array(values, type=_ARROW[kind]))
         fields.append(pa.field(name, _ARROW[kind], metadata={"header": HEADERS[name]}))
@@ -416,14 +504,19 @@ def write_opd_extracts(
     names = _names(tahun, kode_pemda)
     all_levels = _with_names(_read_usulan(engine, tahun, kode_pemda), names)
     top = highest_level(all_levels)
-    # The review queue's grain (tasks/review.review_queue): unmapped rows, each usulan at the highest
-    # level it is unmapped at; listed under the OPD first targeted.
+    # What reached an OPD: an usulan's row at the highest level it reached, unless the desa forum rejected it there.
+    rejected_at_desa = (top.level == "desa") & (top.status == "ditolak")
+    reached = top[~rejected_at_desa]
+    # The review queue's grain (tasks/review.review_queue): unmapped rows, each usulan at the highest level it is
+    # unmapped at; listed under the OPD suggested for it and under the OPD first targeted.
     unmapped = highest_level(all_levels[all_levels.mapping_method.isna()])
-    review = unmapped[unmapped.kode_opd_awal.notna()]
+    review_opd = pd.concat([unmapped.saran_opd, unmapped.kode_opd_awal])
 
     master = names.opd.sort_values("kode_skpd")
-    carried = set(top.kode_opd_akhir.dropna()) | set(review.kode_opd_awal)
-    created_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    carried = set(reached.kode_opd_akhir.dropna()) | set(review_opd.dropna())
+    created = datetime.now(UTC).replace(microsecond=0)
+    created_at = created.isoformat()
+    pemda_label = f"{names.pemda} ({kode_pemda})" if names.pemda else kode_pemda
 
     final = Path(out_dir) / str(tahun) / pemda_name
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -435,20 +528,29 @@ def write_opd_extracts(
             kode = str(opd.kode_skpd)
             if kode not in carried:
                 continue
-            name = code_name(kode)
+            name = folder_name(opd.singkatan, kode)
             folder = staging / name
             folder.mkdir()
-            rows = _sorted_rows(top[top.kode_opd_akhir == kode])
-            opd_review = _sorted_rows(review[review.kode_opd_awal == kode])
+            rows = _sorted_rows(reached[reached.kode_opd_akhir == kode])
+            accepted, rejected = rows[rows.status != "ditolak"], rows[rows.status == "ditolak"]
+            mine = unmapped[(unmapped.saran_opd == kode) | (unmapped.kode_opd_awal == kode)]
+            opd_review = _sorted_rows(mine, extra=[c for c, _, _ in REVIEW_COLUMNS])
             levels_of_opd = all_levels[all_levels.kode_opd_akhir == kode]
             stem = f"usulan_{name}_{tahun}"
             sheets = {
-                SHEET_ROWS: _sheet_frame(rows),
+                SHEET_ACCEPTED: _sheet_frame(accepted),
+                SHEET_REJECTED: _sheet_frame(rejected),
                 SHEET_SUB: per_sub_kegiatan(rows),
                 SHEET_SUMMARY: summary(levels_of_opd, rows),
                 SHEET_REVIEW: _sheet_frame(opd_review),
             }
-            write_xlsx(folder / f"{stem}.xlsx", sheets)
+            title = [
+                f"Usulan Musrenbang untuk RKPD {tahun}: {opd.nama_skpd}",
+                f"Pemda {pemda_label} · kode SKPD {kode} · run {run_id or '-'} · dibuat "
+                f"{created.astimezone(JAKARTA):%d-%m-%Y %H:%M} WIB · {_rupiah(accepted.anggaran.sum())} diterima, "
+                f"{_rupiah(rejected.anggaran.sum())} ditolak",
+            ]
+            write_xlsx(folder / f"{stem}.xlsx", sheets, title)
             write_csv(folder / f"{stem}.csv", rows)
             write_parquet(folder / f"{stem}.parquet", rows)
             files = [
@@ -465,14 +567,19 @@ def write_opd_extracts(
                 "kode_pemda": kode_pemda,
                 "kode_skpd": kode,
                 "nama_skpd": str(opd.nama_skpd),
+                "singkatan": None if pd.isna(opd.singkatan) else str(opd.singkatan),
+                "folder": name,
                 "sotk_tahun_mulai": int(opd.tahun_mulai),
                 "nomenklatur_versi": names.nomenklatur_versi,
                 "wilayah_versi": names.wilayah_versi,
                 "created_at": created_at,
                 "rows": len(rows),
                 "anggaran": round(float(rows.anggaran.sum()), 2),
+                "rows_diterima": len(accepted),
+                "rows_ditolak": len(rejected),
                 "rows_dalam_review": len(opd_review),
-                "grain": "one row per usulan at the highest forum level it reached, carried by this OPD there",
+                "grain": "one row per usulan at the highest forum level it reached, carried by this OPD there "
+                "(rejected at the desa forum: not included)",
                 "columns": {c: HEADERS[c] for c in rows.columns},
                 "files": files,
             }
@@ -491,7 +598,7 @@ def write_opd_extracts(
                 }
             )
         in_master = set(master.kode_skpd.astype(str))
-        outside = top[top.kode_opd_akhir.notna() & ~top.kode_opd_akhir.isin(in_master)]
+        outside = reached[reached.kode_opd_akhir.notna() & ~reached.kode_opd_akhir.isin(in_master)]
         index = {
             "run_id": run_id,
             "tahun": tahun,
@@ -500,9 +607,10 @@ def write_opd_extracts(
             "nomenklatur_versi": names.nomenklatur_versi,
             "wilayah_versi": names.wilayah_versi,
             "usulan": len(top),
+            "ditolak_di_desa": int(rejected_at_desa.sum()),
             "opd": index_entries,
             # What is in no OPD folder, so nothing disappears silently:
-            "tanpa_opd": int(top.kode_opd_akhir.isna().sum()),
+            "tanpa_opd": int(reached.kode_opd_akhir.isna().sum()),
             "opd_di_luar_master": {str(k): int(v) for k, v in outside.kode_opd_akhir.value_counts().items()},
         }
         (staging / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=2), encoding="utf-8")

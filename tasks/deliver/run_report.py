@@ -18,6 +18,7 @@ import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import jinja2
 import pandas as pd
@@ -31,6 +32,7 @@ from schemas.usulan import LEVEL_LABELS, MAPPING_METHODS
 from tasks.validate.gx import DATA_DOCS_SITE
 
 _RUN_ID = re.compile(r"^[0-9A-Za-z_.-]+$")
+JAKARTA = ZoneInfo("Asia/Jakarta")
 _ORDER = {level: i for i, level in enumerate(LEVELS)}
 # Colours (Okabe-Ito, readable for colour-blind readers): desa / kab-kota / accepted; loaded / quarantined.
 C_DESA, C_KAB, C_OK, C_BAD, C_WARN, C_GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#999999"
@@ -64,6 +66,15 @@ def _id(n) -> str:
         return f"{round(float(n)):,}".replace(",", ".")
     except (TypeError, ValueError):
         return ""
+
+
+def jakarta_time(value) -> str:
+    """A stored UTC time (timezone-aware or naive, as SQLite returns it) as 'YYYY-MM-DD HH:MM:SS' in Jakarta."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp
+    return stamp.tz_convert(JAKARTA).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _rupiah(v) -> str:
@@ -462,7 +473,7 @@ td:first-child,th:first-child,td.t{text-align:left} .bad{color:#a40000} .ok{colo
 <header><h1>Laporan run Musrenbang &rarr; RKPD <small>/ pipeline run report</small></h1>
 <p>Run <b>{{ run_id }}</b> &middot; tahun {{ tahun }} &middot; pemda {{ pemda }} &middot; status
 <b class="{{ 'ok' if status == 'success' else 'bad' }}">{{ status }}</b></p>
-<p>Mulai / started {{ started }} &middot; selesai / finished {{ finished }} (UTC)</p></header>
+<p>Mulai / started {{ started }} &middot; selesai / finished {{ finished }} (WIB, Asia/Jakarta)</p></header>
 <main>
 <div class="cards">
 {% for label, en, value in cards %}<div class="card"><b>{{ value }}</b><span>{{ label }}<br><i>{{ en }}</i></span></div>
@@ -474,6 +485,8 @@ td:first-child,th:first-child,td.t{text-align:left} .bad{color:#a40000} .ok{colo
 <h2>1. Baris dibaca, dimuat, dikarantina <small>/ rows read, loaded, quarantined (etl_load_log)</small></h2>
 <section class="chart" id="chart-rows" data-chart="rows">{{ charts.rows|safe }}</section>
 {{ tables.per_level|safe }}
+<p>File / files: {{ files.read }} dibaca (read), {{ files.unchanged }} tidak berubah sejak muatan terakhir (unchanged,
+not read again: their rows are counted as at that load), {{ files.failed }} gagal dibaca (failed).</p>
 
 <h2>2. Corong desa &rarr; RKPD <small>/ funnel from desa to RKPD</small></h2>
 <section class="chart" id="chart-funnel" data-chart="funnel">{{ charts.funnel|safe }}</section>
@@ -498,7 +511,7 @@ highest level it is unmapped at; <code>rkpd review export</code> writes them for
 {% if has_quality %}<section class="chart" id="chart-quality" data-chart="quality">{{ charts.quality|safe }}</section>
 {% else %}<p class="ok">Tidak ada aturan yang gagal / no rule failed.</p>{% endif %}
 {{ tables.quality|safe }}
-<footer>Dibuat / generated {{ generated }} UTC oleh rkpd-pipeline. Angka warehouse (bagian 2&ndash;5) adalah isi
+<footer>Dibuat / generated {{ generated }} WIB oleh rkpd-pipeline. Angka warehouse (bagian 2&ndash;5) adalah isi
 warehouse untuk tahun dan pemda ini setelah run (termasuk slice yang tidak berubah). <i>Warehouse figures
 (sections 2&ndash;5) are the warehouse state for this tahun and pemda after the run, unchanged slices included.</i>
 Tanpa data pribadi / no personal data.</footer>
@@ -644,7 +657,14 @@ def write_run_report(
         for r in log.itertuples()
         if r.load_status in ("failed", "stopped")
     ]
-    table_levels = per_level.assign(level=per_level.level.map(lambda lv: LEVEL_LABELS.get(lv, lv))).rename(
+    unchanged_rows = (
+        log[log.load_status == "unchanged"].groupby(["level", "source"]).rows_read.sum().rename("rows_unchanged")
+    )
+    per_level_rows = per_level.drop(columns=["files_failed", "files_unchanged"], errors="ignore").merge(
+        unchanged_rows, on=["level", "source"], how="left"
+    )
+    per_level_rows["rows_unchanged"] = per_level_rows.rows_unchanged.fillna(0)
+    table_levels = per_level_rows.assign(level=per_level_rows.level.map(lambda lv: LEVEL_LABELS.get(lv, lv))).rename(
         columns={
             "level": "Forum (level)",
             "source": "Sumber (source)",
@@ -652,8 +672,7 @@ def write_run_report(
             "rows_loaded": "Dimuat (loaded)",
             "rows_quarantined": "Karantina (quarantined)",
             "rows_held_back": "Ditahan (held back)",
-            "files_failed": "File gagal (failed)",
-            "files_unchanged": "File sama (unchanged)",
+            "rows_unchanged": "Baris tidak berubah (rows unchanged)",
         }
     )
     table_quality = top_rules.rename(
@@ -678,8 +697,13 @@ def write_run_report(
         tahun=data["tahun"],
         pemda=", ".join(data["pemda"]),
         status=run.get("run_status"),
-        started=str(run.get("started_at") or "")[:19],
-        finished=str(run.get("finished_at") or "")[:19],
+        started=jakarta_time(run.get("started_at")),
+        finished=jakarta_time(run.get("finished_at")),
+        files={
+            "read": _id(len(log)),
+            "unchanged": _id((log.load_status == "unchanged").sum()),
+            "failed": _id((log.load_status == "failed").sum()),
+        },
         cards=cards,
         problems=problems,
         ignored=list(getattr(report, "ignored", []) or []),
@@ -697,7 +721,7 @@ def write_run_report(
                 table_mapping, ratio=("Keyakinan rata-rata (mean confidence)", "Keyakinan terendah (min)")
             ),
         },
-        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+        generated=datetime.now(JAKARTA).strftime("%Y-%m-%d %H:%M"),
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".html.tmp")

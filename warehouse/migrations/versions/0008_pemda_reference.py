@@ -23,6 +23,8 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
+NEW_VIEWS = ("v_pagu_opd",)
+
 
 def upgrade() -> None:
     with views.views_dropped(op):
@@ -49,10 +51,12 @@ def upgrade() -> None:
             sa.Column("sumber", sa.Text()),
             sa.PrimaryKeyConstraint("kode_pemda", "tahun", "kode_skpd", name=op.f("pk_ref_pagu_opd")),
         )
+    views.create_all(op, NEW_VIEWS)
     sync_comments(op)
 
 
 def downgrade() -> None:
+    views.drop_all(op, NEW_VIEWS)
     with views.views_dropped(op):
         op.drop_table("ref_pagu_opd")
         op.drop_table("ref_renja")
