@@ -205,7 +205,8 @@ def run_levels(
                 continue
             pemda = sorted(set(level_files.kode_pemda))
             with progress.timed(level, "extract") as step:
-                extraction = steps.extract(level, level_files.drop(columns="unchanged"), executor, workers)
+                read_level = steps.extract_task(level_files)
+                extraction = read_level(level, level_files.drop(columns="unchanged"), executor, workers)
                 step.rows = len(extraction.rows)
             with progress.timed(level, "check contract", len(extraction.rows)):
                 checked = steps.check_contract(level, extraction, settings.config)

@@ -27,7 +27,9 @@ from tasks.map.mapping import map_level
 from tasks.validate.level import Checked, Ruled, check_read, check_rules
 from tasks.validate.rules import ValidationConfig
 
-EXTRACT_CACHE_MAX_BYTES = 64 << 20  # a level read from more bytes than this is not kept in Prefect's result store
+# A level read from more bytes than this is not kept in Prefect's result store: serialising a national level's
+# rows costs more than reading them again, and a one-region run (a few MB) is what a re-run after a fix repeats.
+EXTRACT_CACHE_MAX_BYTES = 8 << 20
 LEVEL = "{level}"
 
 
@@ -36,13 +38,10 @@ def discover_inbox(inbox: Path, tahun: int, pemda: list[str] | None, levels: lis
     return discover(inbox, tahun, pemda, levels)
 
 
-def _extract_key(context, parameters) -> str | None:
+def _extract_key(context, parameters) -> str:
     """The level's files with their slice signatures (files, pipeline, corrections) and the ids the run gave
-    them: the same read gives the same rows. None (no cache) for a level too large to keep in the result
-    store."""
+    them: the same read gives the same rows."""
     files = parameters["files"]
-    if files.empty or int(files[SIZE].sum()) > EXTRACT_CACHE_MAX_BYTES:
-        return None
     listing = files[[FILE_ID, "source_file", "signature"]].astype(str).agg("|".join, axis=1)  # rows name their file
     digest = hashlib.sha256("\n".join(sorted(listing)).encode())
     return f"extract-{parameters['level']}-{digest.hexdigest()}"
@@ -54,6 +53,13 @@ def _extract_key(context, parameters) -> str | None:
 def extract(level: str, files: pd.DataFrame, executor: Executor | None, workers: int) -> Extraction:
     """Read and stage the level's files (in worker processes when the level is large)."""
     return extract_level(files, executor, workers)
+
+
+def extract_task(files: pd.DataFrame):
+    """`extract`, cached by signature for a level small enough to keep in the result store, else not kept."""
+    if int(files[SIZE].sum()) > EXTRACT_CACHE_MAX_BYTES:
+        return extract.with_options(cache_policy=NO_CACHE, persist_result=False)
+    return extract
 
 
 @task(task_run_name="check-contract-" + LEVEL, cache_policy=NO_CACHE)

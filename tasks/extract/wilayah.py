@@ -69,11 +69,20 @@ def _reference() -> pd.DataFrame:
     )
 
 
-def _candidates(key: str, scope: pd.DataFrame, first_name: pd.Series) -> str:
+def _candidates(key: str, scope: pd.DataFrame | None, first_name: pd.Series) -> str:
     """The names of the (up to 3) closest keys of `scope` (columns key, kode)."""
+    if scope is None:
+        return ""
     close = difflib.get_close_matches(key, list(dict.fromkeys(scope.key)), n=3, cutoff=0.7)
     found = sorted({first_name[k] for k in scope.kode[scope.key.isin(close)]})
     return f" (kandidat / candidates: {', '.join(found)})" if found else ""
+
+
+def _codes(hits: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Series]:
+    """How many distinct codes each pair found (0 where none) and the code where it found exactly one."""
+    found = hits.groupby("index").kode.agg(["nunique", "min"]).reindex(index)
+    count = found["nunique"].fillna(0).astype(int)
+    return count, found["min"].where(count == 1)
 
 
 def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -94,11 +103,9 @@ def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFr
     # kecamatan by name within the pemda
     has_kec = pairs[pairs.kec != ""]
     kec_hits = has_kec.reset_index().merge(kecamatan, left_on=["kode_pemda", "kec_key"], right_on=["kode_pemda", "key"])
-    kec_found = kec_hits.groupby("index").kode.agg(sorted)
-    pairs["kec_codes"] = kec_found.reindex(pairs.index)
-    kec_count = pairs.kec_codes.map(lambda c: len(c) if isinstance(c, list) else 0)
+    kec_count, kec_code = _codes(kec_hits, pairs.index)
     kec_ok = (pairs.kec != "") & (kec_count == 1)
-    pairs["kode_kecamatan"] = pairs.kec_codes.where(kec_ok).map(lambda c: c[0] if isinstance(c, list) else None)
+    pairs["kode_kecamatan"] = kec_code.where(kec_ok).astype(object).where(kec_ok, None)
     kec_problem = (pairs.kec != "") & ~kec_ok
 
     # desa by name within the kecamatan found, or within the pemda when the source names no kecamatan
@@ -113,28 +120,35 @@ def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFr
         .reset_index()
         .merge(desa_ref, left_on=["kode_pemda", "desa_key"], right_on=["kode_pemda", "key"])
     )
-    desa_found = pd.concat([by_kec, by_pemda]).groupby("index").kode.agg(lambda c: sorted(set(c)))
-    pairs["desa_codes"] = desa_found.reindex(pairs.index)
-    desa_count = pairs.desa_codes.map(lambda c: len(c) if isinstance(c, list) else 0)
+    desa_hits = pd.concat([by_kec, by_pemda])
+    desa_count, desa_code = _codes(desa_hits, pairs.index)
     desa_ok = pairs.index.isin(look.index) & (desa_count == 1)
-    pairs["kode_desa"] = pairs.desa_codes.where(desa_ok).map(lambda c: c[0] if isinstance(c, list) else None)
+    pairs["kode_desa"] = desa_code.astype(object).where(desa_ok, None)
     pairs.loc[desa_ok, "kode_kecamatan"] = pairs.loc[desa_ok, "kode_desa"].str.rsplit(".", n=1).str[0]
     desa_problem = pairs.index.isin(look.index) & ~desa_ok
 
-    # the problem of each pair: (rule, field, value, detail)
+    # the problem of each pair: (rule, field, value, detail); the few problem pairs are looked at one by one,
+    # each in its own scope (the pemda's kecamatan, the kecamatan's or the pemda's desa), grouped once
     problems = {}
-    for i in pairs.index[kec_problem | desa_problem]:
+    bad = pairs.index[kec_problem | desa_problem]
+    if len(bad):
+        found = {
+            "kec": kec_hits[kec_hits["index"].isin(bad)].groupby("index").kode.agg(sorted).to_dict(),
+            "desa": desa_hits[desa_hits["index"].isin(bad)].groupby("index").kode.agg(lambda c: sorted(set(c))),
+        }
+        found["desa"] = found["desa"].to_dict()
+        kec_scope = dict(tuple(kecamatan.groupby("kode_pemda")))
+        desa_by_kec = dict(tuple(desa_ref.groupby("kode_induk")))
+        desa_by_pemda = dict(tuple(desa_ref.groupby("kode_pemda")))
+    for i in bad:
         p = pairs.loc[i]
         if kec_problem[i]:
-            field, value, codes, key = "nama_kecamatan", p.kec, p.kec_codes, p.kec_key
-            scope = kecamatan[kecamatan.kode_pemda == p.kode_pemda]
+            field, value, codes, key = "nama_kecamatan", p.kec, found["kec"].get(i), p.kec_key
+            scope = kec_scope.get(p.kode_pemda)
         else:
-            field, value, codes, key = "nama_desa", p.desa, p.desa_codes, p.desa_key
-            within = (
-                desa_ref.kode_induk == p.kode_kecamatan if p.kode_kecamatan else desa_ref.kode_pemda == p.kode_pemda
-            )
-            scope = desa_ref[within]
-        if isinstance(codes, list) and codes:
+            field, value, codes, key = "nama_desa", p.desa, found["desa"].get(i), p.desa_key
+            scope = desa_by_kec.get(p.kode_kecamatan) if p.kode_kecamatan else desa_by_pemda.get(p.kode_pemda)
+        if codes:
             detail = ", ".join(f"{first_name[k]} ({k})" for k in sorted(codes))
             problems[i] = ("wilayah_ambiguous", field, value, detail)
         else:

@@ -167,10 +167,17 @@ def route_opd(frame: pd.DataFrame) -> pd.DataFrame:
 
 def opd_alternatif(routed: pd.DataFrame, chosen: pd.Series) -> pd.Series:
     """The OPD other than `chosen` that could carry each row: the routed OPD and its alternatives (from
-    `route_opd`), less the one that carries it; NA when there is none (or nothing carries it)."""
-    listed = routed.kode_opd.str.cat(routed.opd_alternatif, sep=",", na_rep="").str.strip(",").str.split(",")
+    `route_opd`), less the one that carries it; NA when there is none (or nothing carries it). Each distinct
+    combination is worked out once."""
+    keys = pd.DataFrame(
+        {"kode_opd": routed.kode_opd, "opd_alternatif": routed.opd_alternatif, "chosen": chosen}, index=routed.index
+    ).astype(object)
+    distinct = keys.dropna(subset=["chosen"]).drop_duplicates()
+    listed = distinct.kode_opd.fillna("") + "," + distinct.opd_alternatif.fillna("")
     others = [
-        ",".join(k for k in dict.fromkeys(codes) if k and k != carrier) if isinstance(codes, list) else ""
-        for codes, carrier in zip(listed, chosen.fillna(""), strict=True)
+        ",".join(k for k in dict.fromkeys(codes.split(",")) if k and k != carrier)
+        for codes, carrier in zip(listed, distinct.chosen, strict=True)
     ]
-    return pd.Series(others, index=routed.index, dtype="string").replace("", pd.NA).where(chosen.notna())
+    found = keys.merge(distinct.assign(_others=others), how="left", on=list(keys.columns))
+    out = pd.Series(found["_others"].to_numpy(), index=routed.index, dtype="string")
+    return out.replace("", pd.NA)
