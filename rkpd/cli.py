@@ -25,7 +25,10 @@ reference_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(reference_app, name="reference")
-EVAL_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval_usulan.csv"
+EVAL_FILES = tuple(
+    Path(__file__).resolve().parent.parent / "tests" / "data" / name
+    for name in ("eval_usulan.csv", "eval_usulan_independen.csv")
+)
 
 
 def _engine(warehouse_url: str | None):
@@ -317,20 +320,76 @@ def reference_status(
 
 @mapping_app.command("evaluate")
 def mapping_evaluate(
-    tahun: int = typer.Option(2025, help="Tahun anggaran (nomenclature version)"),
-    pemda: str = typer.Option("18.02", help="Kode pemda whose kamus and OPD master to use"),
-    eval_file: Path = typer.Option(
-        EVAL_FILE, help="Labelled usulan (uraian_usulan, kode_bidang_urusan, kode_sub_kegiatan, kode_opd)"
+    tahun: int = typer.Option(2026, help="Tahun anggaran (nomenclature, Renja and OPD master of that year)"),
+    eval_file: list[Path] | None = typer.Option(
+        None,
+        help="Labelled usulan (uraian_usulan, kode_bidang_urusan, kode_opd; optionally kode_pemda, nama_kecamatan, "
+        "kasus, bidang_alternatif, kewenangan); repeat. Default: both files in tests/data",
     ),
-    threshold: float = typer.Option(0.5, help="Confidence below which an usulan goes to review"),
+    per_bidang: bool = typer.Option(True, help="Print precision and recall per bidang"),
 ) -> None:
-    """Print top-1 accuracy of bidang urusan and OPD, coverage at the threshold and the main confusions."""
+    """Map labelled usulan through `mapping predict` (the run's mapping) and print bidang top-1, the share
+    auto-mapped and its precision, OPD accuracy, out-of-scope handling, the coverage/precision curve and
+    precision and recall per bidang, per pemda."""
     import pandas as pd
 
-    from tasks.map.classify import evaluate, format_report
+    from tasks.map.evaluate import evaluate_mapping, format_mapping_report
+    from tasks.map.mapping import MappingContext
 
-    frame = pd.read_csv(eval_file, dtype=str, keep_default_na=False).replace("", pd.NA)
-    console.print(format_report(evaluate(_classifier(tahun, pemda), frame, threshold)), soft_wrap=True)
+    files = eval_file or list(EVAL_FILES)
+    contexts: dict[str, MappingContext] = {}
+
+    def context_of(kode_pemda: str) -> MappingContext:
+        if kode_pemda not in contexts:
+            contexts[kode_pemda] = MappingContext(tahun, kode_pemda, None, _classifier(tahun, kode_pemda))
+        return contexts[kode_pemda]
+
+    for path in files:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        report = evaluate_mapping(path.name, frame, context_of)
+        console.print(format_mapping_report(report, per_bidang), soft_wrap=True, highlight=False)
+
+
+@mapping_app.command("predict")
+def mapping_predict(
+    input_file: Path = typer.Argument(..., help="CSV or xlsx list with a text column 'uraian' (or an alias)"),
+    pemda: str = typer.Option(..., help="Kode pemda whose reference (kamus, OPD, Renja) maps the list"),
+    tahun: int = typer.Option(..., help="Tahun anggaran"),
+    out: Path = typer.Option(..., help="CSV or xlsx to write: the input's columns plus the mapping"),
+    warehouse_url: str | None = typer.Option(
+        None, help="Also learn from this warehouse's verified corrections of the pemda (default: none)"
+    ),
+) -> None:
+    """Map every row's text as a run would (kamus, jurisdiction, classifier, review), for planners to pre-map a
+    list; rows that need review carry the best suggestion and the reason."""
+    import time
+
+    from tasks.errors import SourceError
+    from tasks.map.mapping import MappingContext
+    from tasks.map.predict import input_columns, predict_frame, read_list, write_list
+
+    verified = None
+    if warehouse_url:
+        from tasks.map.review import read_verified
+
+        verified = read_verified(_engine(warehouse_url), pemda)
+    try:
+        frame = read_list(input_file)
+        found = input_columns(frame, input_file)
+    except SourceError as exc:
+        console.print(f"[red]not read:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    context = MappingContext(tahun, pemda, None, _classifier(tahun, pemda, verified))
+    started = time.perf_counter()
+    result = predict_frame(frame, found, context)
+    seconds = time.perf_counter() - started
+    write_list(result, out)
+    review = int(result["perlu_review"].sum())
+    console.print(
+        f"{len(result):,} usulan mapped in {seconds:.1f} s: {len(result) - review:,} mapped, {review:,} to review; "
+        f"written to {out}",
+        soft_wrap=True,
+    )
 
 
 @app.command()
