@@ -1,8 +1,16 @@
-"""Training texts for the classifier: nomenclature names, the kamus, and planner-verified mappings.
+"""Training texts for the classifier: nomenclature names, the region's Renja, the kamus, and planner-verified
+mappings.
 
 Each source yields rows (text, kode_bidang_urusan, kode_sub_kegiatan, source, group). Weights per source are
 model parameters (see model.PARAMS): verified mappings weigh most, nomenclature names least; the "umum" source
-holds unspecific texts labelled BACKGROUND.
+holds unspecific texts labelled BACKGROUND. Every kab/kota bidang is a class, also one no OPD of the region
+carries (the mapping sends such a row to review instead of forcing it into a bidang that is carried).
+
+No template convention travels at full weight: a region without its own kamus learns the template kamus's
+phrasings, but an entry speaks for the region (source "kamus", weighed like its own kamus) only where the region's
+Renja carries the entry's sub kegiatan; the other entries (source "kamus_template") weigh like the nomenclature, so
+the region's own Renja outweighs the template's choice of bidang where the two disagree (desa roads: Perkim in the
+template, PUPR in Bengkulu Utara's Renja).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import pandas as pd
 from reference import store
 from tasks.map.classify import lexicon
 from tasks.map.classify.normalise import Normaliser, expand_words
+from tasks.map.renja import renja
 
 COLUMNS = ["text", "kode_bidang_urusan", "kode_sub_kegiatan", "source", "group"]  # group: kamus entry
 
@@ -63,13 +72,43 @@ def kamus_phrases(kamus: pd.DataFrame, blank_placeholders: bool = False) -> pd.D
     return rows.reset_index(drop=True)
 
 
+def speaks_for(kamus: pd.DataFrame, kode_pemda: str, tahun: int) -> pd.Series:
+    """Per kamus entry: does it speak for the pemda? Its own kamus does; a template entry does where the pemda's
+    Renja carries its sub kegiatan."""
+    if store.kamus_owner(kode_pemda) == kode_pemda:
+        return pd.Series(True, index=kamus.index)
+    return kamus.kode_sub_kegiatan.isin(set(renja(kode_pemda, tahun).kode_sub_kegiatan))
+
+
+def usable_kamus(kode_pemda: str, tahun: int) -> pd.DataFrame:
+    """The kamus entries that speak for the pemda (see `speaks_for`)."""
+    kamus = store.kamus(kode_pemda)
+    return kamus[speaks_for(kamus, kode_pemda, tahun)].reset_index(drop=True)
+
+
 def kamus_texts(kode_pemda: str, tahun: int) -> pd.DataFrame:
-    """The pemda's kamus, names and phrasings; sub kegiatan kept only where it exists in the tahun's version."""
-    rows = kamus_phrases(store.kamus(kode_pemda))
+    """Kamus names and phrasings, source "kamus" for entries that speak for the pemda and "kamus_template" for the
+    others; sub kegiatan kept only where it exists in the tahun's version."""
+    kamus = store.kamus(kode_pemda)
+    rows = kamus_phrases(kamus)
+    own = rows.id_kamus.map(pd.Series(speaks_for(kamus, kode_pemda, tahun).to_numpy(), index=kamus.id_kamus))
     sub = rows.kode_sub_kegiatan.where(rows.kode_sub_kegiatan.isin(sub_kegiatan_codes(tahun)))
-    return _frame(
+    frame = _frame(
         rows.text.to_numpy(), rows.kode_bidang_urusan.to_numpy(), sub.to_numpy(), "kamus", rows.id_kamus.to_numpy()
     )
+    frame["source"] = frame.source.where(own.fillna(False).to_numpy(), "kamus_template")
+    return frame
+
+
+def renja_texts(kode_pemda: str, tahun: int) -> pd.DataFrame:
+    """The region's Renja sub kegiatan names and output indicators, labelled with their bidang and sub kegiatan."""
+    own = renja(kode_pemda, tahun).drop_duplicates("kode_sub_kegiatan")
+    if own.empty:
+        return pd.DataFrame(columns=COLUMNS, dtype="string")
+    texts = pd.concat([own.nama_sub_kegiatan, own.tolok_ukur_output])
+    codes = pd.concat([own.kode_sub_kegiatan, own.kode_sub_kegiatan])
+    frame = _frame(texts.to_numpy(), codes.str[:4].to_numpy(), codes.to_numpy(), "renja")
+    return frame[frame.text.fillna("").str.strip() != ""].drop_duplicates(["text", "kode_bidang_urusan"])
 
 
 def verified_texts(verified: pd.DataFrame | None) -> pd.DataFrame:
@@ -110,13 +149,16 @@ def place_names(kode_pemda: str) -> tuple[str, ...]:
 
 
 def training_texts(tahun: int, kode_pemda: str, verified: pd.DataFrame | None = None) -> pd.DataFrame:
-    """All training rows, nomenclature restricted to the bidang the pemda's OPD carry (plus kamus/verified bidang)."""
-    kamus = kamus_texts(kode_pemda, tahun)
-    checked = verified_texts(verified)
-    allowed = bidang_of_pemda(kode_pemda) | set(kamus.kode_bidang_urusan) | set(checked.kode_bidang_urusan)
-    nom = nomenclature_texts(tahun)
-    nom = nom[nom.kode_bidang_urusan.isin(allowed)]
-    return pd.concat([nom, kamus, checked, generic_texts()], ignore_index=True)[COLUMNS]
+    """All training rows: the kab/kota nomenclature of every bidang, the region's Renja, the usable kamus, the
+    verified corrections and the unspecific texts."""
+    parts = [
+        nomenclature_texts(tahun),
+        renja_texts(kode_pemda, tahun),
+        kamus_texts(kode_pemda, tahun),
+        verified_texts(verified),
+        generic_texts(),
+    ]
+    return pd.concat([p for p in parts if len(p)], ignore_index=True)[COLUMNS]
 
 
 def normalise_rows(frame: pd.DataFrame, tahun: int, kode_pemda: str, normaliser: Normaliser) -> pd.Series:
@@ -126,16 +168,17 @@ def normalise_rows(frame: pd.DataFrame, tahun: int, kode_pemda: str, normaliser:
     owner = store.kamus_owner(kode_pemda)
     if owner == kode_pemda:
         return normaliser(frame.text)
-    out = pd.Series(_normalised_as(tahun, owner, tuple(frame.text.fillna(""))), index=frame.index, dtype="string")
-    local = frame.source == "verified"
+    texts = tuple(frame.text.fillna(""))
+    out = pd.Series(_normalised_as(tahun, owner, texts, normaliser.stem), index=frame.index, dtype="string")
+    local = frame.source.isin(["verified", "renja"])
     out[local] = normaliser(frame.text[local])
     return out
 
 
 @lru_cache(maxsize=8)
-def _normalised_as(tahun: int, kode_pemda: str, texts: tuple[str, ...]) -> tuple[str, ...]:
+def _normalised_as(tahun: int, kode_pemda: str, texts: tuple[str, ...], stem: bool) -> tuple[str, ...]:
     """Texts normalised as written in `kode_pemda` (computed once per process for the template's rows)."""
-    normaliser = Normaliser(keep_words(tahun, kode_pemda), place_names(kode_pemda))
+    normaliser = Normaliser(keep_words(tahun, kode_pemda), place_names(kode_pemda), stem)
     return tuple(normaliser(pd.Series(texts, dtype="string")))
 
 
