@@ -39,14 +39,17 @@ def stem_word(word: str) -> str:
     return _stemmer().stem(word) or word
 
 
-def _expand(text: str) -> list[str]:
-    """Lower-cased, punctuation-free, abbreviation-expanded tokens with rt/rw numbers removed."""
+def _expand(text: str, concepts: bool = True) -> list[str]:
+    """Lower-cased, punctuation-free, abbreviation-expanded tokens with rt/rw numbers removed; with `concepts`, each
+    word the concept list knows is followed by the nomenclature's words for it."""
     text = _REDUPLICATION.sub(r"\1 \1", text.lower().replace("&", " dan "))
     text = _NOT_WORD.sub(" ", text)
     text = _LETTERS_THEN_NUMBER.sub(r"\1 \2", text)
     text = _RT_RW.sub(" ", text)
     text = _PHRASES.sub(lambda m: lexicon.PHRASES[m.group(1)], text)
     words = " ".join(lexicon.ABBREVIATIONS.get(t, t) for t in text.split()).split()
+    if not concepts:
+        return words
     return " ".join(f"{w} {lexicon.CONCEPTS[w]}" if w in lexicon.CONCEPTS else w for w in words).split()
 
 
@@ -155,6 +158,17 @@ class Normaliser:
             if any(stem_word(t) not in lexicon.ACTION_STEMS for t in before):
                 return i
         return None
+
+    def object_and_address(self, text: str) -> tuple[str, str, str]:
+        """(object words, address marker, address words) of a text, lower-cased, expanded and without place names
+        but not stemmed; marker and address are empty when the text names no address
+        ("perbaikan drainase depan sdn 1" -> "perbaikan drainase" / "depan" / "sekolah dasar negeri")."""
+        tokens = _expand(text, concepts=False)
+        cut = self.address_at(tokens)
+        if cut is None:
+            return " ".join(self.drop_place_names(tokens)), "", ""
+        head, tail = self.drop_place_names(tokens[:cut]), self.drop_place_names(tokens[cut + 1 :])
+        return " ".join(head), tokens[cut], " ".join(tail)
 
     def one(self, text: str) -> str:
         """Normalise a single text: "<object words> | <address words>", or the object words alone."""
