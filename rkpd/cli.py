@@ -40,11 +40,15 @@ def _engine(warehouse_url: str | None):
     return engine
 
 
+def _models_dir() -> Path:
+    return Path(os.environ.get("RKPD_MODELS_DIR") or load_settings().data_dir / "models")
+
+
 def _classifier(tahun: int, pemda: str, verified=None):
     from tasks.map.classify import train_cached
 
-    models = Path(os.environ.get("RKPD_MODELS_DIR") or load_settings().data_dir / "models")
-    return train_cached(tahun, pemda, verified if verified is not None and len(verified) else None, cache_dir=models)
+    verified = verified if verified is not None and len(verified) else None
+    return train_cached(tahun, pemda, verified, cache_dir=_models_dir())
 
 
 console = Console(width=max(Console().width, 110))  # the run table needs room when piped
@@ -333,20 +337,13 @@ def mapping_evaluate(
     precision and recall per bidang, per pemda."""
     import pandas as pd
 
-    from tasks.map.evaluate import evaluate_mapping, format_mapping_report
-    from tasks.map.mapping import MappingContext
+    from tasks.map.evaluate import evaluate_mapping, format_mapping_report, pemda_of
+    from tasks.map.predict import prediction_context
 
-    files = eval_file or list(EVAL_FILES)
-    contexts: dict[str, MappingContext] = {}
-
-    def context_of(kode_pemda: str) -> MappingContext:
-        if kode_pemda not in contexts:
-            contexts[kode_pemda] = MappingContext(tahun, kode_pemda, None, _classifier(tahun, kode_pemda))
-        return contexts[kode_pemda]
-
-    for path in files:
+    for path in eval_file or list(EVAL_FILES):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        report = evaluate_mapping(path.name, frame, context_of)
+        context = prediction_context(tahun, pemda_of(frame), None, _models_dir())
+        report = evaluate_mapping(path.name, frame, context)
         console.print(format_mapping_report(report, per_bidang), soft_wrap=True, highlight=False)
 
 
@@ -365,8 +362,7 @@ def mapping_predict(
     import time
 
     from tasks.errors import SourceError
-    from tasks.map.mapping import MappingContext
-    from tasks.map.predict import input_columns, predict_frame, read_list, write_list
+    from tasks.map.predict import input_columns, predict_frame, prediction_context, read_list, write_list
 
     verified = None
     if warehouse_url:
@@ -379,9 +375,9 @@ def mapping_predict(
     except SourceError as exc:
         console.print(f"[red]not read:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from None
-    context = MappingContext(tahun, pemda, None, _classifier(tahun, pemda, verified))
+    context = prediction_context(tahun, [pemda], verified, _models_dir())
     started = time.perf_counter()
-    result = predict_frame(frame, found, context)
+    result = predict_frame(frame, found, pemda, context)
     seconds = time.perf_counter() - started
     write_list(result, out)
     review = int(result["perlu_review"].sum())

@@ -8,13 +8,12 @@ Labelled files: `tests/data/eval_usulan.csv` (18.02, every row in scope) and `te
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from tasks.map.mapping import MappingContext
+from tasks.map.context import MappingContext
 from tasks.map.predict import predict_frame
 
 IN_SCOPE = ("jelas", "sulit", "alamat")
@@ -45,8 +44,9 @@ def _labels(frame: pd.DataFrame) -> pd.DataFrame:
     return out.fillna("")
 
 
-def predict_labelled(frame: pd.DataFrame, context_of: Callable[[str], MappingContext]) -> pd.DataFrame:
-    """Labels side by side with predict's answers (prefixed `hasil_`), per pemda."""
+def predict_labelled(frame: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
+    """Labels side by side with predict's answers (prefixed `hasil_`), per pemda; `context` holds every pemda of
+    the frame (see `tasks.map.predict.prediction_context`)."""
     frame = _labels(frame)
     parts = []
     for kode_pemda, rows in frame.groupby("kode_pemda", sort=True):
@@ -54,7 +54,7 @@ def predict_labelled(frame: pd.DataFrame, context_of: Callable[[str], MappingCon
         if "nama_kecamatan" in rows:
             given["kecamatan"] = rows["nama_kecamatan"].to_numpy()
         found = {"uraian_usulan": "uraian"} | ({"nama_kecamatan": "kecamatan"} if "kecamatan" in given else {})
-        answer = predict_frame(given, found, context_of(kode_pemda)).drop(columns=list(given.columns))
+        answer = predict_frame(given, found, kode_pemda, context).drop(columns=list(given.columns))
         answer.index = rows.index
         parts.append(pd.concat([rows, answer.add_prefix("hasil_")], axis=1))
     return pd.concat(parts).loc[frame.index]
@@ -120,10 +120,13 @@ def _curve(scope: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("ambang")
 
 
-def evaluate_mapping(
-    name: str, frame: pd.DataFrame, context_of: Callable[[str], MappingContext], top: int = 12
-) -> MappingReport:
-    r = predict_labelled(frame, context_of)
+def pemda_of(frame: pd.DataFrame) -> list[str]:
+    """The pemda of a labelled file (18.02 where it names none)."""
+    return sorted(set(_labels(frame).kode_pemda))
+
+
+def evaluate_mapping(name: str, frame: pd.DataFrame, context: MappingContext, top: int = 12) -> MappingReport:
+    r = predict_labelled(frame, context)
     summary = pd.DataFrame({**{p: _figures(g) for p, g in r.groupby("kode_pemda")}, "semua": _figures(r)}).T
     scope = r[r.kasus.isin(IN_SCOPE)]
     right = scope.hasil_kode_bidang_urusan.eq(scope.kode_bidang_urusan).fillna(False)

@@ -4,23 +4,26 @@ The input is a CSV or Excel list with a text column (`uraian` or any alias of `u
 `schemas/sources.py`) and, optionally, the kecamatan/desa (to place 7.01 rows) and a kamus id or name. Its OPD and
 bidang columns are not read: predict answers from the text, as the run does for usulan whose forum named no OPD.
 The rows become a staged frame of the usulan contract and go through the run's mapping entry point
-(`tasks.map.mapping.map_usulan`); the answer columns are added to the input's columns. Rows waiting for review
-carry the best suggestion in the same columns, with `perlu_review` true and the reason.
+(`tasks.map.mapping.map_level`, with a context made as the run makes it, `tasks.map.context.prepare_context`);
+the answer columns are added to the input's columns. Rows waiting for review carry the best suggestion in the same
+columns, with `perlu_review` true and the reason. Planners' verified corrections train the classifier when given,
+but are not applied by id: the list's rows are not the warehouse's usulan.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from reference import store
-from schemas import USULAN
+from schemas import MAPPING_VERIFIED, USULAN
 from schemas.sources import normalise_header, target_of
 from tasks.errors import SourceError
 from tasks.extract.wilayah import WilayahResolver
-from tasks.map.mapping import MappingContext, map_usulan
-from tasks.map.opd import opd_index
+from tasks.map.context import MappingContext, opd_nama_of, prepare_context
+from tasks.map.mapping import map_level
 
 TEXT_HEADER = "uraian"  # besides the aliases of uraian_usulan
 INPUT_FIELDS = ("uraian_usulan", "nama_kecamatan", "nama_desa", "id_kamus", "nama_kamus")  # read from the input
@@ -96,20 +99,30 @@ def staged_rows(frame: pd.DataFrame, found: dict[str, str], kode_pemda: str, tah
     return staged
 
 
-def answers(mapped: pd.DataFrame, kode_pemda: str, tahun: int) -> pd.DataFrame:
+def prediction_context(
+    tahun: int, pemda: list[str], corrections: pd.DataFrame | None, models_dir: Path
+) -> MappingContext:
+    """The run's mapping context of the pemda (classifiers trained with `corrections`), without applying the
+    corrections by id."""
+    corrections = MAPPING_VERIFIED.empty_frame() if corrections is None else corrections
+    return replace(prepare_context(tahun, pemda, corrections, models_dir), verified=MAPPING_VERIFIED.empty_frame())
+
+
+def answers(mapped: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     """The answer columns of mapped rows: the mapping, or for rows waiting for review the best suggestion."""
     review = mapped["mapping_method"].isna()
     bidang = mapped["kode_bidang_urusan"].fillna(mapped["saran_bidang_urusan"].where(review))
     opd = mapped["kode_opd_akhir"].fillna(mapped["saran_opd"].where(review))
     sub = mapped["kode_sub_kegiatan"].fillna(mapped["saran_sub_kegiatan"].where(review))
     names = store.nomenklatur()
-    names = names[names.versi == store.version_for(store.NOMENKLATUR_VERSIONS, tahun).versi].set_index("kode").nama
+    in_force = store.version_for(store.NOMENKLATUR_VERSIONS, context.tahun).versi
+    names = names[names.versi == in_force].set_index("kode").nama
     return pd.DataFrame(
         {
             "kode_bidang_urusan": bidang,
             "nama_bidang_urusan": bidang.map(names).astype("string"),
             "kode_skpd": opd,
-            "nama_skpd": opd_index(kode_pemda).nama_of(opd),
+            "nama_skpd": opd_nama_of(context.frames, mapped.kode_pemda, opd),
             "kode_sub_kegiatan": sub,
             "confidence": mapped["mapping_confidence"].round(3),
             "mapping_method": mapped["mapping_method"],
@@ -122,11 +135,11 @@ def answers(mapped: pd.DataFrame, kode_pemda: str, tahun: int) -> pd.DataFrame:
     )[list(ANSWERS)]
 
 
-def predict_frame(frame: pd.DataFrame, found: dict[str, str], context: MappingContext) -> pd.DataFrame:
+def predict_frame(frame: pd.DataFrame, found: dict[str, str], kode_pemda: str, context: MappingContext) -> pd.DataFrame:
     """The input's columns followed by the answer columns (an input column named like an answer is kept
-    under '<name> (masukan)')."""
-    staged = staged_rows(frame, found, context.kode_pemda, context.tahun)
-    result = answers(map_usulan(staged, context), context.kode_pemda, context.tahun)
+    under '<name> (masukan)'); `context` holds the pemda (see `prediction_context`)."""
+    staged = staged_rows(frame, found, kode_pemda, context.tahun)
+    result = answers(map_level(staged, context), context)
     kept = frame.rename(columns={c: f"{c} (masukan)" for c in frame.columns if c in ANSWERS})
     return pd.concat([kept.reset_index(drop=True), result.reset_index(drop=True)], axis=1)
 

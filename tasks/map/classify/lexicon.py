@@ -316,7 +316,8 @@ _CONCEPT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kesehatan penyakit", ("tbc", "malaria", "diare", "hipertensi", "diabetes", "odgj", "hiv", "aids", "demam",
                            "nyamuk", "jentik", "kelambu", "tuberkulosis", "kusta", "rabies")),
     # 1.03 pekerjaan umum
-    ("jalan", ("aspal", "hotmix", "onderlagh", "rigid", "sirtu", "koral", "kerikil", "rabat", "paving", "lapen")),
+    ("jalan", ("aspal", "hotmix", "onderlagh", "rigid", "sirtu", "koral", "kerikil", "rabat", "paving", "lapen",
+               "trotoar")),
     ("drainase saluran", ("gorong", "duiker", "dekker", "culvert", "siring", "parit", "selokan", "got")),
     ("sungai", ("bronjong", "tanggul", "normalisasi")),
     ("irigasi", ("bendung", "tersier", "sekunder")),
@@ -362,7 +363,7 @@ _CONCEPT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # 2.15 perhubungan
     ("penerangan jalan", ("lampu", "pju", "pjuts")),
     ("perlengkapan jalan lalu lintas", ("rambu", "marka", "zebra", "apill", "traffic", "cermin", "guardrail",
-                                        "zoss", "trotoar")),
+                                        "zoss")),
     ("perhubungan angkutan", ("halte", "terminal", "angkot", "kir", "parkir", "bus")),
     # 2.16 komunikasi dan informatika
     ("informatika komunikasi informasi", ("internet", "sinyal", "website", "web", "aplikasi", "digital", "cctv",

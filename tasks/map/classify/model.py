@@ -27,7 +27,9 @@ import joblib
 import numpy as np
 import pandas as pd
 import sklearn
+from rapidfuzz import fuzz, process
 from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -48,8 +50,15 @@ PARAMS = {
     "estimator": "linear_svc",
     "class_weight": None,
     "weights": {"nomenklatur": 1.0, "renja": 3.0, "kamus_template": 1.0, "kamus": 4.0, "verified": 20.0, "umum": 2.0},
-    "calibration_folds": 5,
+    "calibration_folds": 4,
+    "fold_groups": "both",  # "phrasing", "entry" (every phrasing of a kamus entry held out together) or both pooled
+    "near_duplicate": 80,  # token sort ratio from which two phrasings count as near-duplicates
     "target_precision": 0.95,
+    # a template kamus entry the region's own evidence reads as another bidang takes that bidang when this share of
+    # its phrasings agree, with this mean confidence (softmax of scores / region_temperature)
+    "relabel_share": 0.8,
+    "relabel_confidence": 0.7,
+    "region_temperature": 0.25,
     "sub_min_similarity": 0.35,
     "random_state": 0,
     "code": 2,  # bump when the training or prediction code changes results
@@ -239,6 +248,46 @@ class Classifier:
 
 
 # --- training -------------------------------------------------------------------------------------------------
+def region_labels(
+    texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray, template: np.ndarray, params: dict
+) -> np.ndarray:
+    """Labels where the template kamus gives way to the region's own evidence: a model fitted without the template
+    rows (nomenclature, the region's Renja, kamus entries its Renja carries, verified corrections) reads each
+    template entry's phrasings; where most of them (relabel_share) point to one other bidang with enough confidence
+    (relabel_confidence), the entry takes that bidang ("Pembangunan Jalan Lingkungan Rabat Beton": Perkim in the
+    template, PUPR's 1.03 in a region whose Renja has PUPR carry roads)."""
+    if not template.any() or template.all():
+        return labels
+    own = ~template
+    features = _features(params)
+    estimator = _estimator(params).fit(features.fit_transform(texts[own]), labels[own], sample_weight=weights[own])
+    probability = _softmax(
+        estimator.decision_function(features.transform(texts[template])) / params["region_temperature"]
+    )
+    classes = estimator.classes_
+    best = np.where(classes == training.BACKGROUND, -1.0, probability).argmax(axis=1)
+    read = pd.DataFrame(
+        {
+            "group": groups[template],
+            "label": labels[template],
+            "read": classes[best],
+            "confidence": probability.max(axis=1),
+        }
+    )
+    out = labels.copy()
+    for _, rows in read.groupby("group"):
+        counts = rows["read"].value_counts()
+        other, share = counts.index[0], counts.iloc[0] / len(rows)
+        agree = rows["read"] == other
+        if (
+            other != rows["label"].iloc[0]
+            and share >= params["relabel_share"]
+            and rows.loc[agree, "confidence"].mean() >= params["relabel_confidence"]
+        ):
+            out[np.flatnonzero(template)[rows.index.to_numpy()]] = other
+    return out
+
+
 def _verified_lookup(frame: pd.DataFrame, normalised: pd.Series) -> dict[str, tuple[str, str | None]]:
     """Most frequent verified (bidang, sub kegiatan) per normalised text."""
     rows = frame.assign(key=normalised)[frame.source == "verified"]
@@ -253,12 +302,35 @@ def _verified_lookup(frame: pd.DataFrame, normalised: pd.Series) -> dict[str, tu
     return {k: (b, s or None) for k, b, s in zip(first.key, first.kode_bidang_urusan, first.kode_sub_kegiatan)}
 
 
+def phrasing_groups(texts: np.ndarray, groups: np.ndarray, min_score: int) -> np.ndarray:
+    """Fold groups of the held-out rows (kamus phrasings, verified texts): near-duplicates together. Two texts whose
+    object parts reach `min_score` (rapidfuzz token sort ratio, the kamus match's own threshold) are linked, across
+    entries too, and each connected set is one group; other rows keep "" (always in training)."""
+    held = np.flatnonzero(groups != "")
+    out = np.full(len(texts), "", dtype=object)
+    if not len(held):
+        return out
+    objects = [str(t).partition(SEPARATOR)[0] for t in texts[held]]
+    close = process.cdist(objects, objects, scorer=fuzz.token_sort_ratio, dtype=np.uint8, workers=1) >= min_score
+    _, component = connected_components(sparse.csr_matrix(close), directed=False)
+    out[held] = [f"p{c}" for c in component]
+    return out
+
+
 def out_of_fold(
     texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray, params: dict
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decision scores of the grouped rows (kamus phrasings, verified texts) by models that never saw their
-    group, over one class list: (scores, index of the true class, classes). Folds are grouped, so no phrasing
-    of a kamus entry helps predict another of the same entry."""
+    group, over one class list: (scores, index of the true class, classes). Folds are grouped by phrasing
+    (near-duplicates held out together, see `phrasing_groups`: the kamus knows the topic from other phrasings) or
+    by kamus entry (the topic is new to the kamus), or both pooled (`fold_groups`), each row then counted twice."""
+    if params["fold_groups"] == "both":
+        parts = [
+            out_of_fold(texts, labels, weights, groups, {**params, "fold_groups": g}) for g in ("phrasing", "entry")
+        ]
+        return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts]), parts[0][2]
+    if params["fold_groups"] == "phrasing":
+        groups = phrasing_groups(texts, groups, params["near_duplicate"])
     classes = np.unique(labels)
     held = np.flatnonzero(groups != "")
     folds = GroupKFold(n_splits=params["calibration_folds"])
@@ -304,21 +376,37 @@ def _prepare(tahun: int, kode_pemda: str, verified: pd.DataFrame | None, params:
 
 
 def _fit_key(
-    texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray, subs: np.ndarray, params: dict
+    texts: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    groups: np.ndarray,
+    subs: np.ndarray,
+    template: np.ndarray,
+    params: dict,
 ) -> str:
     """Hash of exactly what the fit sees: pemda whose normalised training rows are equal share one fit."""
     digest = hashlib.sha256(
         json.dumps([params, sklearn.__version__.rsplit(".", 1)[0]], sort_keys=True, default=list).encode()
     )
-    for column in (texts, labels, weights.astype(str), groups, subs):
+    for column in (texts, labels, weights.astype(str), groups, subs, template):
         digest.update("\x1f".join(map(str, column)).encode() + b"\x1e")
     return digest.hexdigest()[:16]
 
 
 def _fit(
-    texts: np.ndarray, labels: np.ndarray, weights: np.ndarray, groups: np.ndarray, subs: np.ndarray, params: dict
+    texts: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray,
+    groups: np.ndarray,
+    subs: np.ndarray,
+    template: np.ndarray,
+    params: dict,
 ) -> dict:
-    """Calibrated estimator, review threshold and sub kegiatan index fitted on normalised texts."""
+    """Calibrated estimator, review threshold and sub kegiatan index fitted on normalised texts (template kamus
+    rows relabelled by the region's evidence first, see `region_labels`)."""
+    relabelled = region_labels(texts, labels, weights, groups, template, params)
+    subs = np.where(relabelled == labels, subs, None)
+    labels = relabelled
     temperature, threshold, figures = _calibrate(texts, labels, weights, groups, params)
     features = _features(params)
     estimator = _estimator(params).fit(features.fit_transform(texts), labels, sample_weight=weights)
@@ -341,12 +429,13 @@ def _fitted(
     weights: np.ndarray,
     groups: np.ndarray,
     subs: np.ndarray,
+    template: np.ndarray,
     params: dict,
     cache_dir: Path | None,
 ) -> dict:
     """The fit for these rows: from this process's memory, else `cache_dir/fit_<key>.joblib`, else fitted
     now and written there atomically (parallel workers never read half a file). Threads wait for one fit."""
-    key = _fit_key(texts, labels, weights, groups, subs, params)
+    key = _fit_key(texts, labels, weights, groups, subs, template, params)
     with _FIT_LOCK:
         if key in _FITTED:
             return _FITTED[key]
@@ -354,7 +443,7 @@ def _fitted(
         if path is not None and path.exists():
             parts = joblib.load(path)
         else:
-            parts = _fit(texts, labels, weights, groups, subs, params)
+            parts = _fit(texts, labels, weights, groups, subs, template, params)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 partial = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
@@ -386,7 +475,8 @@ def train(
     weights = frame.source.map(params["weights"]).to_numpy(dtype=float)
     groups = frame.group.fillna("").to_numpy(dtype=object)
     subs = frame.kode_sub_kegiatan.astype(object).where(frame.kode_sub_kegiatan.notna(), None).to_numpy()
-    parts = _fitted(texts, labels, weights, groups, subs, params, cache_dir)
+    template = (frame.source == "kamus_template").to_numpy()
+    parts = _fitted(texts, labels, weights, groups, subs, template, params, cache_dir)
     classifier = Classifier(
         tahun=tahun,
         kode_pemda=kode_pemda,

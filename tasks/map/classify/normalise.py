@@ -39,18 +39,19 @@ def stem_word(word: str) -> str:
     return _stemmer().stem(word) or word
 
 
-def _expand(text: str, concepts: bool = True) -> list[str]:
-    """Lower-cased, punctuation-free, abbreviation-expanded tokens with rt/rw numbers removed; with `concepts`, each
-    word the concept list knows is followed by the nomenclature's words for it."""
+def _expand(text: str) -> list[str]:
+    """Lower-cased, punctuation-free, abbreviation-expanded tokens with rt/rw numbers removed."""
     text = _REDUPLICATION.sub(r"\1 \1", text.lower().replace("&", " dan "))
     text = _NOT_WORD.sub(" ", text)
     text = _LETTERS_THEN_NUMBER.sub(r"\1 \2", text)
     text = _RT_RW.sub(" ", text)
     text = _PHRASES.sub(lambda m: lexicon.PHRASES[m.group(1)], text)
-    words = " ".join(lexicon.ABBREVIATIONS.get(t, t) for t in text.split()).split()
-    if not concepts:
-        return words
-    return " ".join(f"{w} {lexicon.CONCEPTS[w]}" if w in lexicon.CONCEPTS else w for w in words).split()
+    return " ".join(lexicon.ABBREVIATIONS.get(t, t) for t in text.split()).split()
+
+
+def _with_concepts(tokens: list[str]) -> list[str]:
+    """Each word the concept list knows followed by the nomenclature's words for it."""
+    return " ".join(f"{t} {lexicon.CONCEPTS[t]}" if t in lexicon.CONCEPTS else t for t in tokens).split()
 
 
 def expand_words(texts: pd.Series) -> pd.Series:
@@ -140,7 +141,7 @@ class Normaliser:
         return [t for t in out if t not in ("lk", "rk")]  # kelurahan lingkungan numbers, not topics
 
     def _words(self, tokens: list[str]) -> str:
-        tokens = self.drop_place_names(tokens)
+        tokens = _with_concepts(self.drop_place_names(tokens))
         stem = stem_word if self.stem else str
         words = (stem(t) for t in tokens if not t.isdigit() and t not in lexicon.STOPWORDS)
         return " ".join(w for w in words if len(w) > 1)
@@ -163,7 +164,7 @@ class Normaliser:
         """(object words, address marker, address words) of a text, lower-cased, expanded and without place names
         but not stemmed; marker and address are empty when the text names no address
         ("perbaikan drainase depan sdn 1" -> "perbaikan drainase" / "depan" / "sekolah dasar negeri")."""
-        tokens = _expand(text, concepts=False)
+        tokens = _expand(text)
         cut = self.address_at(tokens)
         if cut is None:
             return " ".join(self.drop_place_names(tokens)), "", ""
