@@ -71,6 +71,8 @@ def _figures(r: pd.DataFrame) -> dict[str, float]:
     auto = ~scope.hasil_perlu_review.astype(bool)
     right_opd = scope.hasil_kode_skpd.eq(scope.kode_opd).fillna(False)
     luar = outside[outside.kasus == "luar_kewenangan"]
+    sub = scope.get("kode_sub_kegiatan", pd.Series("", index=scope.index)).fillna("")
+    labelled = sub != ""
     return {
         "baris": len(r),
         "bidang top-1": _share(right),
@@ -80,6 +82,7 @@ def _figures(r: pd.DataFrame) -> dict[str, float]:
         "OPD benar | bidang benar (auto)": _share(right_opd[auto & right]),
         "luar lingkup auto-mapped": _share(~outside.hasil_perlu_review.astype(bool)),
         "kewenangan luar dikenali": _share(luar.hasil_kewenangan.eq(luar.kewenangan).fillna(False)),
+        "sub kegiatan tepat": _share(scope.hasil_kode_sub_kegiatan[labelled].eq(sub[labelled]).fillna(False)),
     }
 
 

@@ -129,6 +129,12 @@ def _estimator(params: dict):
     return LinearSVC(C=params["C"], random_state=params["random_state"], class_weight=params["class_weight"])
 
 
+def _decision(estimator, x) -> np.ndarray:
+    """Decision scores, one column per class also for two classes (sklearn gives one column there)."""
+    scores = estimator.decision_function(x)
+    return np.column_stack([-scores, scores]) if scores.ndim == 1 else scores
+
+
 def _softmax(scores: np.ndarray) -> np.ndarray:
     scores = scores - scores.max(axis=1, keepdims=True)
     e = np.exp(scores)
@@ -219,7 +225,7 @@ class Classifier:
         filled = np.array([bool(t) for t in normalised], dtype=bool)
         if filled.any():
             x = self.features.transform(normalised[filled])
-            probability = _softmax(self.estimator.decision_function(x) / self.temperature)
+            probability = _softmax(_decision(self.estimator, x) / self.temperature)
             classes = self.estimator.classes_
             ranked = np.argsort(-np.where(classes == training.BACKGROUND, -1.0, probability), axis=1)[:, :2]
             best = ranked[:, 0]
@@ -261,9 +267,7 @@ def region_labels(
     own = ~template
     features = _features(params)
     estimator = _estimator(params).fit(features.fit_transform(texts[own]), labels[own], sample_weight=weights[own])
-    probability = _softmax(
-        estimator.decision_function(features.transform(texts[template])) / params["region_temperature"]
-    )
+    probability = _softmax(_decision(estimator, features.transform(texts[template])) / params["region_temperature"])
     classes = estimator.classes_
     best = np.where(classes == training.BACKGROUND, -1.0, probability).argmax(axis=1)
     read = pd.DataFrame(
@@ -343,7 +347,7 @@ def out_of_fold(
             features.fit_transform(texts[train_rows]), labels[train_rows], sample_weight=weights[train_rows]
         )
         columns = np.searchsorted(classes, estimator.classes_)
-        scores[np.ix_(test, columns)] = estimator.decision_function(features.transform(texts[test_rows]))
+        scores[np.ix_(test, columns)] = _decision(estimator, features.transform(texts[test_rows]))
     return scores, np.searchsorted(classes, labels[held]), classes
 
 
