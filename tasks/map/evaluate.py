@@ -15,6 +15,7 @@ import pandas as pd
 
 from tasks.map.context import MappingContext
 from tasks.map.predict import predict_frame
+from tasks.map.text import LOW_CONFIDENCE
 
 IN_SCOPE = ("jelas", "sulit", "alamat")
 OUT_OF_SCOPE = ("luar_kewenangan", "tidak_jelas")
@@ -109,11 +110,11 @@ def _per_bidang(scope: pd.DataFrame) -> pd.DataFrame:
 
 def _curve(scope: pd.DataFrame) -> pd.DataFrame:
     """Coverage and precision if classifier rows were mapped from confidence t on (rows mapped otherwise, and
-    rows held for review for another reason than confidence, stay as they are)."""
+    rows held for review for another reason than low confidence, stay as they are)."""
     method = scope.hasil_mapping_method.fillna("")
-    by_confidence = (method == CHOSEN) | (scope.hasil_perlu_review.astype(bool) & scope.hasil_confidence.notna())
+    low = scope.hasil_alasan_review.fillna("").str.startswith(LOW_CONFIDENCE)
+    by_confidence = (method == CHOSEN) | (scope.hasil_perlu_review.astype(bool) & low)
     held = scope.hasil_perlu_review.astype(bool) & ~by_confidence
-    held |= scope.hasil_alasan_review.fillna("").str.startswith("bukan kewenangan")
     right = scope.hasil_kode_bidang_urusan.eq(scope.kode_bidang_urusan).fillna(False)
     confidence = scope.hasil_confidence.astype(float).fillna(0.0)
     rows = []

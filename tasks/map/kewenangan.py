@@ -59,11 +59,19 @@ def rules() -> tuple[Rule, ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def _any_rule() -> re.Pattern:
+    """One pattern matching wherever some rule's pattern does (most texts match none: one search for them)."""
+    return re.compile("|".join(f"(?:{r.pattern.pattern})" for r in rules()))
+
+
 def rule_for(text: str, normaliser: Normaliser) -> Rule | None:
     """The first rule whose pattern the text's object (or, for road rules, its road address) matches; the pemda's
     place names are left out first ("Kota Gajah" is a kecamatan, not an elephant)."""
     head, marker, tail = normaliser.object_and_address(text)
     whole = " ".join(part for part in (head, marker, tail) if part)
+    if not _any_rule().search(whole):
+        return None
     road_address = tail if marker not in DESTINATION and ROAD_OBJECT.search(head) else ""
     for rule in rules():
         if rule.unless is not None and rule.unless.search(whole):

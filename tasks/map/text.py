@@ -64,7 +64,7 @@ def _decide_pemda(
     out = pd.DataFrame({c: pd.Series([pd.NA] * n, dtype="string") for c in OUTPUT_COLUMNS})
     out["mapping_confidence"] = pd.Series([np.nan] * n, dtype="Float64")
     normalised = classifier.normaliser(texts.reset_index(drop=True))
-    predicted = classifier.predict(texts.reset_index(drop=True))
+    predicted = classifier.predict_normalised(normalised)
 
     # 1. exact kamus name
     kamus = training.usable_kamus(kode_pemda, tahun).drop_duplicates("id_kamus")

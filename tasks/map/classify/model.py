@@ -200,9 +200,14 @@ class Classifier:
         text is classified once."""
         raw_codes, raw_distinct = pd.factorize(texts.astype("string").fillna(""), sort=False)
         normalised = self.normaliser(pd.Series(raw_distinct, dtype="string"))
-        norm_codes, distinct = pd.factorize(normalised, sort=False)
+        at = raw_codes if len(raw_codes) else np.empty(0, dtype=np.intp)
+        return self.predict_normalised(normalised).iloc[at].set_axis(texts.index)
+
+    def predict_normalised(self, normalised: pd.Series) -> pd.DataFrame:
+        """`predict` of texts already normalised with `self.normaliser` (index kept)."""
+        norm_codes, distinct = pd.factorize(normalised.fillna(""), sort=False)
         result = self.classify_distinct(np.asarray(distinct, dtype=object))
-        at = norm_codes[raw_codes] if len(raw_codes) else np.empty(0, dtype=np.intp)
+        at = norm_codes if len(norm_codes) else np.empty(0, dtype=np.intp)
         return pd.DataFrame(
             {
                 "kode_bidang_urusan": pd.array(result["bidang"][at], dtype="string"),
@@ -211,7 +216,7 @@ class Classifier:
                 "model_version": pd.array([self.model_version] * len(at), dtype="string"),
                 "kode_bidang_alternatif": pd.array(result["runner_up"][at], dtype="string"),
             },
-            index=texts.index,
+            index=normalised.index,
             columns=OUTPUT_COLUMNS,
         )
 

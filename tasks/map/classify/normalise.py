@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from functools import cache, lru_cache
 
 import pandas as pd
@@ -39,14 +40,16 @@ def stem_word(word: str) -> str:
     return _stemmer().stem(word) or word
 
 
-def _expand(text: str) -> list[str]:
-    """Lower-cased, punctuation-free, abbreviation-expanded tokens with rt/rw numbers removed."""
+@lru_cache(maxsize=65536)
+def _expand(text: str) -> tuple[str, ...]:
+    """Lower-cased, punctuation-free, abbreviation-expanded tokens with rt/rw numbers removed (each text once: the
+    classifier and the jurisdiction check both read it)."""
     text = _REDUPLICATION.sub(r"\1 \1", text.lower().replace("&", " dan "))
     text = _NOT_WORD.sub(" ", text)
     text = _LETTERS_THEN_NUMBER.sub(r"\1 \2", text)
     text = _RT_RW.sub(" ", text)
     text = _PHRASES.sub(lambda m: lexicon.PHRASES[m.group(1)], text)
-    return " ".join(lexicon.ABBREVIATIONS.get(t, t) for t in text.split()).split()
+    return tuple(" ".join(lexicon.ABBREVIATIONS.get(t, t) for t in text.split()).split())
 
 
 def _with_concepts(tokens: list[str]) -> list[str]:
@@ -105,7 +108,7 @@ class Normaliser:
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
-    def _place_at(self, tokens: list[str], i: int, anywhere: bool) -> int:
+    def _place_at(self, tokens: Sequence[str], i: int, anywhere: bool) -> int:
         """Length of a known place name starting at tokens[i] (0 if none). Away from a marker, a name that
         shares a word with the training vocabulary is kept ("bangun rejo" could be a proposal to build)."""
         for words in self._places.get(tokens[i], ()):
@@ -113,7 +116,7 @@ class Normaliser:
                 return len(words)
         return 0
 
-    def drop_place_names(self, tokens: list[str]) -> list[str]:
+    def drop_place_names(self, tokens: Sequence[str]) -> list[str]:
         """Remove numbers and names after location/group markers, and known place names anywhere."""
         out: list[str] = []
         i, n = 0, len(tokens)
@@ -140,14 +143,14 @@ class Normaliser:
                 out.pop()  # "dusun 3", "desa sukamaju": a place, not the topic ("jalan desa", "kampung iklim" stay)
         return [t for t in out if t not in ("lk", "rk")]  # kelurahan lingkungan numbers, not topics
 
-    def _words(self, tokens: list[str]) -> str:
+    def _words(self, tokens: Sequence[str]) -> str:
         tokens = _with_concepts(self.drop_place_names(tokens))
         stem = stem_word if self.stem else str
         words = (stem(t) for t in tokens if not t.isdigit() and t not in lexicon.STOPWORDS)
         return " ".join(w for w in words if len(w) > 1)
 
     @staticmethod
-    def address_at(tokens: list[str]) -> int | None:
+    def address_at(tokens: Sequence[str]) -> int | None:
         """Index of the word that starts the address part ("depan", "dekat", "di", "menuju", ...), if an object
         precedes it: some word before it that is neither a stop word, a number nor only an action."""
         for i, token in enumerate(tokens):
