@@ -373,6 +373,9 @@ def test_dalam_review_lists_unmapped_usulan_first_targeted_at_or_suggested_for_t
     )
     assert len(picked) == 3
     engine = create_engine(url)
+    write_opd_extracts(engine, TAHUN, PEMDA, tmp_path / "before", run_id="test")
+    index_before = tmp_path / "before" / str(TAHUN) / "18_02" / "index.json"
+    without_opd = json.loads(index_before.read_text(encoding="utf-8"))["tanpa_opd"]  # usulan waiting for review
     with engine.begin() as c:
         for r in picked.itertuples():
             c.execute(
@@ -401,5 +404,5 @@ def test_dalam_review_lists_unmapped_usulan_first_targeted_at_or_suggested_for_t
     assert suggested["ID Usulan"].tolist() == [picked.id_usulan[0]]
     assert suggested[["Saran OPD", "Alasan Review"]].values.tolist() == [[DINKES, "keyakinan rendah"]]
     index = json.loads((tmp_path / "out" / str(TAHUN) / "18_02" / "index.json").read_text(encoding="utf-8"))
-    assert index["tanpa_opd"] == 3
+    assert index["tanpa_opd"] == without_opd + 3
     shutil.rmtree(tmp_path / "out")

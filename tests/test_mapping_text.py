@@ -145,7 +145,7 @@ class _Fixed:
     def __post_init__(self):
         self.seen: list[int] = []
 
-    def predict(self, texts: pd.Series) -> pd.DataFrame:
+    def predict_normalised(self, texts: pd.Series) -> pd.DataFrame:
         self.seen.append(len(texts))
         n = len(texts)
         return pd.DataFrame(
@@ -162,16 +162,25 @@ class _Fixed:
 
 def test_several_pemda_at_once_each_distinct_text_once():
     normaliser = Normaliser()
-    lampung, bengkulu = _Fixed("1.03", normaliser), _Fixed("3.28", normaliser)
+    lampung, bengkulu, metro = _Fixed("1.03", normaliser), _Fixed("3.28", normaliser), _Fixed("2.19", normaliser)
     frame = pd.DataFrame(
         {
-            "kode_pemda": ["18.02", "17.03", "18.02", "17.03", "18.02"],
-            "uraian_usulan": ["jalan rusak", "jalan rusak", "jalan rusak", "hutan kota", "jalan nasional rusak"],
+            "kode_pemda": ["18.02", "17.03", "18.02", "17.03", "18.02", "18.72"],
+            "uraian_usulan": [
+                "jalan rusak",
+                "jalan rusak",
+                "jalan rusak",
+                "hutan kota",
+                "jalan nasional rusak",
+                "voli",
+            ],
         },
-        index=[10, 11, 12, 13, 14],
+        index=[10, 11, 12, 13, 14, 15],
     )
-    out = map_texts(frame, 2026, {"18.02": lampung, "17.03": bengkulu})
+    out = map_texts(frame, 2026, {"18.02": lampung, "17.03": bengkulu, "18.72": metro})
     assert out.index.equals(frame.index) and lampung.seen == [2] and bengkulu.seen == [2]
+    # Kota Metro has neither kamus nor Renja of its own: no kamus entry speaks for it, the classifier decides
+    assert out.loc[15, "mapping_method"] == "klasifikasi" and out.loc[15, "kode_bidang_urusan"] == "2.19"
     assert out.loc[[10, 12], "kode_bidang_urusan"].tolist() == ["1.03", "1.03"]
     # Bengkulu Utara has no OPD for kehutanan (3.28): review, never forced into a bidang it carries
     assert out.loc[[11, 13], "mapping_method"].isna().all()

@@ -54,6 +54,9 @@ class KamusIndex:
     def match(self, normalised: pd.Series, min_score: int = MIN_SCORE, margin: int = MARGIN) -> pd.DataFrame:
         """id_kamus (empty when no unambiguous match) and the best score, per normalised text (index kept)."""
         objects = object_part(normalised)
+        if self.kamus.empty:  # no kamus entry speaks for the pemda
+            return pd.DataFrame({"id_kamus": pd.array([pd.NA] * len(objects), dtype="string"), "kamus_score": 0},
+                                index=normalised.index)  # fmt: skip
         codes, distinct = pd.factorize(objects, sort=False)
         best = self.scores([str(t) for t in distinct])
         entry, score = decide(best, min_score, margin)
