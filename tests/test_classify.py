@@ -14,8 +14,8 @@ import pytest
 from reference import store
 from tasks.map.classify import model, normalise, training
 from tasks.map.classify.normalise import Normaliser
+from tasks.map.context import MappingContext, region_frames
 from tasks.map.evaluate import evaluate_mapping, format_mapping_report
-from tasks.map.mapping import MappingContext
 from tasks.map.opd import opd_index
 
 EVAL_PATH = Path(__file__).parent / "data" / "eval_usulan.csv"
@@ -229,7 +229,8 @@ def test_eval_set_is_not_training_data(classifier, eval_frame):
 
 
 def test_evaluation_on_the_eval_set(classifier, eval_frame):
-    report = evaluate_mapping("eval_usulan.csv", eval_frame, lambda p: MappingContext(2025, p, None, classifier))
+    context = MappingContext(2025, region_frames(["18.02"]), None, {"18.02": classifier})
+    report = evaluate_mapping("eval_usulan.csv", eval_frame, context)
     print("\n" + format_mapping_report(report))
     figures = report.summary.loc["18.02"]
     # Measured for model code 2 on 538 rows: bidang 94.8 %, auto-mapped 84.0 % at 99.3 % precision, OPD right

@@ -20,8 +20,8 @@ from tasks.map.classify import model, training
 from tasks.map.classify.normalise import Normaliser
 from tasks.map.evaluate import evaluate_mapping, format_mapping_report
 from tasks.map.kewenangan import jurisdiction
-from tasks.map.mapping import MappingContext
 from tasks.map.opd import opd_index
+from tasks.map.predict import prediction_context
 from tasks.map.text import LOW_CONFIDENCE, map_texts
 
 INDEPENDENT = Path(__file__).parent / "data" / "eval_usulan_independen.csv"
@@ -289,7 +289,9 @@ def test_evaluation_through_predict_reports_every_figure(classifier):
             "kewenangan": ["kabkota", "pusat", "", "kabkota"],
         }
     )
-    report = evaluate_mapping("kecil", frame, lambda p: MappingContext(2025, p, None, classifier))
+    context = prediction_context(2025, ["18.02"], None, Path(os.environ["RKPD_MODELS_DIR"]))
+    assert context.classifiers["18.02"].model_version == classifier.model_version
+    report = evaluate_mapping("kecil", frame, context)
     semua = report.summary.loc["semua"]
     assert semua["bidang top-1"] == 1.0 and semua["luar lingkup auto-mapped"] == 0.0
     assert semua["kewenangan luar dikenali"] == 1.0 and semua["OPD benar | bidang benar (auto)"] == 1.0

@@ -21,7 +21,7 @@ from reference import store
 from schemas import MAPPING_VERIFIED, USULAN
 from schemas.sources import normalise_header, target_of
 from tasks.errors import SourceError
-from tasks.extract.wilayah import WilayahResolver
+from tasks.extract.wilayah import resolve_wilayah
 from tasks.map.context import MappingContext, opd_nama_of, prepare_context
 from tasks.map.mapping import map_level
 
@@ -95,7 +95,8 @@ def staged_rows(frame: pd.DataFrame, found: dict[str, str], kode_pemda: str, tah
     )
     staged = USULAN.conform(rows)
     if staged["nama_kecamatan"].notna().any() or staged["nama_desa"].notna().any():
-        staged, _ = WilayahResolver(kode_pemda).resolve(staged, desa_required=False)
+        codes, _ = resolve_wilayah(staged, desa_required=False)
+        staged = staged.assign(kode_kecamatan=codes.kode_kecamatan, kode_desa=codes.kode_desa)
     return staged
 
 
