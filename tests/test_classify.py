@@ -16,7 +16,7 @@ from tasks.map.classify import model, normalise, training
 from tasks.map.classify.normalise import Normaliser
 from tasks.map.context import MappingContext, region_frames
 from tasks.map.evaluate import evaluate_mapping, format_mapping_report
-from tasks.map.opd import opd_index
+from tests.test_mapping_text import carried_by
 
 EVAL_PATH = Path(__file__).parent / "data" / "eval_usulan.csv"
 
@@ -212,8 +212,8 @@ def test_eval_set_is_large_and_every_code_exists(eval_frame):
     subs = eval_frame.kode_sub_kegiatan[eval_frame.kode_sub_kegiatan != ""]
     assert set(subs) <= set(nom.kode_sub_kegiatan)
     assert (subs.str[:4] == eval_frame.kode_bidang_urusan[subs.index]).all()
-    carriers = opd_index("18.02").carriers
-    assert all(o in carriers.get(b, []) for b, o in zip(eval_frame.kode_bidang_urusan, eval_frame.kode_opd))
+    carried = carried_by("18.02", 2025)
+    assert all((b, o) in carried for b, o in zip(eval_frame.kode_bidang_urusan, eval_frame.kode_opd))
     assert eval_frame.kode_bidang_urusan.nunique() >= 25  # every bidang a kabupaten gets usulan for
 
 
@@ -229,7 +229,7 @@ def test_eval_set_is_not_training_data(classifier, eval_frame):
 
 
 def test_evaluation_on_the_eval_set(classifier, eval_frame):
-    context = MappingContext(2025, region_frames(["18.02"]), None, {"18.02": classifier})
+    context = MappingContext(2025, region_frames(["18.02"], 2025), None, {"18.02": classifier})
     report = evaluate_mapping("eval_usulan.csv", eval_frame, context)
     print("\n" + format_mapping_report(report))
     figures = report.summary.loc["18.02"]

@@ -20,11 +20,17 @@ from tasks.map.classify import model, training
 from tasks.map.classify.normalise import Normaliser
 from tasks.map.evaluate import evaluate_mapping, format_mapping_report
 from tasks.map.kewenangan import jurisdiction
-from tasks.map.opd import opd_index
 from tasks.map.predict import prediction_context
 from tasks.map.text import LOW_CONFIDENCE, map_texts
 
 INDEPENDENT = Path(__file__).parent / "data" / "eval_usulan_independen.csv"
+
+
+def carried_by(kode_pemda: str, tahun: int) -> set[tuple[str, str]]:
+    """(bidang, kode SKPD) pairs of the pemda's OPD list: which OPD carries which bidang."""
+    opd = store.opd(kode_pemda, tahun)
+    slots = opd.melt(id_vars="kode_skpd", value_vars=["bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"])
+    return set(zip(slots.value.dropna(), slots.kode_skpd[slots.value.notna()]))
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +53,7 @@ def test_a_residents_phrasing_of_a_kamus_item_matches_it(classifier):
         "perbaikan lampu PJU yang mati",  # K18020082 Perbaikan Lampu Penerangan Jalan Umum (PJU) Rusak
         "bantuan bibit kambing utk kelompok peternak",  # two kambing entries score alike: ambiguous
     ]
-    phrasings = set(training.kamus_phrases(store.kamus("18.02")).text.str.lower())
+    phrasings = set(training.kamus_phrases(store.kamus("18.02", 2025)).text.str.lower())
     assert not {t.lower() for t in texts} & phrasings  # not a phrasing the kamus already lists
     out = _map(texts, classifier)
     assert out.mapping_method.tolist()[:2] == ["kamus_fuzzy", "kamus_fuzzy"]
@@ -190,10 +196,10 @@ def test_several_pemda_at_once_each_distinct_text_once():
 
 def test_no_template_convention_where_the_regions_renja_says_otherwise():
     # Bengkulu Utara's Renja carries roads with PUPR's 1.03 sub kegiatan, not the template's Perkim PSU ones
-    kamus = store.kamus("17.03")
+    kamus = store.kamus("17.03", 2026)
     speaks = training.speaks_for(kamus, "17.03", 2026).set_axis(kamus.id_kamus)
     assert not speaks["K18020045"] and speaks["K18020103"]  # jalan lingkungan rabat beton / jalan usaha tani
-    assert training.speaks_for(store.kamus("18.02"), "18.02", 2026).all()
+    assert training.speaks_for(store.kamus("18.02", 2026), "18.02", 2026).all()
     rows = training.kamus_texts("17.03", 2026)
     assert set(rows.source[rows.group == "K18020045"]) == {"kamus_template"}
     # the region's evidence relabels a template entry it reads as another bidang, and leaves one it agrees with
@@ -238,7 +244,8 @@ def test_predict_writes_the_input_with_the_mapping(tmp_path, classifier):
     assert written.kode_bidang_urusan[0] == "1.03" and written.kode_skpd[0] == "1.03.0.00.0.00.01.0000"
     assert written.perlu_review.tolist() == ["False", "True", "False", "True"]
     assert written.kewenangan[1] == "pusat" and written.alasan_review[1].startswith("bukan kewenangan")
-    bekri = opd_index("18.02").kecamatan_skpd["18.02.15"]
+    opd = store.opd("18.02", 2025)
+    bekri = opd.kode_skpd[opd.kode_kecamatan == "18.02.15"].item()
     assert written.kode_bidang_urusan[2] == "7.01" and written.kode_skpd[2] == bekri  # the row's own kecamatan
     assert pd.notna(written.kode_bidang_urusan[3])  # review rows hold the best suggestion
 
@@ -258,8 +265,8 @@ def test_independent_eval_set_is_large_labelled_and_covers_both_regions(independ
     assert (hard.bidang_alternatif != "").all() and (hard.bidang_alternatif != hard.kode_bidang_urusan).all()
     scope = independent[independent.kasus.isin(["jelas", "sulit", "alamat"])]
     for kode_pemda, rows in scope.groupby("kode_pemda"):
-        carriers = opd_index(kode_pemda).carriers
-        assert all(o in carriers.get(b, []) for b, o in zip(rows.kode_bidang_urusan, rows.kode_opd)), kode_pemda
+        carried = carried_by(kode_pemda, 2026)
+        assert all((b, o) in carried for b, o in zip(rows.kode_bidang_urusan, rows.kode_opd)), kode_pemda
     outside = independent[independent.kasus == "luar_kewenangan"]
     assert set(outside.kewenangan) == {"provinsi", "pusat"} and (outside.kode_opd == "").all()
     assert (independent.bagian.isin(["dev", "uji"])).all()

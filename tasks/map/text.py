@@ -77,7 +77,7 @@ def _decide_pemda(
     fuzzy = kamus_index(kode_pemda, tahun, classifier.normaliser).match(normalised)
     entries = kamus.set_index("id_kamus")
     names = _bidang_names()
-    carried = training.bidang_of_pemda(kode_pemda)
+    carried = training.bidang_of_pemda(kode_pemda, tahun)
 
     out["kewenangan"] = rule.kewenangan.to_numpy()
     out["kode_bidang_alternatif"] = predicted.kode_bidang_alternatif.to_numpy()

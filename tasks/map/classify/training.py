@@ -22,7 +22,6 @@ import pandas as pd
 from reference import store
 from tasks.map.classify import lexicon
 from tasks.map.classify.normalise import Normaliser, expand_words
-from tasks.map.renja import renja
 
 COLUMNS = ["text", "kode_bidang_urusan", "kode_sub_kegiatan", "source", "group"]  # group: kamus entry
 
@@ -72,24 +71,31 @@ def kamus_phrases(kamus: pd.DataFrame, blank_placeholders: bool = False) -> pd.D
     return rows.reset_index(drop=True)
 
 
+def own_renja(kode_pemda: str, tahun: int) -> pd.DataFrame:
+    """The pemda's Renja in force for the tahun (store.renja) outside the penunjang programs (X.XX.01), whose
+    sub kegiatan every OPD has and which say nothing about who carries what."""
+    rows = store.renja(kode_pemda, tahun)
+    return rows[rows.kode_sub_kegiatan.str[5:7] != "01"]
+
+
 def speaks_for(kamus: pd.DataFrame, kode_pemda: str, tahun: int) -> pd.Series:
     """Per kamus entry: does it speak for the pemda? Its own kamus does; a template entry does where the pemda's
     Renja carries its sub kegiatan."""
-    if store.kamus_owner(kode_pemda) == kode_pemda:
+    if store.kamus_owner(kode_pemda, tahun) == kode_pemda:
         return pd.Series(True, index=kamus.index)
-    return kamus.kode_sub_kegiatan.isin(set(renja(kode_pemda, tahun).kode_sub_kegiatan))
+    return kamus.kode_sub_kegiatan.isin(set(own_renja(kode_pemda, tahun).kode_sub_kegiatan))
 
 
 def usable_kamus(kode_pemda: str, tahun: int) -> pd.DataFrame:
     """The kamus entries that speak for the pemda (see `speaks_for`)."""
-    kamus = store.kamus(kode_pemda)
+    kamus = store.kamus(kode_pemda, tahun)
     return kamus[speaks_for(kamus, kode_pemda, tahun)].reset_index(drop=True)
 
 
 def kamus_texts(kode_pemda: str, tahun: int) -> pd.DataFrame:
     """Kamus names and phrasings, source "kamus" for entries that speak for the pemda and "kamus_template" for the
     others; sub kegiatan kept only where it exists in the tahun's version."""
-    kamus = store.kamus(kode_pemda)
+    kamus = store.kamus(kode_pemda, tahun)
     rows = kamus_phrases(kamus)
     own = rows.id_kamus.map(pd.Series(speaks_for(kamus, kode_pemda, tahun).to_numpy(), index=kamus.id_kamus))
     sub = rows.kode_sub_kegiatan.where(rows.kode_sub_kegiatan.isin(sub_kegiatan_codes(tahun)))
@@ -102,10 +108,10 @@ def kamus_texts(kode_pemda: str, tahun: int) -> pd.DataFrame:
 
 def renja_texts(kode_pemda: str, tahun: int) -> pd.DataFrame:
     """The region's Renja sub kegiatan names and output indicators, labelled with their bidang and sub kegiatan."""
-    own = renja(kode_pemda, tahun).drop_duplicates("kode_sub_kegiatan")
+    own = own_renja(kode_pemda, tahun).drop_duplicates("kode_sub_kegiatan")
     if own.empty:
         return pd.DataFrame(columns=COLUMNS, dtype="string")
-    texts = pd.concat([own.nama_sub_kegiatan, own.tolok_ukur_output])
+    texts = pd.concat([own.nama_sub_kegiatan, own.tolok_ukur])
     codes = pd.concat([own.kode_sub_kegiatan, own.kode_sub_kegiatan])
     frame = _frame(texts.to_numpy(), codes.str[:4].to_numpy(), codes.to_numpy(), "renja")
     return frame[frame.text.fillna("").str.strip() != ""].drop_duplicates(["text", "kode_bidang_urusan"])
@@ -133,9 +139,9 @@ def generic_texts() -> pd.DataFrame:
     return _frame(texts, BACKGROUND, pd.NA, "umum")
 
 
-def bidang_of_pemda(kode_pemda: str) -> frozenset[str]:
-    """Bidang carried by some OPD of the pemda (the classes the classifier may answer)."""
-    opd = store.opd(kode_pemda)
+def bidang_of_pemda(kode_pemda: str, tahun: int) -> frozenset[str]:
+    """Bidang carried by some OPD of the pemda's list in force for the tahun."""
+    opd = store.opd(kode_pemda, tahun)
     slots = opd[["bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"]].stack()
     return frozenset(slots.dropna().astype(str))
 
@@ -165,7 +171,7 @@ def normalise_rows(frame: pd.DataFrame, tahun: int, kode_pemda: str, normaliser:
     """Each training text normalised with the place names of the region it was written in: verified texts
     with the pemda's own `normaliser`, the kamus (and the rest) with those of the pemda the kamus was written
     for. So pemda sharing the template kamus share one fit (model._fitted)."""
-    owner = store.kamus_owner(kode_pemda)
+    owner = store.kamus_owner(kode_pemda, tahun)
     if owner == kode_pemda:
         return normaliser(frame.text)
     texts = tuple(frame.text.fillna(""))
@@ -189,7 +195,7 @@ def keep_words(tahun: int, kode_pemda: str) -> frozenset[str]:
     def words(texts: pd.Series) -> set[str]:
         return set(" ".join(expand_words(texts)).split())
 
-    kamus = kamus_phrases(store.kamus(kode_pemda), blank_placeholders=True)
+    kamus = kamus_phrases(store.kamus(kode_pemda, tahun), blank_placeholders=True)
     per_entry = expand_words(kamus.text).str.split().explode().to_frame("word").assign(entry=kamus.id_kamus)
     shared = per_entry.drop_duplicates().groupby("word").size()
     places = words(pd.Series(place_names(kode_pemda)))
