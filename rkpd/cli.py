@@ -25,7 +25,10 @@ reference_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(reference_app, name="reference")
-EVAL_FILE = Path(__file__).resolve().parent.parent / "tests" / "data" / "eval_usulan.csv"
+EVAL_FILES = tuple(
+    Path(__file__).resolve().parent.parent / "tests" / "data" / name
+    for name in ("eval_usulan.csv", "eval_usulan_independen.csv")
+)
 
 
 def _engine(warehouse_url: str | None):
@@ -37,11 +40,15 @@ def _engine(warehouse_url: str | None):
     return engine
 
 
+def _models_dir() -> Path:
+    return Path(os.environ.get("RKPD_MODELS_DIR") or load_settings().data_dir / "models")
+
+
 def _classifier(tahun: int, pemda: str, verified=None):
     from tasks.map.classify import train_cached
 
-    models = Path(os.environ.get("RKPD_MODELS_DIR") or load_settings().data_dir / "models")
-    return train_cached(tahun, pemda, verified if verified is not None and len(verified) else None, cache_dir=models)
+    verified = verified if verified is not None and len(verified) else None
+    return train_cached(tahun, pemda, verified, cache_dir=_models_dir())
 
 
 console = Console(width=max(Console().width, 110))  # the run table needs room when piped
@@ -317,20 +324,68 @@ def reference_status(
 
 @mapping_app.command("evaluate")
 def mapping_evaluate(
-    tahun: int = typer.Option(2025, help="Tahun anggaran (nomenclature version)"),
-    pemda: str = typer.Option("18.02", help="Kode pemda whose kamus and OPD master to use"),
-    eval_file: Path = typer.Option(
-        EVAL_FILE, help="Labelled usulan (uraian_usulan, kode_bidang_urusan, kode_sub_kegiatan, kode_opd)"
+    tahun: int = typer.Option(2026, help="Tahun anggaran (nomenclature, Renja and OPD master of that year)"),
+    eval_file: list[Path] | None = typer.Option(
+        None,
+        help="Labelled usulan (uraian_usulan, kode_bidang_urusan, kode_opd; optionally kode_pemda, nama_kecamatan, "
+        "kasus, bidang_alternatif, kewenangan); repeat. Default: both files in tests/data",
     ),
-    threshold: float = typer.Option(0.5, help="Confidence below which an usulan goes to review"),
+    per_bidang: bool = typer.Option(True, help="Print precision and recall per bidang"),
 ) -> None:
-    """Print top-1 accuracy of bidang urusan and OPD, coverage at the threshold and the main confusions."""
+    """Map labelled usulan through `mapping predict` (the run's mapping) and print bidang top-1, the share
+    auto-mapped and its precision, OPD accuracy, out-of-scope handling, the coverage/precision curve and
+    precision and recall per bidang, per pemda."""
     import pandas as pd
 
-    from tasks.map.classify import evaluate, format_report
+    from tasks.map.evaluate import evaluate_mapping, format_mapping_report, pemda_of
+    from tasks.map.predict import prediction_context
 
-    frame = pd.read_csv(eval_file, dtype=str, keep_default_na=False).replace("", pd.NA)
-    console.print(format_report(evaluate(_classifier(tahun, pemda), frame, threshold)), soft_wrap=True)
+    for path in eval_file or list(EVAL_FILES):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        context = prediction_context(tahun, pemda_of(frame), None, _models_dir())
+        report = evaluate_mapping(path.name, frame, context)
+        console.print(format_mapping_report(report, per_bidang), soft_wrap=True, highlight=False)
+
+
+@mapping_app.command("predict")
+def mapping_predict(
+    input_file: Path = typer.Argument(..., help="CSV or xlsx list with a text column 'uraian' (or an alias)"),
+    pemda: str = typer.Option(..., help="Kode pemda whose reference (kamus, OPD, Renja) maps the list"),
+    tahun: int = typer.Option(..., help="Tahun anggaran"),
+    out: Path = typer.Option(..., help="CSV or xlsx to write: the input's columns plus the mapping"),
+    warehouse_url: str | None = typer.Option(
+        None, help="Also learn from this warehouse's verified corrections of the pemda (default: none)"
+    ),
+) -> None:
+    """Map every row's text as a run would (kamus, jurisdiction, classifier, review), for planners to pre-map a
+    list; rows that need review carry the best suggestion and the reason."""
+    import time
+
+    from tasks.errors import SourceError
+    from tasks.map.predict import input_columns, predict_frame, prediction_context, read_list, write_list
+
+    verified = None
+    if warehouse_url:
+        from tasks.map.review import read_verified
+
+        verified = read_verified(_engine(warehouse_url), pemda)
+    try:
+        frame = read_list(input_file)
+        found = input_columns(frame, input_file)
+    except SourceError as exc:
+        console.print(f"[red]not read:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    context = prediction_context(tahun, [pemda], verified, _models_dir())
+    started = time.perf_counter()
+    result = predict_frame(frame, found, pemda, context)
+    seconds = time.perf_counter() - started
+    write_list(result, out)
+    review = int(result["perlu_review"].sum())
+    console.print(
+        f"{len(result):,} usulan mapped in {seconds:.1f} s: {len(result) - review:,} mapped, {review:,} to review; "
+        f"written to {out}",
+        soft_wrap=True,
+    )
 
 
 @app.command()

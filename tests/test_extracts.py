@@ -373,6 +373,12 @@ def test_dalam_review_lists_unmapped_usulan_first_targeted_at_or_suggested_for_t
     )
     assert len(picked) == 3
     engine = create_engine(url)
+    # usulan the sample run itself left waiting for review (the mapping's own queue) stay where they were
+    write_opd_extracts(engine, TAHUN, PEMDA, tmp_path / "before", run_id="test")
+    before = tmp_path / "before" / str(TAHUN) / "18_02"
+    without_opd = json.loads((before / "index.json").read_text(encoding="utf-8"))["tanpa_opd"]
+    waiting = set(sheet_frame(read_files(before / "DPUPR_1_03_0_00_0_00_01_0000")[2]["Dalam Review"])["ID Usulan"])
+    waiting_dinkes = sheet_frame(read_files(before / "Dinkes_1_02_0_00_0_00_01_0000")[2]["Dalam Review"])
     with engine.begin() as c:
         for r in picked.itertuples():
             c.execute(
@@ -391,15 +397,17 @@ def test_dalam_review_lists_unmapped_usulan_first_targeted_at_or_suggested_for_t
     folder = tmp_path / "out" / str(TAHUN) / "18_02" / "DPUPR_1_03_0_00_0_00_01_0000"
     csv, _, book = read_files(folder)
     review = sheet_frame(book["Dalam Review"])
-    assert set(review["ID Usulan"]) == set(picked.id_usulan)
-    assert set(review["Kode OPD Awal"]) == {"1.03.0.00.0.00.01.0000"}
+    assert set(review["ID Usulan"]) == set(picked.id_usulan) | waiting
+    picked_rows = review[review["ID Usulan"].isin(picked.id_usulan)]
+    assert set(picked_rows["Kode OPD Awal"]) == {"1.03.0.00.0.00.01.0000"}
     assert review["Metode Pemetaan"].isna().all()
     assert not set(csv["ID Usulan"]) & set(picked.id_usulan)
     suggested = sheet_frame(
         read_files(tmp_path / "out" / str(TAHUN) / "18_02" / "Dinkes_1_02_0_00_0_00_01_0000")[2]["Dalam Review"]
     )
-    assert suggested["ID Usulan"].tolist() == [picked.id_usulan[0]]
-    assert suggested[["Saran OPD", "Alasan Review"]].values.tolist() == [[DINKES, "keyakinan rendah"]]
+    added = suggested[~suggested["ID Usulan"].isin(waiting_dinkes["ID Usulan"])]
+    assert added["ID Usulan"].tolist() == [picked.id_usulan[0]] and len(suggested) == len(waiting_dinkes) + 1
+    assert added[["Saran OPD", "Alasan Review"]].values.tolist() == [[DINKES, "keyakinan rendah"]]
     index = json.loads((tmp_path / "out" / str(TAHUN) / "18_02" / "index.json").read_text(encoding="utf-8"))
-    assert index["tanpa_opd"] == 3
+    assert index["tanpa_opd"] == without_opd + 3
     shutil.rmtree(tmp_path / "out")

@@ -15,8 +15,6 @@ from reference import store
 from schemas import KAMUS, MAPPING_VERIFIED, OPD
 from tasks.map.opd import route_opd, text_key
 
-REVIEW_THRESHOLD = 0.5  # classifier confidence below this goes to review
-
 
 @dataclass(frozen=True)
 class RegionFrames:
@@ -156,4 +154,4 @@ class MappingContext:
     frames: RegionFrames
     verified: pd.DataFrame  # mapping_verified rows of the run's pemda (the tahun's corrections)
     classifiers: dict[str, object] = field(default_factory=dict)  # kode_pemda -> tasks.map.classify.Classifier
-    threshold: float = REVIEW_THRESHOLD
+    threshold: float | None = None  # review threshold; None: each classifier's own, chosen for 95 % precision

@@ -6,8 +6,11 @@ kept in `kode_opd_sumber`), what the pipeline maps, and what a planner corrected
 1. sumber: the OPD (and bidang) the forum's own source names: never replaced by a later step;
 2. koreksi_planner: a planner's verified correction for that usulan, made at this level or a lower one;
 3. kamus: the kamus item, by its id, then by its name (or the usulan text equal to a kamus name);
-4. klasifikasi: the text model, when its confidence reaches the threshold.
-Rows none of these reach stay unmapped (mapping_method empty): they are the review queue.
+4. the text (`tasks.map.text.map_texts`): the jurisdiction check (a proposal that is the provinsi's or the
+   pusat's work waits for review), kamus_fuzzy (a resident's phrasing of a kamus item), klasifikasi (the text
+   model, when its confidence reaches the classifier's threshold and an OPD of the pemda carries the bidang).
+Rows none of these reach stay unmapped (mapping_method empty): they are the review queue, each with alasan_review
+and the best suggestion (saran_*).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from tasks.map.context import (
     single_bidang_of,
 )
 from tasks.map.opd import opd_alternatif, text_key
+from tasks.map.text import map_texts
 
 _RANK = {level: i for i, level in enumerate(LEVELS)}
 
@@ -82,22 +86,6 @@ def _corrections(out: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     return found.set_index("index")[["kode_bidang_urusan", "kode_sub_kegiatan", "kode_opd"]].reindex(out.index)
 
 
-def _classify(out: pd.DataFrame, todo: pd.Series, context: MappingContext) -> pd.DataFrame:
-    """Bidang, sub kegiatan, confidence and model version of the rows `todo`, each pemda by its classifier
-    (each distinct text once)."""
-    parts = []
-    rows = out[todo]
-    for kode, group in rows.groupby("kode_pemda", sort=False):
-        classifier = context.classifiers.get(str(kode))
-        if classifier is not None:
-            parts.append(classifier.predict(group.uraian_usulan))
-    if not parts:
-        return pd.DataFrame(
-            index=out.index[:0], columns=["kode_bidang_urusan", "kode_sub_kegiatan", "confidence", "model_version"]
-        )
-    return pd.concat(parts)
-
-
 def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     """Fill kamus, bidang, sub kegiatan and OPD awal/akhir of a level's rows (any number of slices and pemda),
     with the method, version and confidence of the mapping, keeping the forum's own OPD in kode_opd_sumber."""
@@ -145,22 +133,35 @@ def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     confidence = method.map({"kamus": 1.0, "sumber": 0.9, "koreksi_planner": 1.0}).astype("Float64")
     version = method.copy()
 
-    # the text model for the rest; below the threshold a row waits for review, its confidence kept
-    todo = method.isna() & out.uraian_usulan.notna()
-    predicted = _classify(out, todo, context)
-    if len(predicted):
-        sure = predicted.confidence >= context.threshold
-        rows = predicted.index[sure]
-        out.loc[rows, "kode_bidang_urusan"] = predicted.kode_bidang_urusan[sure]
-        sub = out.loc[rows, "kode_sub_kegiatan"].fillna(predicted.kode_sub_kegiatan[sure])
-        out.loc[rows, "kode_sub_kegiatan"] = sub
-        carrier = route(
-            frames, pemda[rows], out.loc[rows, "kode_bidang_urusan"], sub, out.loc[rows, "kode_kecamatan"]
-        ).kode_opd
-        out.loc[rows, "kode_opd_akhir"] = out.loc[rows, "kode_opd_akhir"].fillna(carrier)
-        method[rows] = "klasifikasi"
-        confidence = predicted.confidence.reindex(out.index).astype("Float64").fillna(confidence)
-        version = predicted.model_version.reindex(out.index).astype("string").fillna(version)
+    # the text for the rest; a row it does not map waits for review with its reason and best suggestion
+    todo = method.isna() & out.uraian_usulan.notna() & pemda.astype(str).isin(list(context.classifiers))
+    text = map_texts(
+        out.loc[todo, ["kode_pemda", "uraian_usulan"]], context.tahun, context.classifiers, context.threshold
+    )
+    rows = text.index[text.mapping_method.notna()]
+    for column in ("kode_bidang_urusan", "kode_sub_kegiatan", "id_kamus"):
+        out.loc[rows, column] = out.loc[rows, column].fillna(text.loc[rows, column])
+    carrier = route(
+        frames, pemda[rows], out.loc[rows, "kode_bidang_urusan"], out.loc[rows, "kode_sub_kegiatan"],
+        out.loc[rows, "kode_kecamatan"],
+    ).kode_opd  # fmt: skip
+    out.loc[rows, "kode_opd_akhir"] = out.loc[rows, "kode_opd_akhir"].fillna(carrier)
+    method[text.index] = text.mapping_method
+    confidence = text.mapping_confidence.reindex(out.index).astype("Float64").fillna(confidence)
+    version = text.mapping_version.reindex(out.index).astype("string").fillna(version)
+    for column in (
+        "kode_bidang_alternatif",
+        "kewenangan",
+        "alasan_review",
+        "saran_bidang_urusan",
+        "saran_sub_kegiatan",
+    ):
+        out.loc[text.index, column] = text[column]
+    waiting = text.index[text.mapping_method.isna() & text.saran_bidang_urusan.notna() & (text.kewenangan == "kabkota")]
+    out.loc[waiting, "saran_opd"] = route(
+        frames, pemda[waiting], text.loc[waiting, "saran_bidang_urusan"], text.loc[waiting, "saran_sub_kegiatan"],
+        out.loc[waiting, "kode_kecamatan"],
+    ).kode_opd  # fmt: skip
 
     out["mapping_method"] = method
     out["mapping_confidence"] = confidence
@@ -169,5 +170,5 @@ def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     routed = route(frames, pemda, out.kode_bidang_urusan, out.kode_sub_kegiatan, out.kode_kecamatan)
     out["opd_alternatif"] = opd_alternatif(routed, out.kode_opd_akhir)
     out["kode_sub_kegiatan"] = to_version_of(context.tahun, out.kode_sub_kegiatan)
-    out["kewenangan"] = pd.Series("kabkota", index=out.index, dtype="string").where(method.notna())
+    out["kewenangan"] = out.kewenangan.mask(method.notna() & out.kewenangan.isna(), "kabkota")
     return out

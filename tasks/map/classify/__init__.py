@@ -1,21 +1,14 @@
 """Free-text usulan classifier: bidang urusan and sub kegiatan with an honest confidence.
 
-from tasks.map.classify import train, evaluate, format_report
+from tasks.map.classify import train
 classifier = train(2025, "18.02", verified=None)
-classifier.predict(frame["uraian_usulan"])  # kode_bidang_urusan, kode_sub_kegiatan, confidence, model_version
+classifier.predict(frame["uraian_usulan"])  # bidang, sub kegiatan, confidence, model version, runner-up bidang
+classifier.threshold, classifier.cross_validation  # review threshold for 95 % precision, out-of-fold figures
+
+The mapping's accuracy as a planner sees it: tasks.map.evaluate (`rkpd mapping evaluate`).
 """
 
-from tasks.map.classify.evaluate import EvaluationReport, evaluate, format_report
 from tasks.map.classify.model import Classifier, train, train_cached
 from tasks.map.classify.normalise import Normaliser, normalise
 
-__all__ = [
-    "Classifier",
-    "EvaluationReport",
-    "Normaliser",
-    "evaluate",
-    "format_report",
-    "normalise",
-    "train",
-    "train_cached",
-]
+__all__ = ["Classifier", "Normaliser", "normalise", "train", "train_cached"]

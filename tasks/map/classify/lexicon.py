@@ -298,6 +298,128 @@ ABBREVIATIONS: dict[str, str] = {
     "org": "orang",
 }
 
+# What a resident's word is about, in the nomenclature's words: added after the word (never replacing it), so a
+# text about "lapangan voli" meets the "olahraga" of the nomenclature and a held-out kamus entry is still understood.
+# Written per bidang from the kab/kota nomenclature; ambiguous words (bibit, miskin, lansia, banjir, pantai, lahan,
+# lapangan, taman, kader, pedagang) are left out on purpose.
+_CONCEPT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # 1.01 pendidikan
+    ("peserta didik sekolah", ("murid", "siswa", "pelajar")),
+    ("pendidik sekolah", ("guru",)),
+    ("pendidikan", ("paud", "beasiswa", "pkbm", "kesetaraan")),
+    ("perlengkapan peserta didik", ("seragam",)),
+    # 1.02 kesehatan
+    ("kesehatan", ("posyandu", "posbindu", "sehat", "pasien", "imunisasi", "gizi")),
+    ("fasilitas kesehatan", ("puskesmas", "pustu", "poskesdes", "polindes")),
+    ("tenaga kesehatan", ("bidan", "dokter", "perawat", "nakes")),
+    ("kesehatan gawat darurat", ("ambulans",)),
+    ("kesehatan penyakit", ("tbc", "malaria", "diare", "hipertensi", "diabetes", "odgj", "hiv", "aids", "demam",
+                           "nyamuk", "jentik", "kelambu", "tuberkulosis", "kusta", "rabies")),
+    # 1.03 pekerjaan umum
+    ("jalan", ("aspal", "hotmix", "onderlagh", "rigid", "sirtu", "koral", "kerikil", "rabat", "paving", "lapen",
+               "trotoar")),
+    ("drainase saluran", ("gorong", "duiker", "dekker", "culvert", "siring", "parit", "selokan", "got")),
+    ("sungai", ("bronjong", "tanggul", "normalisasi")),
+    ("irigasi", ("bendung", "tersier", "sekunder")),
+    ("air minum", ("pdam", "pamsimas", "perpipaan", "pipanisasi", "tandon", "reservoir", "hidran")),
+    ("sanitasi air limbah", ("jamban", "kakus", "septic", "ipal", "spald")),
+    # 1.04 perumahan
+    ("rumah layak huni", ("bedah", "rtlh")),
+    ("pemakaman", ("makam", "tpu")),
+    # 1.05 ketenteraman, bencana
+    ("kebakaran", ("pemadam", "apar", "damkar", "hidran")),
+    ("ketertiban ketentraman", ("poskamling", "ronda", "penertiban", "kamling", "satpol")),
+    ("bencana", ("tsunami", "gempa", "longsor", "evakuasi", "pengungsi", "pengungsian", "destana", "siaga",
+                 "mitigasi", "beliung")),
+    # 1.06 sosial
+    ("disabilitas sosial", ("lumpuh", "tunarungu", "tunanetra", "rungu", "netra", "lumpuh", "cacat")),
+    ("sosial terlantar", ("yatim", "piatu", "jompo", "terlantar", "gelandangan", "pengemis", "anjal")),
+    ("sosial", ("bansos", "pkh", "bpnt", "dtks", "santunan", "kube", "permakanan")),
+    # 2.07 tenaga kerja
+    ("tenaga kerja", ("pengangguran", "nganggur", "loker", "lowongan", "blk", "buruh", "upah", "pekerja",
+                      "karyawan", "kursus", "montir", "las")),
+    # 2.08 perempuan dan anak
+    ("perlindungan perempuan anak", ("kdrt", "kekerasan", "tppo", "pelecehan", "perkawinan", "pernikahan")),
+    ("perempuan", ("janda", "pekka", "wanita")),
+    # 2.09 pangan
+    ("pangan", ("lumbung", "beras", "cadangan", "pekarangan", "p2l", "krpl", "b2sa", "diversifikasi")),
+    # 2.10 pertanahan
+    ("tanah", ("sengketa", "agraria", "tora", "garapan")),
+    # 2.11 lingkungan hidup
+    ("sampah", ("tps", "tpst", "tps3r", "tong", "gerobak", "kebersihan")),
+    ("lingkungan hidup", ("pencemaran", "tercemar", "cemar", "penghijauan", "reboisasi", "iklim", "proklim",
+                          "adiwiyata", "polusi")),
+    # 2.12 administrasi kependudukan
+    ("kependudukan pencatatan sipil", ("ktp", "kk", "akta", "kia", "ikd", "nik", "blanko", "adminduk",
+                                       "dukcapil", "isbat")),
+    # 2.13 pemberdayaan desa
+    ("lembaga kemasyarakatan desa", ("pkk", "lpm", "rt", "rw", "bpd", "kades", "pilkades", "perangkat")),
+    ("keuangan desa", ("siskeudes", "apbdes", "rpjmdes", "rkpdes")),
+    ("pemberdayaan masyarakat desa", ("gotong", "bumdes", "bumkam")),
+    # 2.14 keluarga berencana
+    ("keluarga berencana kontrasepsi", ("implan", "iud", "kontrasepsi", "vasektomi", "tubektomi", "mkjp", "plkb",
+                                        "pil", "suntik")),
+    ("keluarga", ("catin", "pengantin", "bkb", "bkr", "bkl", "remaja")),
+    # 2.15 perhubungan
+    ("penerangan jalan", ("lampu", "pju", "pjuts")),
+    ("perlengkapan jalan lalu lintas", ("rambu", "marka", "zebra", "apill", "traffic", "cermin", "guardrail",
+                                        "zoss")),
+    ("perhubungan angkutan", ("halte", "terminal", "angkot", "kir", "parkir", "bus")),
+    # 2.16 komunikasi dan informatika
+    ("informatika komunikasi informasi", ("internet", "sinyal", "website", "web", "aplikasi", "digital", "cctv",
+                                          "radio", "wifi", "online", "spot")),
+    # 2.17 koperasi dan usaha mikro
+    ("usaha mikro", ("umkm", "ukm", "warung", "gerobak", "etalase", "kur", "pirt", "halal", "nib", "kemasan",
+                     "wirausaha", "kewirausahaan")),
+    # 2.18 penanaman modal
+    ("penanaman modal", ("investasi", "investor", "oss", "ptsp", "perizinan")),
+    # 2.19 kepemudaan dan olahraga
+    ("olahraga", ("voli", "sepakbola", "bola", "futsal", "bulutangkis", "badminton", "silat", "takraw", "tenis",
+                  "gor", "atlet", "turnamen", "senam", "jogging", "fitness", "stadion")),
+    ("kepemudaan pemuda", ("karangtaruna", "pemuda", "remaja")),
+    # 2.22 kebudayaan
+    ("kebudayaan", ("sanggar", "tari", "tarian", "gamelan", "lumping", "kepang", "rebana", "kesenian", "seni",
+                    "tapis", "adat", "sesat", "tradisional", "budaya")),
+    # 2.23 perpustakaan
+    ("perpustakaan", ("buku", "baca", "bacaan", "tbm", "literasi", "perpusdes")),
+    # 3.25 perikanan
+    ("ikan perikanan", ("lele", "nila", "patin", "gurame", "gurami", "bawal", "udang", "lobster", "kerapu",
+                        "bandeng", "tawes")),
+    ("budidaya ikan", ("kolam", "keramba", "bioflok", "terpal", "pokdakan")),
+    ("perikanan tangkap nelayan", ("nelayan", "rumpon", "jaring", "pancing", "tpi", "kusuka")),
+    # 3.26 pariwisata
+    ("pariwisata", ("wisata", "wisatawan", "destinasi", "pokdarwis", "homestay", "pemandu", "kuliner")),
+    # 3.27 pertanian
+    ("tanaman pangan pertanian", ("padi", "jagung", "kedelai", "cabai", "cabe", "tomat", "sayur", "sayuran",
+                                  "durian", "jeruk", "pisang", "singkong", "kacang", "gabah", "hortikultura",
+                                  "sawah", "petani", "tani")),
+    ("perkebunan tanaman", ("sawit", "karet", "kopi", "kakao", "lada", "cengkeh", "pinang", "kelapa", "tebu",
+                            "pekebun", "kebun")),
+    ("ternak peternakan", ("sapi", "kambing", "domba", "kerbau", "ayam", "bebek", "itik", "kandang", "peternak",
+                           "puskeswan", "pmk", "lsd", "inseminasi")),
+    ("alat mesin pertanian", ("traktor", "combine", "harvester", "thresher", "perontok", "alkon", "alsintan",
+                              "cultivator", "transplanter", "sprayer", "dryer", "pemipil")),
+    ("organisme pengganggu tumbuhan", ("hama", "wereng", "tikus", "ulat", "pestisida")),
+    # 3.30 perdagangan
+    ("perdagangan pasar", ("pasar", "los", "kios", "sembako", "tera", "timbangan")),
+    # 3.31 perindustrian
+    ("industri kecil", ("kerajinan", "anyaman", "konveksi", "keripik", "kerupuk", "tahu", "tempe", "pengrajin",
+                        "ikm")),
+    # 4.01 kesejahteraan rakyat (rumah ibadah, keagamaan)
+    ("ibadah agama mental spiritual", ("masjid", "musala", "gereja", "pura", "vihara", "klenteng", "surau",
+                                       "pesantren", "santri", "ngaji", "marbot", "imam", "taklim", "ustadz", "tpq",
+                                       "alquran")),
+    # 7.01 kecamatan
+    ("kecamatan", ("camat", "forkopimcam", "paten")),
+    # 8.01 kesatuan bangsa dan politik
+    ("kesatuan bangsa politik", ("narkoba", "narkotika", "napza", "paskibraka", "fkub", "pemilu", "pemilih",
+                                 "ormas", "kebangsaan")),
+)  # fmt: skip
+CONCEPTS: dict[str, str] = {}
+for _added, _words in _CONCEPT_GROUPS:
+    for _word in _words:
+        CONCEPTS[_word] = f"{CONCEPTS[_word]} {_added}" if _word in CONCEPTS else _added
+
 # Words that carry no topic. Removed after abbreviations are expanded.
 STOPWORDS: frozenset[str] = frozenset(
     [
@@ -411,6 +533,17 @@ NAME_MARKERS: frozenset[str] = frozenset(
         "negeri",
     ]
 )
+
+# Words after which a text names where, not what: "perbaikan drainase depan sdn 1", "pos ronda dekat masjid".
+# The words after the first of them (the address) weigh less than the object before it (see normalise.split).
+ADDRESS_MARKERS: frozenset[str] = frozenset(
+    ["di", "depan", "dekat", "samping", "sebelah", "belakang", "seberang", "sekitar", "menuju", "arah", "ke"]
+)
+# "di" written apart from a verb ("mohon di aspal", "di perbaiki") is a prefix, not an address.
+ACTION_STEMS: frozenset[str] = frozenset(
+    ["bangun", "baik", "aspal", "cor", "rehab", "rehabilitasi", "tingkat", "ganti", "bantu", "buat", "pasang",
+     "sedia", "tambah", "bersih", "keras", "lebar", "normalisasi", "ada", "data", "bina", "latih", "pelihara"]
+)  # fmt: skip
 
 ROMAN_NUMERALS: frozenset[str] = frozenset(
     ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from functools import cache, lru_cache
 
 import pandas as pd
@@ -20,6 +21,7 @@ _REDUPLICATION = re.compile(r"\b([a-z]{3,})2\b")  # gorong2 -> gorong gorong
 _LETTERS_THEN_NUMBER = re.compile(r"\b([a-z]+)(\d+)\b")  # rt02 -> rt 02
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _RT_RW = re.compile(r"\b(?:rt|rw)\s+\d+(?:\s+\d+)?\b")  # "rt 02", "rt 01 02" (rt/rw 01/02)
+SEPARATOR = " | "  # between the object words and the address words of a normalised text
 _PHRASES = re.compile(r"\b(" + "|".join(sorted(map(re.escape, lexicon.PHRASES), key=len, reverse=True)) + r")\b")
 
 
@@ -38,14 +40,21 @@ def stem_word(word: str) -> str:
     return _stemmer().stem(word) or word
 
 
-def _expand(text: str) -> list[str]:
-    """Lower-cased, punctuation-free, abbreviation-expanded tokens with rt/rw numbers removed."""
+@lru_cache(maxsize=65536)
+def _expand(text: str) -> tuple[str, ...]:
+    """Lower-cased, punctuation-free, abbreviation-expanded tokens with rt/rw numbers removed (each text once: the
+    classifier and the jurisdiction check both read it)."""
     text = _REDUPLICATION.sub(r"\1 \1", text.lower().replace("&", " dan "))
     text = _NOT_WORD.sub(" ", text)
     text = _LETTERS_THEN_NUMBER.sub(r"\1 \2", text)
     text = _RT_RW.sub(" ", text)
     text = _PHRASES.sub(lambda m: lexicon.PHRASES[m.group(1)], text)
-    return " ".join(lexicon.ABBREVIATIONS.get(t, t) for t in text.split()).split()
+    return tuple(" ".join(lexicon.ABBREVIATIONS.get(t, t) for t in text.split()).split())
+
+
+def _with_concepts(tokens: list[str]) -> list[str]:
+    """Each word the concept list knows followed by the nomenclature's words for it."""
+    return " ".join(f"{t} {lexicon.CONCEPTS[t]}" if t in lexicon.CONCEPTS else t for t in tokens).split()
 
 
 def expand_words(texts: pd.Series) -> pd.Series:
@@ -65,8 +74,9 @@ class Normaliser:
     none of their words is a keep word.
     """
 
-    def __init__(self, keep_words: frozenset[str] = frozenset(), place_names: tuple[str, ...] = ()):
+    def __init__(self, keep_words: frozenset[str] = frozenset(), place_names: tuple[str, ...] = (), stem: bool = True):
         self.keep_words = frozenset(keep_words)
+        self.stem = stem
         self.place_names = tuple(sorted({" ".join(_expand(n)) for n in place_names if n}))
         self._places: dict[str, list[tuple[str, ...]]] = {}
         for name in self.place_names:
@@ -83,18 +93,22 @@ class Normaliser:
             [
                 lexicon.PHRASES,
                 lexicon.ABBREVIATIONS,
+                lexicon.CONCEPTS,
                 sorted(lexicon.STOPWORDS),
                 sorted(lexicon.LOCATION_MARKERS),
                 sorted(lexicon.NAME_MARKERS),
                 sorted(lexicon.UNSTEMMED),
+                sorted(lexicon.ADDRESS_MARKERS),
+                sorted(lexicon.ACTION_STEMS),
                 sorted(self.keep_words),
                 self.place_names,
+                self.stem,
             ],
             sort_keys=True,
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
-    def _place_at(self, tokens: list[str], i: int, anywhere: bool) -> int:
+    def _place_at(self, tokens: Sequence[str], i: int, anywhere: bool) -> int:
         """Length of a known place name starting at tokens[i] (0 if none). Away from a marker, a name that
         shares a word with the training vocabulary is kept ("bangun rejo" could be a proposal to build)."""
         for words in self._places.get(tokens[i], ()):
@@ -102,7 +116,7 @@ class Normaliser:
                 return len(words)
         return 0
 
-    def drop_place_names(self, tokens: list[str]) -> list[str]:
+    def drop_place_names(self, tokens: Sequence[str]) -> list[str]:
         """Remove numbers and names after location/group markers, and known place names anywhere."""
         out: list[str] = []
         i, n = 0, len(tokens)
@@ -116,6 +130,7 @@ class Normaliser:
             i += 1
             if token not in lexicon.LOCATION_MARKERS and token not in lexicon.NAME_MARKERS:
                 continue
+            start = i
             named = False
             if i < n and (skip := self._place_at(tokens, i, anywhere=False)):
                 i, named = i + skip, True
@@ -124,13 +139,49 @@ class Normaliser:
             limit = 0 if named else (2 if token in lexicon.LOCATION_MARKERS else 3)
             while limit and i < n and tokens[i] not in self.keep_words and tokens[i] not in lexicon.LOCATION_MARKERS:
                 i, limit = i + 1, limit - 1
+            if token in lexicon.LOCATION_MARKERS and i > start:
+                out.pop()  # "dusun 3", "desa sukamaju": a place, not the topic ("jalan desa", "kampung iklim" stay)
         return [t for t in out if t not in ("lk", "rk")]  # kelurahan lingkungan numbers, not topics
 
-    def one(self, text: str) -> str:
-        """Normalise a single text."""
-        tokens = self.drop_place_names(_expand(text))
-        words = (stem_word(t) for t in tokens if not t.isdigit() and t not in lexicon.STOPWORDS)
+    def _words(self, tokens: Sequence[str]) -> str:
+        tokens = _with_concepts(self.drop_place_names(tokens))
+        stem = stem_word if self.stem else str
+        words = (stem(t) for t in tokens if not t.isdigit() and t not in lexicon.STOPWORDS)
         return " ".join(w for w in words if len(w) > 1)
+
+    @staticmethod
+    def address_at(tokens: Sequence[str]) -> int | None:
+        """Index of the word that starts the address part ("depan", "dekat", "di", "menuju", ...), if an object
+        precedes it: some word before it that is neither a stop word, a number nor only an action."""
+        for i, token in enumerate(tokens):
+            if i == 0 or token not in lexicon.ADDRESS_MARKERS:
+                continue
+            if token == "di" and i + 1 < len(tokens) and stem_word(tokens[i + 1]) in lexicon.ACTION_STEMS:
+                continue  # "mohon di aspal": a verb prefix written apart
+            before = (t for t in tokens[:i] if t not in lexicon.STOPWORDS and not _is_number(t))
+            if any(stem_word(t) not in lexicon.ACTION_STEMS for t in before):
+                return i
+        return None
+
+    def object_and_address(self, text: str) -> tuple[str, str, str]:
+        """(object words, address marker, address words) of a text, lower-cased, expanded and without place names
+        but not stemmed; marker and address are empty when the text names no address
+        ("perbaikan drainase depan sdn 1" -> "perbaikan drainase" / "depan" / "sekolah dasar negeri")."""
+        tokens = _expand(text)
+        cut = self.address_at(tokens)
+        if cut is None:
+            return " ".join(self.drop_place_names(tokens)), "", ""
+        head, tail = self.drop_place_names(tokens[:cut]), self.drop_place_names(tokens[cut + 1 :])
+        return " ".join(head), tokens[cut], " ".join(tail)
+
+    def one(self, text: str) -> str:
+        """Normalise a single text: "<object words> | <address words>", or the object words alone."""
+        tokens = _expand(text)
+        cut = self.address_at(tokens)
+        if cut is None:
+            return self._words(tokens)
+        head, tail = self._words(tokens[:cut]), self._words(tokens[cut + 1 :])
+        return f"{head}{SEPARATOR}{tail}" if head and tail else head or tail
 
     def __call__(self, texts: pd.Series) -> pd.Series:
         """Normalise a Series (index kept); each distinct text is worked on once."""

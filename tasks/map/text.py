@@ -1,0 +1,163 @@
+"""The text side of the mapping, for many rows of several pemda at once: `map_texts`.
+
+Per pemda, each distinct text is decided once, in this order:
+1. kamus: the text is a kamus name of an entry that speaks for the pemda (case and punctuation ignored);
+2. jurisdiction: a proposal that is the provinsi's or the pusat's work (UU 23/2014, `tasks.map.kewenangan`) waits
+   for review with "bukan kewenangan kabupaten/kota (...)" and is never given a local bidang;
+3. kamus_fuzzy: a resident's phrasing of a kamus item (`tasks.map.kamus_match`; an ambiguous match goes on);
+4. klasifikasi: the text classifier, when its confidence reaches the threshold chosen for the target precision on
+   cross-validated folds (`Classifier.threshold`) and some OPD of the pemda carries the bidang.
+The rest waits for review (mapping_method empty) with the reason and the best suggestion (saran_*). Choosing the
+OPD is not done here (`tasks.map.opd`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from reference import store
+from schemas.fields import columns
+from tasks.map.classify import training
+from tasks.map.classify.model import Classifier
+from tasks.map.kamus_match import kamus_index
+from tasks.map.kewenangan import KABKOTA, jurisdiction
+from tasks.map.opd import text_key
+
+OUTPUT_COLUMNS = tuple(
+    c.name
+    for c in columns(
+        "kode_bidang_urusan",
+        "kode_sub_kegiatan",
+        "id_kamus",
+        "mapping_method",
+        "mapping_confidence",
+        "mapping_version",
+        "kode_bidang_alternatif",
+        "kewenangan",
+        "alasan_review",
+        "saran_bidang_urusan",
+        "saran_sub_kegiatan",
+    )
+)
+LOW_CONFIDENCE = "keyakinan rendah"  # start of the review reason a lower threshold would have mapped
+EMPTY = "teks usulan kosong atau tanpa kata bermakna"
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """Codes as an object array with "" for missing ones (comparable element-wise)."""
+    return values.astype("string").fillna("").to_numpy(dtype=object)
+
+
+def _bidang_names() -> dict[str, str]:
+    names = store.bidang_urusan()
+    return dict(zip(names.kode_bidang_urusan, names.nama_bidang_urusan.str.title()))
+
+
+def _decide_pemda(
+    texts: pd.Series, kode_pemda: str, tahun: int, classifier: Classifier, threshold: float
+) -> pd.DataFrame:
+    """The decision for the distinct texts of one pemda (index: the texts' positions)."""
+    n = len(texts)
+    out = pd.DataFrame({c: pd.Series([pd.NA] * n, dtype="string") for c in OUTPUT_COLUMNS})
+    out["mapping_confidence"] = pd.Series([np.nan] * n, dtype="Float64")
+    normalised = classifier.normaliser(texts.reset_index(drop=True))
+    predicted = classifier.predict_normalised(normalised)
+
+    # 1. exact kamus name
+    kamus = training.usable_kamus(kode_pemda, tahun).drop_duplicates("id_kamus")
+    by_name = pd.Series(kamus.id_kamus.to_numpy(), index=text_key(kamus.nama_kamus))
+    by_name = by_name[~by_name.index.duplicated(keep=False)]
+    exact = text_key(texts.reset_index(drop=True)).map(by_name)
+
+    # 2. jurisdiction, 3. fuzzy kamus
+    rule = jurisdiction(texts.reset_index(drop=True), classifier.normaliser)
+    fuzzy = kamus_index(kode_pemda, tahun, classifier.normaliser).match(normalised)
+    entries = kamus.set_index("id_kamus")
+    names = _bidang_names()
+    carried = training.bidang_of_pemda(kode_pemda, tahun)
+
+    out["kewenangan"] = rule.kewenangan.to_numpy()
+    out["kode_bidang_alternatif"] = predicted.kode_bidang_alternatif.to_numpy()
+    is_exact = exact.notna().to_numpy()
+    outside = (rule.kewenangan != KABKOTA).to_numpy() & ~is_exact
+    is_fuzzy = fuzzy.id_kamus.notna().to_numpy() & ~is_exact & ~outside
+    kid = exact.where(is_exact, fuzzy.id_kamus.where(is_fuzzy)).astype("string")
+    hit = is_exact | is_fuzzy
+    entry = entries.reindex(kid.fillna("").to_numpy())
+    out.loc[hit, "id_kamus"] = kid[hit].to_numpy()
+    out.loc[hit, "kode_bidang_urusan"] = entry.kode_bidang_urusan.to_numpy()[hit]
+    out.loc[hit, "kode_sub_kegiatan"] = entry.kode_sub_kegiatan.to_numpy()[hit]
+    out.loc[is_exact, "mapping_method"] = "kamus"
+    out.loc[is_fuzzy, "mapping_method"] = "kamus_fuzzy"
+    out.loc[is_exact, "mapping_confidence"] = 1.0
+    out.loc[is_fuzzy, "mapping_confidence"] = fuzzy.kamus_score.to_numpy()[is_fuzzy] / 100
+    out.loc[hit, "mapping_version"] = out.loc[hit, "mapping_method"]
+    # the classifier's other opinion is the alternative of a kamus match
+    best, runner_up = _codes(predicted.kode_bidang_urusan), _codes(predicted.kode_bidang_alternatif)
+    other = np.where(best != _codes(out.kode_bidang_urusan), best, runner_up)
+    out.loc[hit, "kode_bidang_alternatif"] = other[hit]
+
+    # 4. classifier, and the review queue with its reasons and suggestions
+    rest = ~hit & ~outside
+    bidang = best
+    confidence = predicted.confidence.to_numpy()
+    empty = (normalised.fillna("") == "").to_numpy()
+    not_carried = np.array([b not in carried for b in bidang])
+    sure = rest & ~empty & (confidence >= threshold) & ~not_carried
+    out.loc[sure, "mapping_method"] = "klasifikasi"
+    out.loc[sure, "kode_bidang_urusan"] = bidang[sure]
+    out.loc[sure, "kode_sub_kegiatan"] = predicted.kode_sub_kegiatan.to_numpy()[sure]
+    classified = (rest | outside) & ~empty
+    out.loc[classified, "mapping_confidence"] = confidence[classified]
+    out.loc[rest | outside, "mapping_version"] = classifier.model_version
+    review = ~hit & ~sure
+    out.loc[review & ~outside, "saran_bidang_urusan"] = bidang[review & ~outside]
+    out.loc[review & ~outside, "saran_sub_kegiatan"] = predicted.kode_sub_kegiatan.to_numpy()[review & ~outside]
+    out.loc[outside, "saran_bidang_urusan"] = rule.kode_bidang_urusan.to_numpy()[outside]
+    out.loc[outside, "alasan_review"] = rule.alasan_review.to_numpy()[outside]
+    reasons = [
+        EMPTY
+        if e
+        else (
+            f"bidang {b} ({names.get(b, b)}) tidak diampu OPD mana pun di pemda ini"
+            if nc
+            else f"{LOW_CONFIDENCE} ({c:.2f} < ambang {threshold:.2f}): saran {b} {names.get(b, b)}, alternatif {a}"
+        )
+        for e, nc, b, c, a in zip(empty, not_carried, bidang, confidence, predicted.kode_bidang_alternatif)
+    ]
+    waiting = review & ~outside
+    out.loc[waiting, "alasan_review"] = np.array(reasons, dtype=object)[waiting]
+    out.loc[empty & rest, ["saran_bidang_urusan", "saran_sub_kegiatan", "kode_bidang_alternatif"]] = pd.NA
+    return out
+
+
+def map_texts(
+    frame: pd.DataFrame,
+    tahun: int,
+    classifiers: Mapping[str, Classifier],
+    threshold: float | None = None,
+) -> pd.DataFrame:
+    """The text mapping of every row of `frame` (columns kode_pemda, uraian_usulan; index kept), each distinct text
+    of a pemda decided once. `classifiers` holds the classifier of each pemda; `threshold` overrides the
+    classifier's own review threshold."""
+    parts = []
+    for kode_pemda, rows in frame.groupby("kode_pemda", sort=False):
+        classifier = classifiers[kode_pemda]
+        texts = rows["uraian_usulan"].astype("string").fillna("")
+        codes, distinct = pd.factorize(texts, sort=False)
+        decided = _decide_pemda(
+            pd.Series(distinct, dtype="string"),
+            str(kode_pemda),
+            tahun,
+            classifier,
+            classifier.threshold if threshold is None else threshold,
+        )
+        part = decided.iloc[codes].reset_index(drop=True)
+        part.index = rows.index
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in OUTPUT_COLUMNS}, index=frame.index)
+    return pd.concat(parts).reindex(frame.index)[list(OUTPUT_COLUMNS)]
