@@ -239,4 +239,3 @@ _VOCABULARY: dict[tuple[int, str, bool], tuple[frozenset[str], frozenset[str]]] 
 
 def _words(texts) -> frozenset[str]:
     return frozenset(" ".join(expand_words(pd.Series(list(texts), dtype="string"))).split())
-
