@@ -34,6 +34,9 @@ from tasks.validate.gx import DATA_DOCS_SITE
 _RUN_ID = re.compile(r"^[0-9A-Za-z_.-]+$")
 JAKARTA = ZoneInfo("Asia/Jakarta")
 _ORDER = {level: i for i, level in enumerate(LEVELS)}
+BIN_WIDTH = 0.05  # confidence histogram bins; 1.0 falls in the last one
+# the bin of a confidence: floor(20 * confidence) (CAST truncates on SQLite and rounds on PostgreSQL)
+_FLOOR = {"postgresql": "FLOOR(mapping_confidence * 20)", "sqlite": "CAST(mapping_confidence * 20 AS INTEGER)"}
 # Colours (Okabe-Ito, readable for colour-blind readers): desa / kab-kota / accepted; loaded / quarantined.
 C_DESA, C_KAB, C_OK, C_BAD, C_WARN, C_GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#999999"
 METHOD_LABELS = {
@@ -193,12 +196,31 @@ def _gather(engine: sa.Engine, run_id: str) -> dict:
                 **p,
             )
         )
-        mapping = _read(
-            c,
-            "SELECT level, stream, id_usulan, mapping_method, mapping_confidence FROM usulan "
-            "WHERE tahun = :t AND kode_pemda IN :pemda",
-            **p,
+        # the mapping, aggregated by the database: rows, confidence and a 0.05-wide histogram per method
+        mapping = _numeric(
+            _read(
+                c,
+                "SELECT level, mapping_method, COUNT(*) AS n, COUNT(mapping_confidence) AS n_confidence, "
+                "SUM(mapping_confidence) AS sum_confidence, MIN(mapping_confidence) AS min_confidence "
+                "FROM usulan WHERE tahun = :t AND kode_pemda IN :pemda GROUP BY level, mapping_method",
+                **p,
+            )
         )
+        bin_of = f"CASE WHEN mapping_confidence >= 1 THEN 19 ELSE {_FLOOR[engine.dialect.name]} END"
+        confidence = _numeric(
+            _read(
+                c,
+                f"SELECT mapping_method, {bin_of} AS bin, COUNT(*) AS n FROM usulan WHERE tahun = :t "
+                f"AND kode_pemda IN :pemda AND mapping_confidence IS NOT NULL GROUP BY mapping_method, {bin_of}",
+                **p,
+            )
+        )
+        backlog = _read(
+            c,
+            "SELECT COUNT(*) AS n FROM (SELECT DISTINCT kode_pemda, stream, id_usulan FROM usulan "
+            "WHERE tahun = :t AND kode_pemda IN :pemda AND mapping_method IS NULL) AS waiting",
+            **p,
+        ).n.iloc[0]
         quality = _numeric(
             _read(
                 c,
@@ -207,10 +229,8 @@ def _gather(engine: sa.Engine, run_id: str) -> dict:
                 r=run_id,
             )
         )
-    mapping["mapping_method"] = mapping.mapping_method.astype(object).where(mapping.mapping_method.notna(), None)
-    mapping["mapping_confidence"] = pd.to_numeric(
-        mapping.mapping_confidence.map(lambda v: float(v) if v is not None else None), errors="coerce"
-    )
+    for frame in (mapping, confidence):
+        frame["mapping_method"] = frame.mapping_method.astype(object).where(frame.mapping_method.notna(), None)
     return dict(
         run=run,
         tahun=tahun,
@@ -221,6 +241,8 @@ def _gather(engine: sa.Engine, run_id: str) -> dict:
         kecamatan=kecamatan,
         pokir=pokir.fillna(0).iloc[0],
         mapping=mapping,
+        confidence=confidence,
+        backlog=int(backlog),
         quality=quality,
     )
 
@@ -373,7 +395,9 @@ def chart_rekap(frame: pd.DataFrame, title: str, subtitle: str, unnamed: str) ->
     return _layout(fig, title, subtitle, 140 + 42 * max(len(labels), 1))
 
 
-def chart_mapping(mapping: pd.DataFrame) -> go.Figure:
+def chart_mapping(mapping: pd.DataFrame, confidence: pd.DataFrame) -> go.Figure:
+    """Rows per method and level (`mapping`: level, mapping_method, n) and the confidence histogram per method
+    (`confidence`: mapping_method, bin of 0.05, n)."""
     fig = make_subplots(
         rows=1,
         cols=2,
@@ -385,14 +409,9 @@ def chart_mapping(mapping: pd.DataFrame) -> go.Figure:
         ),
     )
     levels = [lv for lv in LEVELS if lv in set(mapping.level)]
-    methods = [
-        m
-        for m in (*MAPPING_METHODS, None)
-        if (mapping.mapping_method.isna().any() if m is None else (mapping.mapping_method == m).any())
-    ]
-    for m in methods:
-        part = mapping[mapping.mapping_method.isna()] if m is None else mapping[mapping.mapping_method == m]
-        counts = part.level.value_counts()
+    present = set(mapping.mapping_method)
+    for m in (m for m in (*MAPPING_METHODS, None) if m in present):
+        counts = mapping[_is_method(mapping, m)].groupby("level").n.sum()
         fig.add_bar(
             x=[LEVEL_LABELS[lv].replace("Musrenbang ", "") for lv in levels],
             y=[int(counts.get(lv, 0)) for lv in levels],
@@ -402,15 +421,16 @@ def chart_mapping(mapping: pd.DataFrame) -> go.Figure:
             row=1,
             col=1,
         )
-        conf = part.mapping_confidence.dropna()
-        if len(conf):
-            fig.add_histogram(
-                x=conf,
+        bins = confidence[_is_method(confidence, m)]
+        if len(bins):
+            fig.add_bar(
+                x=(bins.bin.astype(float) + 0.5) * BIN_WIDTH,
+                y=bins.n,
+                width=BIN_WIDTH,
                 name=METHOD_LABELS[m],
                 marker_color=METHOD_COLOURS[m],
                 legendgroup=str(m),
                 showlegend=False,
-                xbins=dict(start=0, end=1.0001, size=0.05),
                 row=1,
                 col=2,
             )
@@ -423,6 +443,10 @@ def chart_mapping(mapping: pd.DataFrame) -> go.Figure:
         "Mapping to bidang urusan and OPD: method and confidence of every usulan row",
         440,
     )
+
+
+def _is_method(frame: pd.DataFrame, method: str | None) -> pd.Series:
+    return frame.mapping_method.isna() if method is None else frame.mapping_method == method
 
 
 def chart_quality(top_rules: pd.DataFrame) -> go.Figure:
@@ -558,11 +582,6 @@ def _quality_dir(run: dict, report) -> Path | None:
     return Path(lake).parent / "quality" if lake else None
 
 
-def _review_backlog(mapping: pd.DataFrame) -> int:
-    unmapped = mapping[mapping.mapping_method.isna()]
-    return len(unmapped.drop_duplicates(["stream", "id_usulan"]))
-
-
 def write_run_report(
     engine: sa.Engine, run_id: str, out_dir: Path, report=None, quality_dir: Path | None = None
 ) -> Path:
@@ -590,12 +609,15 @@ def write_run_report(
         mapping.assign(metode=mapping.mapping_method.map(lambda m: METHOD_LABELS.get(m, m)))
         .groupby(["metode"], as_index=False)
         .agg(
-            baris=("level", "size"),
-            keyakinan_rata2=("mapping_confidence", "mean"),
-            keyakinan_min=("mapping_confidence", "min"),
+            baris=("n", "sum"),
+            n_confidence=("n_confidence", "sum"),
+            sum_confidence=("sum_confidence", "sum"),
+            keyakinan_min=("min_confidence", "min"),
         )
         .sort_values("baris", ascending=False)
     )
+    by_method["keyakinan_rata2"] = by_method.sum_confidence / by_method.n_confidence.where(by_method.n_confidence > 0)
+    by_method = by_method[["metode", "baris", "keyakinan_rata2", "keyakinan_min"]]
 
     charts = {
         "rows": chart_rows(per_level),
@@ -613,7 +635,7 @@ def write_run_report(
             "Usulan at the desa and kab/kota forums and accepted into the RKPD, per kecamatan",
             "(tanpa kecamatan / no kecamatan, e.g. pokir)",
         ),
-        "mapping": chart_mapping(mapping),
+        "mapping": chart_mapping(mapping, data["confidence"]),
     }
     if len(top_rules):
         charts["quality"] = chart_quality(top_rules)
@@ -642,7 +664,7 @@ def write_run_report(
 
     totals = per_level[["rows_read", "rows_loaded", "rows_quarantined", "rows_held_back"]].sum()
     f, pokir = data["funnel"], data["pokir"]
-    backlog = _review_backlog(mapping)
+    backlog = data["backlog"]
     cards = [
         ("Baris dibaca", "rows read", _id(totals.rows_read)),
         ("Baris dimuat", "rows loaded", _id(totals.rows_loaded)),
