@@ -479,19 +479,41 @@ class ReferenceStatus:
 
     def notices(self) -> list[str]:
         """One sentence per list the pemda runs on the template of (empty when it has its own)."""
-        what = {
-            "opd": "OPD master (dinas/badan of the template, kecamatan SKPD numbered in wilayah order)",
-            "kamus": "kamus usulan (entries routed to the pemda's own OPD where it has a list)",
-        }
-        return [
-            f"{self.kode_pemda} tahun {self.tahun}: the {what[name]} is the template of {TEMPLATE_PEMDA}, not the "
-            f"pemda's own; import it with `rkpd reference import --pemda {self.kode_pemda} --tahun {self.tahun} "
-            f"--{name} FILE`"
-            for name in self.on_template
-        ]
+        return template_notices([self])
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame([{**vars(s), "own": s.own} for s in self.lists])
+
+
+SHOWN_PEMDA = 10  # pemda named in a template notice before "and N more"
+_TEMPLATE_WHAT = {
+    "opd": "OPD master (dinas/badan of the template, kecamatan SKPD numbered in wilayah order)",
+    "kamus": "kamus usulan (entries routed to the pemda's own OPD where it has a list)",
+}
+
+
+def template_notices(statuses: list[ReferenceStatus]) -> list[str]:
+    """One sentence per list that some of the pemda run on the template of, naming them (the first
+    SHOWN_PEMDA, then how many more): a national run says it in two lines, not two per pemda."""
+    out = []
+    for name, what in _TEMPLATE_WHAT.items():
+        on = [s for s in statuses if name in s.on_template]
+        if not on:
+            continue
+        kode = [s.kode_pemda for s in on]
+        tahun = on[0].tahun
+        if len(on) == 1:
+            who = f"{kode[0]} tahun {tahun}: the {what} is"
+            pemda_option = kode[0]
+        else:
+            more = f" and {len(kode) - SHOWN_PEMDA} more" if len(kode) > SHOWN_PEMDA else ""
+            who = f"{len(kode)} pemda tahun {tahun} ({', '.join(kode[:SHOWN_PEMDA])}{more}): the {what} is"
+            pemda_option = "KODE"
+        out.append(
+            f"{who} the template of {TEMPLATE_PEMDA}, not the pemda's own; import it with "
+            f"`rkpd reference import --pemda {pemda_option} --tahun {tahun} --{name} FILE`"
+        )
+    return out
 
 
 def reference_status(kode_pemda: str, tahun: int | None) -> ReferenceStatus:

@@ -108,6 +108,11 @@ def test_the_template_is_said_out_loud_and_real_codes_are_kept():
     before = store.reference_status("17.03", 2025)  # the 2026 SOTK does not hold for 2025
     assert set(before.on_template) == {"opd", "kamus"} and len(before.notices()) == 2
     assert store.reference_status("18.02", 2025).on_template == ()
+    kab_kota = store.wilayah().query("tingkat == 'kabkota'").kode.drop_duplicates().head(30)
+    said = store.template_notices([store.reference_status(kode, 2025) for kode in ("18.02", *kab_kota)])
+    assert len(said) == 2, said  # a national run says it in one line per list, not two per pemda
+    assert said[0].startswith(f"30 pemda tahun 2025 ({', '.join(kab_kota[:10])} and 20 more): the OPD master")
+    assert "--pemda KODE --tahun 2025 --opd FILE" in said[0] and "(18.02" not in said[0]
     metro = store.opd("18.72", 2025)  # no list of its own: the template's dinas and its own kecamatan
     assert set(metro.kode_kecamatan.dropna()) == {f"18.72.0{i}" for i in range(1, 6)}
     ksb = store.opd("52.07", 2026).set_index("kode_skpd")

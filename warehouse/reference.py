@@ -34,8 +34,8 @@ def pemda_replacements(kode_pemda: str, lists: dict[str, pd.DataFrame]) -> list[
 
 def load_reference(engine: sa.Engine, pemda: list[str], tahun: int | None = None) -> dict[str, int]:
     """Refresh national lists when their row count differs from the shipped files; replace, for each pemda of
-    the run, the version of its lists in force for `tahun` (its own, or the template's). Says once, as a
-    warning, which pemda run on the template. Returns rows per table."""
+    the run, the version of its lists in force for `tahun` (its own, or the template's). Says in one warning
+    per list which pemda run on the template. Returns rows per table."""
     replacements = []
     national = {WILAYAH: store.wilayah(), NOMENKLATUR: store.nomenklatur(), OPD_STANDAR: store.opd_standar()}
     for table, frame in national.items():
@@ -43,7 +43,7 @@ def load_reference(engine: sa.Engine, pemda: list[str], tahun: int | None = None
             replacements.append((table, {}, frame))
     for kode in pemda:
         replacements += pemda_replacements(kode, store.pemda_lists(kode, tahun))
-        for notice in store.reference_status(kode, tahun).notices():
-            log.warning(notice)
+    for notice in store.template_notices([store.reference_status(kode, tahun) for kode in pemda]):
+        log.warning(notice)
     replace_slice(engine, replacements)
     return {t.name: _count(engine, t.name) for t in (*national, *store.LIST_TABLES.values())}
