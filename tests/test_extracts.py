@@ -290,6 +290,7 @@ def test_workbook_layout(extracted):
             assert ws["A1"].value == f"Usulan Musrenbang untuk RKPD {TAHUN}: {manifest['nama_skpd']}", where
             assert ws["A1"].font.b and "Kabupaten Lampung Tengah (18.02)" in ws["A2"].value, where
             assert f"run {extracted.run_id}" in ws["A2"].value and "WIB" in ws["A2"].value, where
+            assert ws["A3"].value == "Pagu indikatif OPD ini belum diimpor untuk tahun ini", where  # no pagu given
             assert ws.freeze_panes == f"A{header_row + 1}", where
             assert ws.auto_filter.ref and ws.auto_filter.ref.startswith(f"A{header_row}:"), where
             assert ws.print_title_rows == f"${header_row}:${header_row}", where

@@ -5,8 +5,10 @@ to end."""
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -14,7 +16,9 @@ from typer.testing import CliRunner
 
 from reference import store
 from rkpd.cli import app
-from schemas import OPD, RENJA, USULAN
+from schemas import OPD, RENJA, RUN, USULAN
+from tasks.deliver.opd_extracts import write_opd_extracts
+from tasks.deliver.run_report import write_run_report
 from tasks.errors import ReferenceImportError
 from tasks.extract.reference import check_files
 from tasks.load.reference import import_reference
@@ -22,6 +26,7 @@ from tasks.map.opd import opd_alternatif, route_opd
 from warehouse.bulk import replace_slice
 from warehouse.db import create_engine, scoped_engine
 from warehouse.migrate import upgrade
+from warehouse.models import TABLES
 
 SUMBER = Path(store.DATA) / "sumber"
 BU_OPD = SUMBER / "opd_bengkulu_utara_17_03_tahun_2026.csv"
@@ -356,9 +361,13 @@ def test_pagu_over_and_under_the_ceiling_show_in_the_views(backend, tmp_path, re
         )
         replace_slice(engine, [(USULAN, {"kode_pemda": "17.03"}, usulan)])
         replace_slice(engine, [(OPD, {"kode_pemda": "17.03"}, store.opd("17.03", 2026))])
-        with engine.connect() as connection:
+        with engine.begin() as connection:
             opd = pd.read_sql(sa.text("SELECT * FROM v_pagu_opd WHERE kode_pemda = '17.03'"), connection)
             kec = pd.read_sql(sa.text("SELECT * FROM v_pagu_kecamatan WHERE kode_pemda = '17.03'"), connection)
+            run = dict(run_id="r", tahun=2026, started_at=datetime.now(UTC), run_status="success")
+            connection.execute(sa.insert(TABLES[RUN.name]).values(run))
+        report = write_run_report(engine, "r", tmp_path / "report").read_text(encoding="utf-8")
+        extracts = {m["kode_skpd"]: m for m in write_opd_extracts(engine, 2026, "17.03", tmp_path / "extracts")}
     opd = opd.set_index(["level", "kode_opd"])
     assert opd.loc[("kabkota", pupr), ["n_diterima", "over_pagu"]].tolist() == [2, 1]
     assert float(opd.loc[("kabkota", pupr), "sisa_pagu"]) == -300_000_000
@@ -370,6 +379,31 @@ def test_pagu_over_and_under_the_ceiling_show_in_the_views(backend, tmp_path, re
     assert kec.loc["17.03.07", "over_pagu"] == 1 and float(kec.loc["17.03.07", "sisa_pagu"]) == -100_000_000
     kerkap = store.pagu_kecamatan("17.03", 2026).set_index("sumber").kode_kecamatan.iloc[1]
     assert kec.loc[kerkap, "over_pagu"] == 0 and kec.loc[kerkap, "n_diterima"] == 0
+    # the run report shows the use of the ceilings: 2 OPD and 2 kecamatan with a pagu, PUPR and Arga Makmur over
+    pagu_section = report[report.index("7. Pagu indikatif") :]
+    assert "<b>2</b> melebihi pagu" in pagu_section
+    over = pagu_section[pagu_section.index("melebihi pagu") :]
+    assert over.index(pupr) < over.index("17.03.07")  # the larger excess (0.3 bn) first
+    assert "Rp 1.300.000.000" in over and "130,00" in over and "133,33" in over
+    assert "Rp 1.000.000.000" in pagu_section and "Rp 1.500.000.000" in pagu_section  # pagu of both OPD
+    # and so do the OPD extracts, with the kamus on the template
+    assert (extracts[pupr]["pagu"], extracts[pupr]["over_pagu"], extracts[dinsos]["over_pagu"]) == (1e9, True, False)
+    title = openpyxl.load_workbook(
+        tmp_path
+        / "extracts"
+        / "2026"
+        / "17_03"
+        / extracts[pupr]["folder"]
+        / f"usulan_{extracts[pupr]['folder']}_2026.xlsx",
+        read_only=True,
+    ).worksheets[0]
+    line = next(title.iter_rows(min_row=3, max_row=3, values_only=True))[0]
+    assert line == (
+        "Pagu indikatif Rp 1.000.000.000 · diterima di Musrenbang kab/kota Rp 1.300.000.000 (130,0% dari pagu) · "
+        "MELEBIHI PAGU · kamus usulan memakai template 18.02, bukan milik pemda"
+    )
+    said = report[report.index("Referensi template") : report.index("1. Baris dibaca")]
+    assert "17.03 tahun 2026: the kamus usulan" in said and "OPD master" not in said  # its own OPD list is shipped
 
 
 # --- a real region end to end ------------------------------------------------------------------------

@@ -120,7 +120,7 @@ SHEET_NOTES = {
     SHEET_SUMMARY: "Usulan, diterima dan ditolak per level dan jenis usulan, dari baris OPD ini di setiap level.",
     SHEET_REVIEW: "Usulan yang menunggu review planner dan disarankan ke OPD ini atau ditujukan awal ke OPD ini.",
 }
-HEADER_ROW = 4  # 0-based: three lines of title block and a blank line above the header
+HEADER_ROW = 5  # 0-based: three title lines, the sheet's note and a blank line above the header
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 RUPIAH_FORMAT = '"Rp" #,##0'
@@ -484,6 +484,40 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _pagu(engine: sa.Engine, tahun: int, kode_pemda: str) -> pd.DataFrame:
+    """Per OPD with a pagu indikatif for the tahun: the pagu and the anggaran accepted at the Musrenbang
+    kab/kota against it (v_pagu_opd), indexed by kode_opd."""
+    with engine.connect() as c:
+        return pd.read_sql(
+            sa.text(
+                "SELECT kode_opd, pagu, anggaran_diterima, share_of_pagu, over_pagu FROM v_pagu_opd "
+                "WHERE tahun = :t AND kode_pemda = :p AND level = 'kabkota' AND pagu IS NOT NULL"
+            ),
+            c,
+            params={"t": tahun, "p": kode_pemda},
+        ).set_index("kode_opd")
+
+
+def pagu_line(kode: str, pagu: pd.DataFrame, on_template: tuple[str, ...]) -> str:
+    """The title line on the OPD's ceiling (its use at the Musrenbang kab/kota) and, when the pemda runs on the
+    template's OPD master or kamus, that it does."""
+    if kode in pagu.index:
+        row = pagu.loc[kode]
+        used = float(row.anggaran_diterima) / float(row.pagu) if float(row.pagu) else None
+        share = f" ({used * 100:.1f}% dari pagu)".replace(".", ",") if used is not None else ""
+        line = (
+            f"Pagu indikatif {_rupiah(row.pagu)} · diterima di Musrenbang kab/kota {_rupiah(row.anggaran_diterima)}"
+            f"{share}{' · MELEBIHI PAGU' if row.over_pagu == 1 else ''}"
+        )
+    else:
+        line = "Pagu indikatif OPD ini belum diimpor untuk tahun ini"
+    said = {"opd": "master OPD", "kamus": "kamus usulan"}
+    if on_template:
+        template = " dan ".join(said[name] for name in on_template)
+        line += f" · {template} memakai template {store.TEMPLATE_PEMDA}, bukan milik pemda"
+    return line
+
+
 def _latest_run(engine: sa.Engine, tahun: int) -> str | None:
     with engine.connect() as c:
         return c.execute(
@@ -502,6 +536,8 @@ def write_opd_extracts(
     pemda_name = code_name(kode_pemda)
     run_id = run_id or _latest_run(engine, tahun)
     names = _names(tahun, kode_pemda)
+    pagu = _pagu(engine, tahun, kode_pemda)
+    on_template = store.reference_status(kode_pemda, tahun).on_template
     all_levels = _with_names(_read_usulan(engine, tahun, kode_pemda), names)
     top = highest_level(all_levels)
     # What reached an OPD: an usulan's row at the highest level it reached, unless the desa forum rejected it there.
@@ -549,6 +585,7 @@ def write_opd_extracts(
                 f"Pemda {pemda_label} · kode SKPD {kode} · run {run_id or '-'} · dibuat "
                 f"{created.astimezone(JAKARTA):%d-%m-%Y %H:%M} WIB · {_rupiah(accepted.anggaran.sum())} diterima, "
                 f"{_rupiah(rejected.anggaran.sum())} ditolak",
+                pagu_line(kode, pagu, on_template),
             ]
             write_xlsx(folder / f"{stem}.xlsx", sheets, title)
             write_csv(folder / f"{stem}.csv", rows)
@@ -578,6 +615,10 @@ def write_opd_extracts(
                 "rows_diterima": len(accepted),
                 "rows_ditolak": len(rejected),
                 "rows_dalam_review": len(opd_review),
+                "pagu": float(pagu.pagu[kode]) if kode in pagu.index else None,
+                "anggaran_diterima_kabkota": float(pagu.anggaran_diterima[kode]) if kode in pagu.index else None,
+                "over_pagu": bool(pagu.over_pagu[kode] == 1) if kode in pagu.index else None,
+                "referensi_template": list(on_template),
                 "grain": "one row per usulan at the highest forum level it reached, carried by this OPD there "
                 "(rejected at the desa forum: not included)",
                 "columns": {c: HEADERS[c] for c in rows.columns},

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 from plotly.subplots import make_subplots
 
+from reference import store
 from schemas import LEVELS
 from schemas.usulan import LEVEL_LABELS, MAPPING_METHODS
 from tasks.validate.gx import DATA_DOCS_SITE
@@ -196,6 +197,19 @@ def _gather(engine: sa.Engine, run_id: str) -> dict:
                 **p,
             )
         )
+        # use of the pagu indikatif: per OPD at the Musrenbang kab/kota and per kecamatan, where a pagu was imported
+        pagu = _numeric(
+            _read(
+                c,
+                "SELECT 'opd' AS jenis, kode_pemda, kode_opd AS kode, nama_opd AS nama, anggaran_diterima, pagu, "
+                "over_pagu FROM v_pagu_opd WHERE tahun = :t AND kode_pemda IN :pemda AND level = 'kabkota' "
+                "AND pagu IS NOT NULL UNION ALL "
+                "SELECT 'kecamatan' AS jenis, kode_pemda, kode_kecamatan AS kode, nama_kecamatan AS nama, "
+                "anggaran_diterima, pagu, over_pagu FROM v_pagu_kecamatan WHERE tahun = :t "
+                "AND kode_pemda IN :pemda AND pagu IS NOT NULL",
+                **p,
+            )
+        )
         # the mapping, aggregated by the database: rows, confidence and a 0.05-wide histogram per method
         mapping = _numeric(
             _read(
@@ -242,6 +256,7 @@ def _gather(engine: sa.Engine, run_id: str) -> dict:
         pokir=pokir.fillna(0).iloc[0],
         mapping=mapping,
         confidence=confidence,
+        pagu=pagu,
         backlog=int(backlog),
         quality=quality,
     )
@@ -505,6 +520,8 @@ td:first-child,th:first-child,td.t{text-align:left} .bad{color:#a40000} .ok{colo
 {% if problems %}<p class="bad">{{ problems|length }} file tidak dimuat / not published:</p><ul class="bad">
 {% for p in problems %}<li>{{ p }}</li>{% endfor %}</ul>{% endif %}
 {% if ignored %}<p>Diabaikan / ignored:</p><ul>{% for p in ignored %}<li>{{ p }}</li>{% endfor %}</ul>{% endif %}
+{% if reference_notes %}<p class="bad">Referensi template / reference on the template:</p><ul class="bad">
+{% for p in reference_notes %}<li>{{ p }}</li>{% endfor %}</ul>{% endif %}
 
 <h2>1. Baris dibaca, dimuat, dikarantina <small>/ rows read, loaded, quarantined (etl_load_log)</small></h2>
 <section class="chart" id="chart-rows" data-chart="rows">{{ charts.rows|safe }}</section>
@@ -535,9 +552,20 @@ highest level it is unmapped at; <code>rkpd review export</code> writes them for
 {% if has_quality %}<section class="chart" id="chart-quality" data-chart="quality">{{ charts.quality|safe }}</section>
 {% else %}<p class="ok">Tidak ada aturan yang gagal / no rule failed.</p>{% endif %}
 {{ tables.quality|safe }}
-<footer>Dibuat / generated {{ generated }} WIB oleh rkpd-pipeline. Angka warehouse (bagian 2&ndash;5) adalah isi
+
+<h2>7. Pagu indikatif <small>/ use of the ceilings: accepted anggaran per OPD at the Musrenbang kab/kota and per
+kecamatan, against the imported pagu (v_pagu_opd, v_pagu_kecamatan)</small></h2>
+{% if has_pagu %}{{ tables.pagu|safe }}
+{% if over_pagu %}<p class="bad"><b>{{ "{:,}".format(over_pagu).replace(",", ".") }}</b> melebihi pagu
+/ over the ceiling
+{% if over_shown < over_pagu %}
+(terbesar {{ over_shown }} / the {{ over_shown }} largest excesses shown){% endif %}:</p>{{ tables.over|safe }}
+{% else %}<p class="ok">Tidak ada yang melebihi pagu / nothing over its ceiling.</p>{% endif %}
+{% else %}<p>Belum ada pagu indikatif untuk tahun dan pemda ini / no pagu imported for this tahun and pemda:
+<code>rkpd reference import --pemda KODE --tahun {{ tahun }} --pagu FILE</code>.</p>{% endif %}
+<footer>Dibuat / generated {{ generated }} WIB oleh rkpd-pipeline. Angka warehouse (bagian 2&ndash;5, 7) adalah isi
 warehouse untuk tahun dan pemda ini setelah run (termasuk slice yang tidak berubah). <i>Warehouse figures
-(sections 2&ndash;5) are the warehouse state for this tahun and pemda after the run, unchanged slices included.</i>
+(sections 2&ndash;5, 7) are the warehouse state for this tahun and pemda after the run, unchanged slices included.</i>
 Tanpa data pribadi / no personal data.</footer>
 </main></body></html>""")
 
@@ -564,6 +592,47 @@ def _html_table(
                 cells.append(f"<td>{_id(value)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+OVER_SHOWN = 30  # rows over their ceiling listed in the report (largest excess first)
+PAGU_MONEY = ("Pagu", "Diterima", "Lebih (excess)")
+
+
+def pagu_tables(pagu: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """From the OPD and kecamatan rows that have a pagu (jenis, kode_pemda, kode, nama, anggaran_diterima, pagu,
+    over_pagu): a summary per pemda and jenis, and the rows over their ceiling, largest excess first."""
+    jenis = {"opd": "OPD (kab/kota)", "kecamatan": "kecamatan"}
+    if pagu.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    frame = pagu.assign(excess=pagu.anggaran_diterima - pagu.pagu, over=pagu.over_pagu == 1)
+    summary = frame.groupby(["kode_pemda", "jenis"], as_index=False).agg(
+        n=("kode", "size"), over=("over", "sum"), pagu=("pagu", "sum"), diterima=("anggaran_diterima", "sum")
+    )
+    summary = pd.DataFrame(
+        {
+            "Pemda": summary.kode_pemda,
+            "Jenis": summary.jenis.map(jenis),
+            "Dengan pagu (with a pagu)": summary.n,
+            "Melebihi pagu (over)": summary.over,
+            "Pagu": summary.pagu,
+            "Diterima": summary.diterima,
+            "% pagu terpakai (used)": 100 * summary.diterima / summary.pagu.where(summary.pagu > 0),
+        }
+    )
+    top = frame[frame.over].nlargest(OVER_SHOWN, "excess")
+    over = pd.DataFrame(
+        {
+            "Pemda": top.kode_pemda,
+            "Jenis": top.jenis.map(jenis),
+            "Kode": top.kode,
+            "Nama": top.nama.fillna(""),
+            "Pagu": top.pagu,
+            "Diterima": top.anggaran_diterima,
+            "Lebih (excess)": top.excess,
+            "% pagu": 100 * top.anggaran_diterima / top.pagu.where(top.pagu > 0),
+        }
+    )
+    return summary, over
 
 
 def _relative(target: Path | None, out_dir: Path) -> str | None:
@@ -714,6 +783,10 @@ def write_run_report(
             "keyakinan_min": "Keyakinan terendah (min)",
         }
     )
+    pagu_summary, over = pagu_tables(data["pagu"])
+    reference_notes = store.template_notices(
+        [store.reference_status(kode, data["tahun"]) for kode in data["pemda"] if kode]
+    )
     page = PAGE.render(
         run_id=run_id,
         tahun=data["tahun"],
@@ -733,6 +806,10 @@ def write_run_report(
         has_quality=len(top_rules) > 0,
         links=links,
         backlog=_id(backlog),
+        reference_notes=reference_notes,
+        has_pagu=len(data["pagu"]) > 0,
+        over_pagu=int((data["pagu"].over_pagu == 1).sum()),
+        over_shown=len(over),
         pokir_text=(
             f"{_id(pokir.n_usulan)} usulan, {_id(pokir.n_diterima)} diterima ({_rupiah(pokir.anggaran_diterima)})"
         ),
@@ -742,6 +819,10 @@ def write_run_report(
             "mapping": _html_table(
                 table_mapping, ratio=("Keyakinan rata-rata (mean confidence)", "Keyakinan terendah (min)")
             ),
+            "pagu": _html_table(
+                pagu_summary, money=PAGU_MONEY, text=("Pemda", "Jenis"), ratio=("% pagu terpakai (used)",)
+            ),
+            "over": _html_table(over, money=PAGU_MONEY, text=("Pemda", "Jenis", "Kode", "Nama"), ratio=("% pagu",)),
         },
         generated=datetime.now(JAKARTA).strftime("%Y-%m-%d %H:%M"),
     )
