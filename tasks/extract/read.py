@@ -27,7 +27,7 @@ from tasks.errors import SourceError
 from tasks.extract.discover import FILE_ID, PATH, SIZE
 from tasks.extract.readers import read_source
 from tasks.extract.staging import KEY, concat_fields, file_fields, stage_fields
-from tasks.validate.issues import concat_issues
+from tasks.validate.issues import concat_issues, issues_frame
 
 RAW_POS = "raw_pos"  # position of a staged row in its file's raw cells
 FILE_RESULT_COLUMNS = (FILE_ID, "rows_read", "rows_failed", "message")
@@ -61,7 +61,7 @@ def _empty() -> pd.DataFrame:
 
 def read_files(files: pd.DataFrame) -> Extraction:
     """Read and stage a chunk of files of one level (one row per file of a files frame)."""
-    fields, raws, results = [], {}, []
+    fields, raws, results, problems, offset = [], {}, [], [], 0
     for f in files.itertuples(index=False):
         file_id = int(getattr(f, FILE_ID))
         try:
@@ -78,14 +78,30 @@ def read_files(files: pd.DataFrame) -> Extraction:
         )
         raws[file_id] = raw.table
         results.append((file_id, n, 0, None))
+        problems += [(offset + at, rule, detail) for at, rule, detail in raw.problems]
+        offset += n
     file_results = pd.DataFrame(results, columns=list(FILE_RESULT_COLUMNS))
     if not fields:
         return Extraction(_empty(), concat_issues([]), file_results, raws)
     chunk = concat_fields(fields)
     staged, issues = stage_fields(chunk, str(files["level"].iloc[0]))
+    issues = with_reader_problems(issues, problems)
     staged[FILE_ID] = chunk[FILE_ID].to_numpy()
     staged[RAW_POS] = chunk[RAW_POS].to_numpy()
     return Extraction(staged, issues, file_results, raws)
+
+
+def with_reader_problems(issues: pd.DataFrame, problems: list[tuple[int, str, str]]) -> pd.DataFrame:
+    """The parse issues with what the readers found in single records ((row, rule, detail) per problem). A
+    malformed record's cells are not what its columns say, so its parse issues are dropped: it is quarantined
+    as malformed, once."""
+    if not problems:
+        return issues
+    found = pd.DataFrame(problems, columns=["row", "rule", "detail"])
+    malformed = found.loc[found["rule"] == "malformed_record", "row"]
+    kept = issues[~issues["row"].isin(malformed)]
+    reader = [issues_frame(g["row"], rule, None, None, g["detail"]) for rule, g in found.groupby("rule", sort=False)]
+    return concat_issues([kept, *reader]).sort_values("row", kind="stable", ignore_index=True)
 
 
 def concat_extractions(parts: list[Extraction]) -> Extraction:

@@ -23,7 +23,15 @@ from tasks.validate.domain import DOMAIN_RULES, domain_issues
 from tasks.validate.issues import concat_issues, issues_frame, with_severity
 from tasks.validate.rules import ValidationConfig
 
-READ_RULES = ("empty_row", "not_a_number", "bad_date", "unknown_status")
+READ_RULES = (
+    "empty_row",
+    "not_a_number",
+    "bad_date",
+    "unknown_status",
+    "malformed_record",
+    "encoding_fallback",
+    "tahun_mismatch",
+)
 SLICE = [*SLICE_KEY, "stream"]
 FORUM = ["tahun", "level", "kode_pemda", "stream"]
 _GENERATED_ID = re.compile(r"^\d{2}\.\d{2}-[0-9a-f]{10}-\d+$")  # tasks.extract.staging.generated_id

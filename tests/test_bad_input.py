@@ -1,0 +1,114 @@
+"""Bad input of the corpus kinds (issue 15, point 5), each on a small file of that kind: a record is counted
+by its lines, not only by the parser; a malformed or short line is quarantined with its line number while
+the other rows load; one stray byte is decoded on its own line only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reference import store
+from tasks.errors import SourceError
+from tasks.extract.readers import read_source
+from tests.stages import files_frame, issues_by_row, run_level
+from warehouse.db import create_engine
+from warehouse.migrate import upgrade
+
+KAMUS = store.kamus("18.02").set_index("nama_kamus")
+ROAD = "Rehabilitasi Jalan Lingkungan Permukiman"
+PRICE = int(KAMUS.loc[ROAD, "harga_satuan"])
+HEADER = "ID Usulan,Kecamatan,Desa/Kelurahan,Usulan,Kamus Usulan,Volume,Satuan,Anggaran,Status,Pengusul,Alasan\n"
+
+
+def line(i: int, sep: str = ",", text: str | None = None) -> str:
+    cells = [f"180200{i:04d}", "Kalirejo", "Kalirejo", text or f"rehab jalan dusun {i}", ROAD, "10", "Meter"]
+    return sep.join([*cells, str(10 * PRICE), "Diterima", f"Pak Budi {i}", ""]) + "\n"
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def publish_desa(tmp_path: Path, engine, path: Path):
+    extraction, ruled, publication = run_level(files_frame([path], tmp_path, "desa"), engine, tmp_path / "lake")
+    return issues_by_row(extraction, ruled), publication.log.iloc[0]
+
+
+def test_a_stray_quote_swallows_no_line(tmp_path, engine):
+    """Line 6 opens a quote it never closes: the csv module would take the next lines into that cell. Every
+    line is counted, line 6 is quarantined as malformed, the 19 others load; a quoted cell with a line break
+    further down stays one record."""
+    rows = [line(i) for i in range(1, 21)]
+    rows[4] = rows[4].replace("rehab jalan dusun 5", '"rehab jalan dusun 5')
+    rows[12] = line(13, text='"rehab jalan\ndusun 13"')
+    path = tmp_path / "in" / "quote.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    raw = read_source(path)
+    assert raw.source_row.tolist() == [*range(2, 15), *range(16, 23)]  # line 15 is the cell's second line
+    issues, log = publish_desa(tmp_path, engine, path)
+    bad = issues[issues.rule == "malformed_record"]
+    assert bad.source_row.tolist() == [6] and "line 6: unclosed quote" in bad.reason_en.item()
+    assert (log.rows_read, log.rows_loaded, log.rows_quarantined) == (20, 19, 1)
+
+
+def test_an_unquoted_comma_or_a_short_row_quarantines_that_line_only(tmp_path, engine):
+    """Line 3 holds an unquoted comma (one field too many), line 5 lacks its last field: both are quarantined
+    with their line, never loaded shifted (alasan never receives the proposer's name); the others load."""
+    rows = [line(i) for i in range(1, 301)]
+    rows[1] = line(2, text="rehab jalan, dusun 2")
+    rows[3] = rows[3].rsplit(",", 1)[0] + "\n"  # one field short
+    path = tmp_path / "in" / "fields.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(HEADER + "".join(rows), encoding="utf-8")
+    issues, log = publish_desa(tmp_path, engine, path)
+    bad = issues[issues.rule == "malformed_record"].sort_values("source_row")
+    assert bad.source_row.tolist() == [3, 5]
+    assert "line 3: 12 fields where the header has 11" in bad.reason_en.iloc[0]
+    assert "line 5: 10 fields where the header has 11" in bad.reason_en.iloc[1]
+    assert set(issues.rule) == {"malformed_record"}  # no parse noise from the shifted cells
+    assert (log.rows_read, log.rows_loaded, log.rows_quarantined) == (300, 298, 2)
+
+
+def test_one_stray_byte_is_decoded_on_its_own_line_only(tmp_path, engine):
+    """A UTF-8 file with one Windows-1252 byte (0xE9) on line 8: the other lines stay UTF-8, line 8 is read as
+    Windows-1252 and loaded with an encoding_fallback warning naming the line and the byte's offset."""
+    rows = [line(i, text=f"rehab jalan – gang café {i}").encode() for i in range(1, 21)]
+    rows[6] = line(7, text="rehab jalan gang caf\xe9 7").encode("cp1252")
+    data = HEADER.encode() + b"".join(rows)
+    path = tmp_path / "in" / "byte.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    raw = read_source(path)
+    assert raw.encoding == "utf-8"
+    texts = raw.cells["Usulan"]
+    assert texts[0] == "rehab jalan – gang café 1" and texts[6] == "rehab jalan gang café 7"
+    issues, log = publish_desa(tmp_path, engine, path)
+    flagged = issues[issues.rule == "encoding_fallback"]
+    assert flagged.source_row.tolist() == [8] and flagged.severity.item() == "warning"
+    offset = data.index(b"\xe9")
+    assert f"line 8, byte 0xE9 at offset {offset}" in flagged.reason_en.item()
+    assert (log.rows_read, log.rows_loaded, log.rows_quarantined) == (20, 20, 0)
+
+
+def test_an_undecodable_byte_is_named_with_its_offset_and_line(tmp_path):
+    rows = [line(i, text=f"gang café {i}").encode() for i in range(1, 10)]
+    rows[6] = line(7, text="gang caf?").encode().replace(b"?", b"\x81")  # neither UTF-8 nor Windows-1252
+    data = HEADER.encode() + b"".join(rows)
+    path = tmp_path / "undecodable.csv"
+    path.write_bytes(data)
+    offset = data.index(b"\x81")
+    with pytest.raises(SourceError, match=f"byte 0x81 at offset {offset}, line 8"):
+        read_source(path)
+
+
+def test_a_windows_1252_file_is_still_read_as_a_whole(tmp_path):
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes((HEADER + line(1, text="gang café – 1")).encode("cp1252"))
+    raw = read_source(path)
+    assert raw.encoding == "cp1252" and raw.problems == [] and raw.cells["Usulan"][0] == "gang café – 1"
