@@ -4,13 +4,16 @@ the other rows load; one stray byte is decoded on its own line only."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 
 from reference import store
 from tasks.errors import SourceError
 from tasks.extract.readers import read_source
+from tasks.extract.staging import concat_fields, file_fields, stage_fields
 from tests.stages import files_frame, issues_by_row, run_level
 from warehouse.db import create_engine
 from warehouse.migrate import upgrade
@@ -24,6 +27,12 @@ HEADER = "ID Usulan,Kecamatan,Desa/Kelurahan,Usulan,Kamus Usulan,Volume,Satuan,A
 def line(i: int, sep: str = ",", text: str | None = None) -> str:
     cells = [f"180200{i:04d}", "Kalirejo", "Kalirejo", text or f"rehab jalan dusun {i}", ROAD, "10", "Meter"]
     return sep.join([*cells, str(10 * PRICE), "Diterima", f"Pak Budi {i}", ""]) + "\n"
+
+
+def stage(raw, source_file: str):
+    """One file's rows staged into the contract (a 2025 kecamatan slice), and their parse issues."""
+    key = {"tahun": 2025, "level": "kecamatan", "stream": "musrenbang", "kode_pemda": "18.02", "source": "csv"}
+    return stage_fields(concat_fields([file_fields(raw, key, source_file)]), key["level"])
 
 
 @pytest.fixture
@@ -112,3 +121,51 @@ def test_a_windows_1252_file_is_still_read_as_a_whole(tmp_path):
     path.write_bytes((HEADER + line(1, text="gang café – 1")).encode("cp1252"))
     raw = read_source(path)
     assert raw.encoding == "cp1252" and raw.problems == [] and raw.cells["Usulan"][0] == "gang café – 1"
+
+
+def test_decimal_commas_are_read_by_the_files_convention(tmp_path):
+    """A ';' file whose volumes use decimal commas: '0,750' is 0.75 and '2,500' is 2.5 there. A ',' file, or a
+    ';' file whose numbers are grouped by dots ('1.250.000'), keeps the rules: '2,500' is 2500."""
+    head = "ID Usulan;Kecamatan;Desa;Usulan;Volume;Satuan;Anggaran\n"
+    comma = tmp_path / "comma.csv"
+    comma.write_text(head + "1;Kalirejo;Kalirejo;jalan;0,750;Km;5000000\n2;Kalirejo;Kalirejo;jalan;2,500;Km;7000000\n")
+    staged, issues = stage(read_source(comma), "comma.csv")
+    assert staged.volume.tolist() == [0.75, 2.5] and staged.anggaran.tolist() == [5_000_000, 7_000_000]
+    assert issues.empty
+    dotted = tmp_path / "dotted.csv"
+    dotted.write_text(head + "1;Kalirejo;Kalirejo;jalan;2,500;Meter;1.250.000\n")
+    assert stage(read_source(dotted), "dotted.csv")[0].volume.tolist() == [2500]
+    plain = tmp_path / "plain.csv"
+    plain.write_text(
+        head.replace(";", ",")
+        + '1,Kalirejo,Kalirejo,jalan,"0,750",Km,5000000\n2,Kalirejo,Kalirejo,jalan,"2,500",Km,1\n'
+    )
+    assert stage(read_source(plain), "plain.csv")[0].volume.tolist() == [0.75, 2500]
+
+
+def test_a_tahun_contradicting_the_folder_is_quarantined_naming_both(tmp_path):
+    """JSON records that say tahun 2024, and a SIPD workbook titled TAHUN ANGGARAN 2024, in a 2025 folder: the
+    rows are quarantined with tahun_mismatch naming both years, never stored as 2025."""
+    page = tmp_path / "page.json"
+    records = [
+        {"id_usulan": i, "tahun": t, "detail_camatteks": "Kalirejo", "giat_teks": "Sumur Bor", "koefisien": "1 Unit"}
+        for i, t in ((1, 2024), (2, 2025))
+    ]
+    page.write_text(json.dumps({"data": records}))
+    _, issues = stage(read_source(page), "page.json")
+    assert issues[["row", "rule", "value"]].values.tolist() == [[0, "tahun_mismatch", "2024"]]
+    assert "tahun 2024 but its folder is tahun 2025" in issues.reason_en.item()
+
+    book = tmp_path / "sipd.xlsx"
+    workbook = xlsxwriter.Workbook(book)
+    sheet = workbook.add_worksheet("Usulan")
+    sheet.write_row(0, 0, ["DAFTAR USULAN HASIL MUSRENBANG KECAMATAN"])
+    sheet.write_row(1, 0, ["TAHUN ANGGARAN 2024"])
+    sheet.write_row(3, 0, ["ID Usulan", "Usulan", "Kecamatan", "Kelurahan", "Anggaran"])
+    sheet.write_row(4, 0, [1802000123, "Rehabilitasi Jalan", "Kalirejo", "Kalirejo", 1000000])
+    workbook.close()
+    _, issues = stage(read_source(book), "sipd.xlsx")
+    assert (
+        issues.rule.tolist() == ["tahun_mismatch"]
+        and "tahun 2024 but its folder is tahun 2025" in issues.reason_en.item()
+    )
