@@ -227,6 +227,11 @@ TITLE_STATUS = (
 # sheet name and the text above the header. The forum's own year ('MUSRENBANG TAHUN 2024') is not it.
 TITLE_TAHUN = r"(?i)\b(?:tahun\s+anggaran|t\.?\s*a\.?|rkpd(?:\s+tahun)?)\s+(\d{4})\b"
 
+# A sheet of usulan names each usulan by one of these; a sheet without them (a rekap) holds no usulan rows.
+USULAN_TEXT = ("uraian_usulan", "nama_kamus")
+# The first cell of a totals row ('JUMLAH', 'Total', 'Sub Total', 'Grand Total'): not an usulan.
+TOTALS_ROW = r"(?i)^(?:jumlah|total|sub\s*total|grand\s*total)\b"
+
 # Per-row facts of a raw file that staging needs besides the cells (internal columns of the staging frame).
 DECIMAL_COMMA = "_decimal_comma"  # the row's file writes decimals with a comma ('0,750' is 0.75)
 

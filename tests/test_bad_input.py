@@ -169,3 +169,35 @@ def test_a_tahun_contradicting_the_folder_is_quarantined_naming_both(tmp_path):
         issues.rule.tolist() == ["tahun_mismatch"]
         and "tahun 2024 but its folder is tahun 2025" in issues.reason_en.item()
     )
+
+
+def test_workbook_rekap_first_merged_header_and_merged_kecamatan(tmp_path):
+    """A rekap sheet placed first (kecamatan totals, no usulan column) and a totals-only sheet are skipped; a
+    header of two merged rows gives no phantom row; a kecamatan merged down over its desa fills every row."""
+    path = tmp_path / "lampiran.xlsx"
+    workbook = xlsxwriter.Workbook(path)
+    rekap = workbook.add_worksheet("Rekap")
+    rekap.write_row(0, 0, ["Kecamatan", "Desa", "Volume", "Anggaran"])
+    rekap.write_row(1, 0, ["Kalirejo", "", 30, 3_000_000])
+    totals = workbook.add_worksheet("Jumlah")
+    totals.write_row(0, 0, ["Usulan", "Kecamatan", "Volume", "Anggaran"])
+    totals.write_row(1, 0, ["JUMLAH", "", 30, 3_000_000])
+    sheet = workbook.add_worksheet("Usulan")
+    sheet.merge_range(0, 0, 0, 5, "DAFTAR PRIORITAS USULAN KECAMATAN")
+    sheet.merge_range(2, 0, 3, 0, "No")
+    sheet.merge_range(2, 1, 3, 1, "Uraian Usulan")
+    sheet.merge_range(2, 2, 2, 3, "Lokasi")
+    sheet.write_row(3, 2, ["Kecamatan", "Desa"])
+    sheet.merge_range(2, 4, 3, 4, "Volume")
+    sheet.merge_range(2, 5, 3, 5, "Anggaran")
+    sheet.merge_range(4, 2, 6, 2, "Kalirejo")
+    for i, desa in enumerate(("Kalirejo", "Sri Way Langsep", "Poncowarno")):
+        sheet.write_row(4 + i, 0, [i + 1, f"rehab jalan {i + 1}"])
+        sheet.write_row(4 + i, 3, [desa, 10, 1_000_000])
+    workbook.close()
+    raw = read_source(path)
+    assert raw.source_sheet.tolist() == ["Usulan"] * 3 and raw.source_row.tolist() == [5, 6, 7]
+    staged, issues = stage(raw, "lampiran.xlsx")
+    assert staged.nama_kecamatan.tolist() == ["Kalirejo"] * 3
+    assert staged.nama_desa.tolist() == ["Kalirejo", "Sri Way Langsep", "Poncowarno"]
+    assert staged.status.tolist() == ["diterima"] * 3 and issues.empty  # the title above the header still speaks

@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from schemas.sources import target_of
+from schemas.sources import TOTALS_ROW, USULAN_TEXT, target_of
 from tasks.errors import SourceError
 
 HEADER_SEARCH_ROWS = 30  # header rows may sit below title rows; look this far down
@@ -38,9 +38,10 @@ class Headers:
     target_of: Callable[[object], str | None] = target_of
     min_matches: int = MIN_HEADER_MATCHES
     what: str = "usulan"
+    required: tuple[str, ...] = ()  # a sheet whose header has none of these fields holds none of the rows
 
 
-USULAN_HEADERS = Headers()
+USULAN_HEADERS = Headers(required=USULAN_TEXT)
 
 
 @dataclass
@@ -308,6 +309,44 @@ def read_csv(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
 
 
 # --- Excel ----------------------------------------------------------------------------------------
+Ranges = list[tuple[tuple[int, int], tuple[int, int]]]  # merged cells: ((first row, col), (last row, col))
+
+
+def _filled_down(rows: list[list], merged: Ranges) -> list[list]:
+    """The rows with each vertically merged range (a kecamatan written once for its desa) filled with the value
+    of its first cell; horizontal merges (titles) keep their single value."""
+    rows = [list(r) for r in rows]
+    for (r0, c0), (r1, c1) in merged:
+        if r1 <= r0 or r0 >= len(rows):
+            continue
+        for c in range(c0, c1 + 1):
+            value = rows[r0][c] if c < len(rows[r0]) else None
+            for r in range(r0 + 1, min(r1, len(rows) - 1) + 1):
+                if c < len(rows[r]):
+                    rows[r][c] = value
+    return rows
+
+
+def _sub_header(rows: list[list], at: int, merged: Ranges, headers: Headers) -> bool:
+    """Whether the row below the header row is the second row of a two-row header: its filled cells are all
+    header names, and the header reaches into it (a cell merged down, or a column only it names)."""
+    if at + 1 >= len(rows):
+        return False
+    top, below = [_cell_text(c) for c in rows[at]], [_cell_text(c) for c in rows[at + 1]]
+    filled = [c for c in below if c]
+    if not filled or not all(_is_known(c, headers.target_of) for c in filled):
+        return False
+    merged_down = any(r0 == at and r1 > at for (r0, _), (r1, _) in merged)
+    return merged_down or any(b and not t for t, b in zip(top, below))
+
+
+def _totals_only(body: list[list]) -> bool:
+    """Every filled row starts with 'JUMLAH' or 'Total': a summary, not usulan."""
+    firsts = [next((_cell_text(c) for c in row if _cell_text(c)), "") for row in body]
+    firsts = [f for f in firsts if f]
+    return bool(firsts) and all(re.match(TOTALS_ROW, f) for f in firsts)
+
+
 def read_excel(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
     import python_calamine
 
@@ -318,7 +357,9 @@ def read_excel(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
     parts, problems = [], []
     for name in workbook.sheet_names:
         try:
-            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            sheet = workbook.get_sheet_by_name(name)
+            merged = sheet.merged_cell_ranges or []
+            rows = _filled_down(sheet.to_python(skip_empty_area=False), merged)
         except Exception as exc:
             raise SourceError(path, f"cannot read sheet {name!r}: {exc}") from exc
         try:
@@ -326,12 +367,22 @@ def read_excel(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
         except SourceError as exc:
             problems.append(exc.problem)
             continue
-        names = _unique_headers([_cell_text(h) for h in rows[header_index]])
+        top = [_cell_text(h) for h in rows[header_index]]
+        title = _title(rows, header_index, name)
+        if _sub_header(rows, header_index, merged, headers):  # the lower row names the columns it splits
+            top = [_cell_text(b) or t for t, b in zip(top, [*rows[header_index + 1], *[""] * len(top)])]
+            header_index += 1
+        if headers.required and not any(headers.target_of(h) in headers.required for h in top if h):
+            problems.append(f"sheet {name!r} has no {headers.what} text column (a rekap or summary sheet)")
+            continue
+        names = _unique_headers(top)
         body = [(list(r) + [""] * len(names))[: len(names)] for r in rows[header_index + 1 :]]
+        if _totals_only(body):
+            problems.append(f"sheet {name!r} holds only totals (a rekap or summary sheet)")
+            continue
         table = _table([_column(column) for column in zip(*body)], names)
         numbers = np.arange(len(body), dtype=np.int64) + header_index + 2  # 1-based spreadsheet rows
         table, numbers = _without_trailing_blanks(table, numbers)
-        title = _title(rows, header_index, name)
         parts.append((table, numbers, name, title))
     if not parts:
         raise SourceError(path, "; ".join(problems) or "the workbook has no sheets")
