@@ -12,6 +12,7 @@ import xlsxwriter
 
 from reference import store
 from tasks.errors import SourceError
+from tasks.extract.read import extract_level
 from tasks.extract.readers import read_source
 from tasks.extract.staging import concat_fields, file_fields, stage_fields
 from tests.stages import files_frame, issues_by_row, run_level
@@ -201,3 +202,31 @@ def test_workbook_rekap_first_merged_header_and_merged_kecamatan(tmp_path):
     assert staged.nama_kecamatan.tolist() == ["Kalirejo"] * 3
     assert staged.nama_desa.tolist() == ["Kalirejo", "Sri Way Langsep", "Poncowarno"]
     assert staged.status.tolist() == ["diterima"] * 3 and issues.empty  # the title above the header still speaks
+
+
+def test_missing_api_pages_are_named(tmp_path):
+    """Pages 1 and 3 of a listing of 4 (recordsTotal 40) in the inbox: the 20 rows load, and the extraction's
+    notes name pages 2 and 4 and the 20 records that are not there."""
+    folder = tmp_path / "in" / "forum_opd" / "sipd-api"
+    folder.mkdir(parents=True)
+    paths = []
+    for page in (1, 3):
+        data = [
+            {
+                "id_usulan": 10 * page + i,
+                "detail_camatteks": "Kalirejo",
+                "giat_teks": "Sumur Bor",
+                "koefisien": "1 Unit",
+            }
+            for i in range(10)
+        ]
+        path = folder / f"listMonitor_page_{page:03d}.json"
+        path.write_text(json.dumps({"success": True, "page": page, "pageSize": 10, "recordsTotal": 40, "data": data}))
+        paths.append(path)
+    extraction = extract_level(files_frame(paths, tmp_path, "forum_opd", source="sipd-api"), None)
+    assert len(extraction.rows) == 20
+    assert extraction.notes == [
+        "18.02 forum_opd/sipd-api: page(s) 2, 4 of 4 missing: 20 of 40 records (recordsTotal) are not in the inbox"
+    ]
+    complete = extract_level(files_frame(paths[:1], tmp_path, "forum_opd", source="sipd-api"), None)
+    assert len(complete.notes) == 1 and "page(s) 2, 3, 4 of 4 missing: 30 of 40" in complete.notes[0]

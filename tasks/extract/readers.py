@@ -44,6 +44,15 @@ class Headers:
 USULAN_HEADERS = Headers(required=USULAN_TEXT)
 
 
+@dataclass(frozen=True)
+class Page:
+    """What a page of an API listing says of itself."""
+
+    number: int
+    size: int  # records per page
+    records_total: int  # records of the whole listing
+
+
 @dataclass
 class RawTable:
     table: pa.Table  # columns = original headers (made unique), values = stripped text, "" when empty
@@ -55,6 +64,7 @@ class RawTable:
     # what the reader found wrong in single records: (position in `table`, rule of tasks/validate/rules.py,
     # detail naming the line and what is wrong); the record stays in the table, so it is counted and shown
     problems: list[tuple[int, str, str]] = field(default_factory=list)
+    page: Page | None = None  # a page of an API listing: its number and what the listing says of itself
 
     @property
     def cells(self) -> pd.DataFrame:
@@ -424,4 +434,15 @@ def read_json(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
     if records and sum(headers.target_of(h) is not None for h in names) < headers.min_matches:
         raise SourceError(path, f"the records carry no known {headers.what} fields")
     table = _table([_column(r.get(name) for r in records) for name in names], [str(n) for n in names])
-    return RawTable(table, np.arange(1, len(records) + 1, dtype=np.int64))
+    return RawTable(table, np.arange(1, len(records) + 1, dtype=np.int64), page=page_of(payload))
+
+
+def page_of(payload: object) -> Page | None:
+    """The page a SIPD-like response says it is ({"page", "pageSize", "recordsTotal"}), if it says so."""
+    if not isinstance(payload, dict):
+        return None
+    inner = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    said = [payload.get(k, inner.get(k)) for k in ("page", "pageSize", "recordsTotal")]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in said) or said[1] == 0:
+        return None
+    return Page(*said)
