@@ -5,12 +5,15 @@ the other rows load; one stray byte is decoded on its own line only."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 import xlsxwriter
+from typer.testing import CliRunner
 
 from reference import store
+from rkpd.cli import app
 from tasks.errors import SourceError
 from tasks.extract.read import extract_level
 from tasks.extract.readers import read_source
@@ -230,3 +233,35 @@ def test_missing_api_pages_are_named(tmp_path):
     ]
     complete = extract_level(files_frame(paths[:1], tmp_path, "forum_opd", source="sipd-api"), None)
     assert len(complete.notes) == 1 and "page(s) 2, 3, 4 of 4 missing: 30 of 40" in complete.notes[0]
+
+
+def test_a_stopped_slice_names_the_file_and_the_missing_column(tmp_path, engine):
+    path = tmp_path / "in" / "nodesa.csv"
+    path.parent.mkdir(parents=True)
+    rows = "".join(f"180200{i:04d};Kalirejo;rehab jalan {i};10;Meter;1000000\n" for i in range(1, 31))
+    path.write_text("ID Usulan;Kecamatan;Usulan;Volume;Satuan;Anggaran\n" + rows)
+    _, log = publish_desa(tmp_path, engine, path)
+    assert log.load_status == "stopped"
+    assert "no nama_desa on any row of in/nodesa.csv: its column is missing or not recognised" in log.message
+
+
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("postgresql://postgres@127.0.0.1:1/rkpd", "Connection refused"),
+        (
+            "postgresql://postgres:pw@127.0.0.1:5432/rkpd_readers_absent",
+            'database "rkpd_readers_absent" does not exist',
+        ),
+    ],
+)
+def test_an_unreachable_or_missing_warehouse_prints_one_line(tmp_path, monkeypatch, url, words):
+    if "5432" in url and not os.environ.get("RKPD_TEST_PG_URL"):
+        pytest.skip("no PostgreSQL server for tests")
+    (tmp_path / "inbox" / "2025" / "18.02" / "desa").mkdir(parents=True)
+    monkeypatch.setenv("RKPD_WAREHOUSE_URL", url)
+    result = CliRunner().invoke(app, ["run", "--tahun", "2025", "--inbox", str(tmp_path / "inbox")])
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 4 and len(lines) == 1, result.output
+    assert lines[0].startswith("not started: the warehouse postgresql+psycopg://postgres") and words in lines[0]
+    assert ":pw@" not in lines[0] and "Traceback" not in result.output
