@@ -79,7 +79,8 @@ def parse_numbers(values: pd.Series, decimal_comma: pd.Series | None = None) -> 
     but no number."""
     text = values.fillna("").astype("string").str.strip()
     comma_is_decimal = pa.array(
-        [False] * len(text) if decimal_comma is None else decimal_comma.fillna(False).astype(bool).to_numpy()
+        [False] * len(text) if decimal_comma is None else decimal_comma.fillna(False).astype(bool).to_numpy(),
+        type=pa.bool_(),
     )
     s = pc.replace_substring_regex(_arrow(text), r"^\s*(?i:rp\.?|idr)\s*", "")
     s = pc.replace_substring_regex(s, r"[ \x{00a0}]", "")
