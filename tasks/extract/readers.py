@@ -270,17 +270,23 @@ def _checked_lines(
     rows, starts, problems = [], [], []
 
     def add(fields: list[str], line: int, why: str = "") -> None:
-        if fields and len(fields) != width and not why:
-            why = f"{len(fields)} fields where the header has {width}"
-        if why:
-            problems.append((len(rows), "malformed_record", f"line {line}: {why}"))
-        rows.append((fields + [""] * width)[:width] if fields else [""] * width)  # a blank line is an empty row
+        if len(fields) != width or why:
+            if fields and not why:
+                why = f"{len(fields)} fields where the header has {width}"
+            if why:
+                problems.append((len(rows), "malformed_record", f"line {line}: {why}"))
+            fields = (fields + [""] * width)[:width]  # a blank line is an empty row
+        rows.append(fields)
         starts.append(line)
 
     i = 0
     while i < len(records):
         record, first, last = records[i]
         i += 1
+        if last == first and len(record) == width:  # the common case: one line, the header's width
+            rows.append(record)
+            starts.append(first)
+            continue
         if last > first:
             lines = lines if lines is not None else io.StringIO(text, newline="").readlines()
             if _swallowed(record, first, last, lines, delimiter, width):
@@ -325,10 +331,11 @@ Ranges = list[tuple[tuple[int, int], tuple[int, int]]]  # merged cells: ((first 
 def _filled_down(rows: list[list], merged: Ranges) -> list[list]:
     """The rows with each vertically merged range (a kecamatan written once for its desa) filled with the value
     of its first cell; horizontal merges (titles) keep their single value."""
+    vertical = [((r0, c0), (r1, c1)) for (r0, c0), (r1, c1) in merged if r1 > r0 and r0 < len(rows)]
+    if not vertical:
+        return rows
     rows = [list(r) for r in rows]
-    for (r0, c0), (r1, c1) in merged:
-        if r1 <= r0 or r0 >= len(rows):
-            continue
+    for (r0, c0), (r1, c1) in vertical:
         for c in range(c0, c1 + 1):
             value = rows[r0][c] if c < len(rows[r0]) else None
             for r in range(r0 + 1, min(r1, len(rows) - 1) + 1):
