@@ -121,10 +121,12 @@ def test_an_undecodable_byte_is_named_with_its_offset_and_line(tmp_path):
 
 
 def test_a_windows_1252_file_is_still_read_as_a_whole(tmp_path):
+    """Windows-1252 throughout, even with one pair of characters that happens to be UTF-8 ('Ã©')."""
     path = tmp_path / "cp1252.csv"
-    path.write_bytes((HEADER + line(1, text="gang café – 1")).encode("cp1252"))
+    texts = ["gang café – 1", "gang café 2", "merek CAFÃ© 3"]
+    path.write_bytes((HEADER + "".join(line(i, text=t) for i, t in enumerate(texts, 1))).encode("cp1252"))
     raw = read_source(path)
-    assert raw.encoding == "cp1252" and raw.problems == [] and raw.cells["Usulan"][0] == "gang café – 1"
+    assert raw.encoding == "cp1252" and raw.problems == [] and raw.cells["Usulan"].tolist() == texts
 
 
 def test_decimal_commas_are_read_by_the_files_convention(tmp_path):

@@ -174,9 +174,10 @@ class Fallback:
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str, list[Fallback]]:
-    """The file's text, its encoding and the lines decoded by the fallback. A UTF-8 file (it holds UTF-8
-    characters) with a stray byte keeps UTF-8 on every other line; only the line with the byte is decoded as
-    Windows-1252 and reported. A file without any UTF-8 character that is not UTF-8 is Windows-1252 as a whole."""
+    """The file's text, its encoding and the lines decoded by the fallback. A UTF-8 file (it holds at least as many
+    UTF-8 characters as lines that are not, or a BOM) with a stray byte keeps UTF-8 on every other line; only
+    the line with the byte is decoded as Windows-1252 and reported. Any other file that is not UTF-8 is
+    Windows-1252 as a whole."""
     if b"\x00" in data[:4096]:
         raise SourceError(path, "this is not a text file (binary content); expected CSV text")
     start = len(BOM) if data.startswith(BOM) else 0
@@ -185,16 +186,24 @@ def _decode(path: Path, data: bytes) -> tuple[str, str, list[Fallback]]:
         return data[start:].decode("utf-8"), encoding, []
     except UnicodeDecodeError:
         pass
-    if not start and not _UTF8_MULTIBYTE.search(data):
-        try:
-            return data.decode(FALLBACK), FALLBACK, []
-        except UnicodeDecodeError as exc:
-            raise SourceError(path, _undecodable(data, exc.start)) from exc
+    utf8_characters = len(_UTF8_MULTIBYTE.findall(data))
+    if start or utf8_characters:
+        text, fallbacks = _by_line(path, data, start)
+        if start or len(fallbacks) <= utf8_characters:
+            return text, encoding, fallbacks
+    try:
+        return data.decode(FALLBACK), FALLBACK, []
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, _undecodable(data, exc.start)) from exc
+
+
+def _by_line(path: Path, data: bytes, start: int) -> tuple[str, list[Fallback]]:
+    """UTF-8 text whose lines that are not UTF-8 are decoded as Windows-1252, and those lines."""
     parts, fallbacks, pos, line = [], [], start, 1
     while True:
         try:
             parts.append(data[pos:].decode("utf-8"))
-            return "".join(parts), encoding, fallbacks
+            return "".join(parts), fallbacks
         except UnicodeDecodeError as exc:
             bad = pos + exc.start
         begin = data.rfind(b"\n", pos, bad) + 1 or pos  # the bad line; what comes before it is valid UTF-8
