@@ -188,9 +188,11 @@ def run_levels(
     runner: str,
     dask_address: str | None,
     logs: list[pd.DataFrame],
+    notes: list[str],
 ) -> None:
     """Every level, lower forums first: extract, check, map, check the domain rules, publish; each level's
-    load-log rows are added to `logs` as it is published."""
+    load-log rows are added to `logs` as it is published, and what reading found worth a warning (API pages
+    missing) to `notes`."""
     to_read = files[~files.unchanged]
     good = planning.good_loads(history)
     mtime = files.set_index(FILE_ID)[MTIME]
@@ -208,6 +210,9 @@ def run_levels(
                 read_level = steps.extract_task(level_files)
                 extraction = read_level(level, level_files.drop(columns="unchanged"), executor, workers)
                 step.rows = len(extraction.rows)
+            for note in extraction.notes:
+                log.warning(note)
+                notes.append(note)
             with progress.timed(level, "check contract", len(extraction.rows)):
                 checked = steps.check_contract(level, extraction, settings.config)
             with progress.timed(level, "map to OPD and bidang") as step:
@@ -341,7 +346,7 @@ def execute(
             to_map = sorted(set(files.kode_pemda[~files.unchanged]))
             with progress.timed("run", f"prepare mapping of {len(to_map)} region(s)"):
                 context = prepare_mapping(settings, to_map, corrections)
-            run_levels(settings, files, history, context, runner, dask_address, logs)
+            run_levels(settings, files, history, context, runner, dask_address, logs, notes)
         except BaseException:
             with scoped_engine(warehouse_url) as engine:
                 done = pd.concat(logs, ignore_index=True) if logs else None

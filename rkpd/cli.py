@@ -31,11 +31,22 @@ EVAL_FILES = tuple(
 )
 
 
+def _reachable(warehouse_url: str) -> None:
+    """Stop the command with one line (exit 4) when the warehouse cannot be reached."""
+    from warehouse.db import unreachable
+
+    if problem := unreachable(warehouse_url):
+        console.print(f"[red]not started:[/red] {problem}", soft_wrap=True)
+        raise typer.Exit(4)
+
+
 def _engine(warehouse_url: str | None):
     from warehouse.db import create_engine
     from warehouse.migrate import upgrade
 
-    engine = create_engine(warehouse_url or load_settings().warehouse_url)
+    warehouse_url = warehouse_url or load_settings().warehouse_url
+    _reachable(warehouse_url)
+    engine = create_engine(warehouse_url)
     upgrade(engine)
     return engine
 
@@ -130,6 +141,7 @@ def run(
             f"[red]unknown rule or severity:[/red] {', '.join(wrong)} (rules: {', '.join(RULES)})", soft_wrap=True
         )
         raise typer.Exit(2)
+    _reachable(warehouse_url or settings.warehouse_url)
     try:
         with live_progress():
             report = annual_run(

@@ -14,10 +14,19 @@ import re
 from schemas.usulan import LEVELS, USULAN
 
 # Fields that exist only in sources and are parsed into contract columns by the extract step.
-RAW_FIELDS = ("status_teks", "nama_kabkota", "bidang_urusan_teks", "sub_kegiatan_teks", "rekomendasi", "no")
+RAW_FIELDS = (
+    "status_teks",
+    "nama_kabkota",
+    "bidang_urusan_teks",
+    "sub_kegiatan_teks",
+    "rekomendasi",
+    "no",
+    "tahun_teks",
+)
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "no": ("no", "no urut", "nomor"),
+    "tahun_teks": ("tahun", "tahun anggaran"),  # the tahun a record says it is for (SIPD API: the RKPD year)
     "id_usulan": ("id usulan", "id_usulan", "no usulan", "kode usulan", "kode tracking", "id"),
     "id_usulan_asal": ("id usulan asal", "id_usulan_asal", "id usulan desa", "usulandesaid"),
     "tanggal_usul": ("tanggal usul", "tanggal usulan", "tgl usul", "tanggal", "created_at"),
@@ -213,6 +222,18 @@ TITLE_STATUS = (
     ),
     (r"daftar prioritas|prioritas usulan|usulan prioritas|diterima|disetujui|disepakati", "diterima"),
 )
+
+# The tahun anggaran a sheet's title names ('... TAHUN ANGGARAN 2024', 'RKPD TAHUN 2025'), searched in the
+# sheet name and the text above the header. The forum's own year ('MUSRENBANG TAHUN 2024') is not it.
+TITLE_TAHUN = r"(?i)\b(?:tahun\s+anggaran|t\.?\s*a\.?|rkpd(?:\s+tahun)?)\s+(\d{4})\b"
+
+# A sheet of usulan names each usulan by one of these; a sheet without them (a rekap) holds no usulan rows.
+USULAN_TEXT = ("uraian_usulan", "nama_kamus")
+# The first cell of a totals row ('JUMLAH', 'Total', 'Sub Total', 'Grand Total'): not an usulan.
+TOTALS_ROW = r"(?i)^(?:jumlah|total|sub\s*total|grand\s*total)\b"
+
+# Per-row facts of a raw file that staging needs besides the cells (internal columns of the staging frame).
+DECIMAL_COMMA = "_decimal_comma"  # the row's file writes decimals with a comma ('0,750' is 0.75)
 
 # Inbox convention: <inbox>/<tahun>/<kode_pemda>/<folder>/<file>. Files starting with "_" or "." are
 # not sources. The folder names the level; "pokir" holds the DPRD stream, entered at kab/kota level.

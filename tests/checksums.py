@@ -51,7 +51,12 @@ ADDED = {
     "etl_load_log": {"rows_failed"},
     "ref_opd": {"kode_kecamatan"},
 }
-ADDED_RULES = {"duplicate_source"}  # rules added since: their quality_summary rows are new
+ADDED_RULES = {  # rules added since: their quality_summary rows are new
+    "duplicate_source",
+    "malformed_record",
+    "encoding_fallback",
+    "tahun_mismatch",
+}
 TABLES = ("usulan", "quarantine", "quality_summary", "etl_load_log", "mapping_verified", "ref_opd", "ref_kamus")
 
 

@@ -6,6 +6,7 @@ import json
 import random
 from pathlib import Path
 
+import httpx
 import pytest
 from sipd_server import SipdServer, load_records
 
@@ -170,6 +171,26 @@ def test_unusable_answer_is_not_retried(rows, sipd, tmp_path, fault, words):
     with pytest.raises(SourceError, match=words) as err:
         pull(source(server), tmp_path, sleep=Sleeps())
     assert "page 2" in err.value.problem and server.pages_requested() == [1, 2]
+
+
+def test_an_error_page_keeps_its_own_text_on_one_line(monkeypatch, tmp_path):
+    """The API answers an HTML error page: the message keeps what it says (tags gone, one line, no key)."""
+    monkeypatch.setenv("SIPD_API_KEY", KEY)
+    page = f"<html><body>\n<h1>502 Bad Gateway</h1>\n<p>upstream SIPD database timeout ({KEY})</p></body></html>"
+    answer = httpx.MockTransport(lambda request: httpx.Response(502, text=page, headers={"content-type": "text/html"}))
+    url = "http://sipd.test/api/usulan/usul_bantuan/listMonitor"
+    with httpx.Client(transport=answer) as client, pytest.raises(SourceError) as err:
+        pull(ApiSource(url, 2025, 473, max_retries=1), tmp_path, client=client, sleep=Sleeps())
+    problem = err.value.problem
+    assert "page 1" in problem and "HTTP 502: 502 Bad Gateway upstream SIPD database timeout (***)" in problem
+    assert "\n" not in problem and "<" not in problem and KEY not in problem
+    with (
+        httpx.Client(
+            transport=httpx.MockTransport(lambda r: httpx.Response(400, json={"message": "tahun salah"}))
+        ) as c,
+        pytest.raises(SourceError, match="HTTP 400 Bad Request: tahun salah"),
+    ):
+        pull(ApiSource(url, 2025, 473), tmp_path, client=c, sleep=Sleeps())
 
 
 def test_wrong_key_fails_at_once_without_leaking_it(rows, sipd, tmp_path, monkeypatch):

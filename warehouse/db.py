@@ -50,5 +50,17 @@ def scoped_engine(url: str) -> Iterator[sa.Engine]:
         engine.dispose()
 
 
+def unreachable(url: str) -> str | None:
+    """None when the warehouse at `url` answers; else one line naming it (password hidden) and why not
+    ('connection refused', 'database "x" does not exist'), for a command to print instead of tracebacks."""
+    try:
+        with scoped_engine(url) as engine, engine.connect():
+            return None
+    except sa.exc.SQLAlchemyError as exc:
+        why = " ".join(str(getattr(exc, "orig", None) or exc).split())
+        shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
+        return f"the warehouse {shown} cannot be reached: {why}"
+
+
 def is_postgres(engine: sa.Engine) -> bool:
     return engine.dialect.name == "postgresql"

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -34,6 +35,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 NETWORK_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 MAX_RETRY_AFTER = 300.0  # seconds; a longer Retry-After is cut to this
 MAX_PAGES_PER_PASS = 100_000  # guards against a server that never sends an empty page
+ERROR_TEXT_CHARS = 200  # of an error page's text kept in the message
 
 
 @dataclass
@@ -183,14 +185,28 @@ class _Fetcher:
                     f"the API refused the key (HTTP {status}): check the environment variable {src.api_key_env}",
                 )
             if status in RETRY_STATUSES:
-                last = f"HTTP {status}"
+                last = f"HTTP {status}{self._said(response)}"
                 self._wait(page, attempt, last, response.headers.get("retry-after"))
                 continue
             if status >= 400:
-                raise SourceError(src.url, f"page {page}: the API answered HTTP {status} {response.reason_phrase}")
+                raise SourceError(
+                    src.url,
+                    f"page {page}: the API answered HTTP {status} {response.reason_phrase}{self._said(response)}",
+                )
             self.result.pages_fetched += 1
             return self._parse(page, response)
         raise SourceError(src.url, f"page {page}: gave up after {src.max_retries + 1} attempts (last: {last})")
+
+    def _said(self, response: httpx.Response) -> str:
+        """What the API's error answer says, on one line: its JSON message, or the words of an error page (tags
+        and the key left out): ': upstream database timeout'."""
+        try:
+            payload = response.json()
+            text = str(payload.get("message") or payload.get("error") or "") if isinstance(payload, dict) else ""
+        except ValueError:
+            text = re.sub(r"<[^>]*>", " ", response.text)
+        words = " ".join(text.split()).replace(self.headers["x-api-key"], "***")
+        return f": {words[:ERROR_TEXT_CHARS]}" if words else ""
 
     def _wait(self, page: int, attempt: int, reason: str, retry_after: str | None) -> None:
         if attempt >= self.source.max_retries:

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from schemas.sources import STATUS_INDEX, normalise_header
+from schemas.sources import STATUS_INDEX, TITLE_TAHUN, normalise_header
 
 # Patterns run by Arrow's RE2 engine over whole columns.
 _KOEFISIEN = r"^\s*(?P<number>[+-]?\d[\d.,]*)\s*(?P<unit>[^\d].*)?$"
@@ -37,7 +37,9 @@ def on_distinct(func):
     """Run a parser of aligned Series on their distinct combinations only, then expand back.
     Sources repeat values heavily (satuan, status, volumes), so this turns rows into uniques."""
 
-    def wrapper(*columns: pd.Series):
+    def wrapper(*columns: pd.Series | None):
+        while columns[-1] is None:  # optional columns not given
+            columns = columns[:-1]
         index = columns[0].index
         keys = columns[0].fillna("").astype(str)
         for column in columns[1:]:
@@ -52,12 +54,34 @@ def on_distinct(func):
     return wrapper
 
 
+# A comma that can only be a decimal one ('0,750', '2,5', '1,25'), and a number grouped in thousands by dots or
+# by several commas ('1.250.000', '1,250,000'): what a file's numbers show about its convention.
+_DECIMAL_COMMA = r"^\s*(?i:rp\.?\s*)?[+-]?(?:0,\d+|\d+,\d{1,2}|\d+,\d{4,})(?:\s|$)"
+_GROUPED = r"\d\.\d{3}(?:\D|$)|\d,\d{3},"
+
+
+def shows_decimal_comma(values: pa.Array) -> pa.Array:
+    """Per value: a number written with a decimal comma that cannot be a thousands comma."""
+    return pc.match_substring_regex(values, _DECIMAL_COMMA)
+
+
+def shows_grouping(values: pa.Array) -> pa.Array:
+    """Per value: a number grouped in thousands ('1.250.000', '1,250,000')."""
+    return pc.match_substring_regex(values, _GROUPED)
+
+
 @on_distinct
-def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_numbers(values: pd.Series, decimal_comma: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
     """Numbers as regions write them: '1.250.000' -> 1250000; 'Rp 1.250.000,00' -> 1250000.0; '1,5' -> 1.5;
-    '1,250,000.50' -> 1250000.5; '0.750' -> 0.75; '250.000,-' -> 250000. Vectorised in Arrow (money columns
-    hold mostly distinct values); returns the numbers and the mask of cells that were not empty but no number."""
+    '1,250,000.50' -> 1250000.5; '0.750' and '0,750' -> 0.75; '250.000,-' -> 250000. Where `decimal_comma` (the file's
+    convention, per value) is true, one comma is always decimal: '2,500' -> 2.5 (else 2500). Vectorised in Arrow
+    (money columns hold mostly distinct values); returns the numbers and the mask of cells that were not empty
+    but no number."""
     text = values.fillna("").astype("string").str.strip()
+    comma_is_decimal = pa.array(
+        [False] * len(text) if decimal_comma is None else decimal_comma.fillna(False).astype(bool).to_numpy(),
+        type=pa.bool_(),
+    )
     s = pc.replace_substring_regex(_arrow(text), r"^\s*(?i:rp\.?|idr)\s*", "")
     s = pc.replace_substring_regex(s, r"[ \x{00a0}]", "")
     s = pc.replace_substring_regex(s, r",-$", "")
@@ -69,7 +93,9 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     both = pc.and_(commas, dots)
     only_comma, only_dot = pc.and_(commas, pc.invert(dots)), pc.and_(dots, pc.invert(commas))
     comma_decimal = pc.and_(both, has(r",[^.]*$"))  # the last separator is a comma: 1.250.000,50
-    comma_thousands = pc.and_(only_comma, pc.or_(has(r",.*,"), has(r",\d{3}$")))  # 1,250 or 1,250,000
+    never_thousands = pc.or_(comma_is_decimal, has(r"^[+-]?0,"))  # '0,750' is no thousand, whatever the file
+    one_thousands_comma = pc.and_(has(r",\d{3}$"), pc.invert(never_thousands))
+    comma_thousands = pc.and_(only_comma, pc.or_(has(r",.*,"), one_thousands_comma))  # 1,250 or 1,250,000
     dot_thousands = pc.and_(
         only_dot, pc.or_(has(r"\..*\."), pc.and_(has(r"^[+-]?\d+\.\d{3}$"), pc.invert(has(r"^[+-]?0\."))))
     )
@@ -91,15 +117,18 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 @on_distinct
-def parse_koefisien(volume: pd.Series, satuan: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Split '100 Meter' in the volume cell into volume and satuan; returns volume, satuan, bad mask."""
+def parse_koefisien(
+    volume: pd.Series, satuan: pd.Series, decimal_comma: pd.Series | None = None
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Split '100 Meter' in the volume cell into volume and satuan; returns volume, satuan, bad mask.
+    `decimal_comma`: as in `parse_numbers`."""
     text = pc.utf8_trim_whitespace(_arrow(volume))
     parts = _groups(text, _KOEFISIEN)
     number_text = pc.if_else(pc.is_valid(parts["number"]), parts["number"], text)
     unit = pc.fill_null(pc.utf8_trim_whitespace(parts["unit"]), "")
     given = pc.utf8_trim_whitespace(_arrow(satuan))
     satuan = _series(pc.if_else(pc.equal(given, ""), unit, given), volume.index)
-    parsed, bad = parse_numbers(_series(number_text, volume.index))
+    parsed, bad = parse_numbers(_series(number_text, volume.index), decimal_comma)
     unreadable = pc.and_(pc.not_equal(text, ""), pc.is_null(parts["number"])).to_numpy(zero_copy_only=False)
     unreadable = pd.Series(unreadable, index=volume.index)
     return parsed, satuan.replace("", pd.NA), bad | unreadable
@@ -139,7 +168,13 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return parsed, (text != "") & parsed.isna()
 
 
-def parse_integers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    parsed, bad = parse_numbers(values)
+@on_distinct
+def tahun_in_title(titles: pd.Series) -> pd.Series:
+    """The tahun anggaran a sheet title names ('DAFTAR USULAN ... TAHUN ANGGARAN 2024' -> '2024'), or ''."""
+    return titles.fillna("").astype("string").str.extract(TITLE_TAHUN, expand=False).fillna("").astype("string")
+
+
+def parse_integers(values: pd.Series, decimal_comma: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+    parsed, bad = parse_numbers(values, decimal_comma)
     fractional = parsed.notna() & (parsed != parsed.round())
     return parsed.where(~fractional).round().astype("Int64"), bad | fractional

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +27,11 @@ from tasks.errors import SourceError
 from tasks.extract.discover import FILE_ID, PATH, SIZE
 from tasks.extract.readers import read_source
 from tasks.extract.staging import KEY, concat_fields, file_fields, stage_fields
-from tasks.validate.issues import concat_issues
+from tasks.validate.issues import concat_issues, issues_frame
 
 RAW_POS = "raw_pos"  # position of a staged row in its file's raw cells
 FILE_RESULT_COLUMNS = (FILE_ID, "rows_read", "rows_failed", "message")
+PAGE_COLUMNS = (FILE_ID, "page", "page_size", "records_total", "rows_read")  # API pages read
 INLINE_BYTES = 8 << 20  # a level smaller than this is read in the calling process (no worker start-up)
 CHUNKS_PER_WORKER = 4  # chunks of similar size per worker, so one slow chunk does not idle the others
 
@@ -43,6 +44,8 @@ class Extraction:
     issues: pd.DataFrame  # issues frame (tasks.validate.issues); `row` is the index of `rows`
     files: pd.DataFrame  # FILE_RESULT_COLUMNS: one row per file read
     raw: dict[int, pa.Table] = field(default_factory=dict)  # file_id -> the cells as read, original headers
+    pages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(PAGE_COLUMNS)))
+    notes: list[str] = field(default_factory=list)  # what people should know though nothing failed
 
     def raw_records(self, rows: pd.Index) -> list[dict]:
         """The cells as read of staged `rows` (empty cells left out), to show people what the row said."""
@@ -61,7 +64,7 @@ def _empty() -> pd.DataFrame:
 
 def read_files(files: pd.DataFrame) -> Extraction:
     """Read and stage a chunk of files of one level (one row per file of a files frame)."""
-    fields, raws, results = [], {}, []
+    fields, raws, results, problems, pages, offset = [], {}, [], [], [], 0
     for f in files.itertuples(index=False):
         file_id = int(getattr(f, FILE_ID))
         try:
@@ -78,14 +81,33 @@ def read_files(files: pd.DataFrame) -> Extraction:
         )
         raws[file_id] = raw.table
         results.append((file_id, n, 0, None))
+        problems += [(offset + at, rule, detail) for at, rule, detail in raw.problems]
+        offset += n
+        if raw.page is not None:
+            pages.append((file_id, raw.page.number, raw.page.size, raw.page.records_total, n))
     file_results = pd.DataFrame(results, columns=list(FILE_RESULT_COLUMNS))
+    page_frame = pd.DataFrame(pages, columns=list(PAGE_COLUMNS))
     if not fields:
-        return Extraction(_empty(), concat_issues([]), file_results, raws)
+        return Extraction(_empty(), concat_issues([]), file_results, raws, page_frame)
     chunk = concat_fields(fields)
     staged, issues = stage_fields(chunk, str(files["level"].iloc[0]))
+    issues = with_reader_problems(issues, problems)
     staged[FILE_ID] = chunk[FILE_ID].to_numpy()
     staged[RAW_POS] = chunk[RAW_POS].to_numpy()
-    return Extraction(staged, issues, file_results, raws)
+    return Extraction(staged, issues, file_results, raws, page_frame)
+
+
+def with_reader_problems(issues: pd.DataFrame, problems: list[tuple[int, str, str]]) -> pd.DataFrame:
+    """The parse issues with what the readers found in single records ((row, rule, detail) per problem). A
+    malformed record's cells are not what its columns say, so its parse issues are dropped: it is quarantined
+    as malformed, once."""
+    if not problems:
+        return issues
+    found = pd.DataFrame(problems, columns=["row", "rule", "detail"])
+    malformed = found.loc[found["rule"] == "malformed_record", "row"]
+    kept = issues[~issues["row"].isin(malformed)]
+    reader = [issues_frame(g["row"], rule, None, None, g["detail"]) for rule, g in found.groupby("rule", sort=False)]
+    return concat_issues([kept, *reader]).sort_values("row", kind="stable", ignore_index=True)
 
 
 def concat_extractions(parts: list[Extraction]) -> Extraction:
@@ -98,11 +120,13 @@ def concat_extractions(parts: list[Extraction]) -> Extraction:
     ]
     raw = {k: v for p in parts for k, v in p.raw.items()}
     files = [p.files for p in parts if len(p.files)]
+    pages = [p.pages for p in parts if len(p.pages)]
     return Extraction(
         pd.concat(rows, ignore_index=True) if rows else _empty(),
         concat_issues(issues),
         pd.concat(files, ignore_index=True) if files else pd.DataFrame(columns=list(FILE_RESULT_COLUMNS)),
         raw,
+        pd.concat(pages, ignore_index=True) if pages else pd.DataFrame(columns=list(PAGE_COLUMNS)),
     )
 
 
@@ -122,11 +146,37 @@ def chunks(files: pd.DataFrame, workers: int) -> list[pd.DataFrame]:
     return [part.drop(columns="_chunk").sort_values(FILE_ID) for _, part in order.groupby("_chunk") if len(part)]
 
 
+def missing_pages(files: pd.DataFrame, pages: pd.DataFrame) -> list[str]:
+    """One line per slice of API pages whose listing is not all there: the pages absent and the records that
+    recordsTotal counts but no page read holds ('pages 2, 4 of 4 are missing: 20 of 40 records')."""
+    if pages.empty:
+        return []
+    at = pages.merge(files[[FILE_ID, *KEY]], on=FILE_ID)
+    notes = []
+    for key, group in at.groupby(list(KEY), sort=False):
+        total, size = int(group["records_total"].max()), int(group["page_size"].max())
+        expected = set(range(1, -(-total // size) + 1))
+        absent = sorted(expected - set(group["page"].astype(int)))
+        short = total - int(group["rows_read"].sum())
+        if not absent and short <= 0:
+            continue
+        k = dict(zip(KEY, key))
+        where = f"{k['kode_pemda']} {k['level']}/{k['source']}"
+        which = f"page(s) {', '.join(map(str, absent))} of {len(expected)} missing" if absent else "no page missing"
+        notes.append(f"{where}: {which}: {max(short, 0)} of {total} records (recordsTotal) are not in the inbox")
+    return notes
+
+
 def extract_level(files: pd.DataFrame, executor: Executor | None, workers: int = 1) -> Extraction:
     """Read and stage the files of one level: on `executor` in chunks, or inline when it is small or there is
-    no executor. Rows come back in file order."""
+    no executor. Rows come back in file order; `notes` name slices of API pages that are not complete."""
     if files.empty:
         return concat_extractions([])
+    extraction = _extract(files, executor, workers)
+    return replace(extraction, notes=[*extraction.notes, *missing_pages(files, extraction.pages)])
+
+
+def _extract(files: pd.DataFrame, executor: Executor | None, workers: int) -> Extraction:
     if executor is None or int(files[SIZE].sum()) < INLINE_BYTES:
         return read_files(files)
     parts = list(executor.map(read_files, chunks(files, workers)))
@@ -139,7 +189,8 @@ def extract_level(files: pd.DataFrame, executor: Executor | None, workers: int =
     rows = extraction.rows.iloc[order].reset_index(drop=True)
     issues = extraction.issues.assign(row=new_of_old[extraction.issues["row"].to_numpy(dtype=np.int64)])
     issues = issues.sort_values("row", kind="stable").reset_index(drop=True)
-    return Extraction(rows, issues, extraction.files.sort_values(FILE_ID, ignore_index=True), extraction.raw)
+    files = extraction.files.sort_values(FILE_ID, ignore_index=True)
+    return replace(extraction, rows=rows, issues=issues, files=files)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas import SLICE_KEY, USULAN
-from schemas.sources import REKOMENDASI_OF_LEVEL, TITLE_STATUS, target_of
+from schemas.sources import DECIMAL_COMMA, REKOMENDASI_OF_LEVEL, TITLE_STATUS, target_of
 from tasks.errors import SourceError
 from tasks.extract import parse
 from tasks.extract.readers import RawTable
@@ -77,6 +77,17 @@ def generated_id(kode_pemda: str, source_file: str, source_row) -> pd.Series:
     return (f"{kode_pemda}-{where}-" + pd.Series(source_row).astype(str)).astype("string")
 
 
+def decimal_comma(raw: RawTable, f: dict[str, pa.Array]) -> bool:
+    """Whether a file writes decimals with a comma: a ';' file whose volume or anggaran cells show a comma that
+    can only be decimal ('0,750', '2,5') and no number grouped in thousands ('1.250.000'); there '2,500' is
+    2.5. Decided once per file from all its number cells, so one ambiguous cell follows its neighbours."""
+    if raw.delimiter != ";":
+        return False
+    numbers = [f[name] for name in ("volume", "anggaran") if name in f]
+    shows = lambda test: any(pc.any(test(column)).as_py() for column in numbers)  # noqa: E731
+    return shows(parse.shows_decimal_comma) and not shows(parse.shows_grouping)
+
+
 def file_fields(raw: RawTable, key: dict, source_file: str) -> pa.Table:
     """One file's cells by contract field (text), with the defaults that depend on its columns, its slice
     (`key`: tahun, level, kode_pemda, source, stream) and its provenance. Per-value work (parsing) is left
@@ -94,6 +105,7 @@ def file_fields(raw: RawTable, key: dict, source_file: str) -> pa.Table:
         empty &= pc.equal(column, "").to_numpy(zero_copy_only=False)
     f[EMPTY] = pa.array(empty)
     f[TITLE] = pa.array(raw.title if raw.title is not None else [None] * n, type=pa.string())
+    f[DECIMAL_COMMA] = pa.array(np.full(n, decimal_comma(raw, f)))
     f["source_file"] = pa.array([source_file] * n, type=pa.string())
     f["source_sheet"] = pa.array(raw.source_sheet if raw.source_sheet is not None else [None] * n, type=pa.string())
     f["source_row"] = pa.array(raw.source_row, type=pa.int64())
@@ -105,7 +117,7 @@ def file_fields(raw: RawTable, key: dict, source_file: str) -> pa.Table:
 def concat_fields(parts: list[pa.Table]) -> pd.DataFrame:
     """The fields of many files as one frame: fields a file lacks are blank text."""
     table = pa.concat_tables(parts, promote_options="default")
-    keep = (EMPTY, TITLE, *PROVENANCE, *KEY)
+    keep = (EMPTY, TITLE, DECIMAL_COMMA, *PROVENANCE, *KEY)
     columns = [
         pc.fill_null(c, "") if n not in keep and c.type == pa.string() else c
         for n, c in zip(table.column_names, table.columns)
@@ -119,7 +131,8 @@ def stage_fields(fields: pd.DataFrame, level: str) -> tuple[pd.DataFrame, pd.Dat
     fields = fields.reset_index(drop=True)
     n = len(fields)
     blank = pd.Series([""] * n, dtype="string")
-    texts = fields.drop(columns=[EMPTY, TITLE, *PROVENANCE, *KEY]).fillna("")  # fields a file lacks are blank
+    facts = [EMPTY, TITLE, DECIMAL_COMMA, *PROVENANCE, *KEY]
+    texts = fields.drop(columns=facts).fillna("")  # fields a file lacks are blank
     get = lambda name: texts.get(name, blank)  # noqa: E731
     empty = fields[EMPTY].astype(bool) if n else pd.Series([], dtype=bool)
     issues = [issues_frame(fields.index[empty], "empty_row", None, None)]
@@ -132,11 +145,12 @@ def stage_fields(fields: pd.DataFrame, level: str) -> tuple[pd.DataFrame, pd.Dat
     out = pd.DataFrame({name: get(name) for name in TEXT_FIELDS})
     out["uraian_usulan"] = out["uraian_usulan"].where(out["uraian_usulan"] != "", out["nama_kamus"])
 
-    out["volume"], out["satuan"], vol_bad = parse.parse_koefisien(get("volume"), get("satuan"))
+    comma = fields[DECIMAL_COMMA].astype(bool)
+    out["volume"], out["satuan"], vol_bad = parse.parse_koefisien(get("volume"), get("satuan"), comma)
     bad(vol_bad, "not_a_number", "volume", get("volume"))
-    out["anggaran"], ang_bad = parse.parse_numbers(get("anggaran"))
+    out["anggaran"], ang_bad = parse.parse_numbers(get("anggaran"), comma)
     bad(ang_bad, "not_a_number", "anggaran", get("anggaran"))
-    out["prioritas"], pri_bad = parse.parse_integers(get("prioritas"))
+    out["prioritas"], pri_bad = parse.parse_integers(get("prioritas"), comma)
     bad(pri_bad, "not_a_number", "prioritas", get("prioritas"))
     out["tanggal_usul"], date_bad = parse.parse_dates(get("tanggal_usul"))
     bad(date_bad, "bad_date", "tanggal_usul", get("tanggal_usul"))
@@ -146,6 +160,12 @@ def stage_fields(fields: pd.DataFrame, level: str) -> tuple[pd.DataFrame, pd.Dat
         parsed, wrong = parse.parse_numbers(get(name))
         bad(wrong, "not_a_number", name, get(name))
         out[name] = parsed.fillna(fallback)
+
+    tahun = fields["tahun"].astype(str)
+    said = get("tahun_teks").str.strip()
+    said = said.where(said != "", parse.tahun_in_title(fields[TITLE].astype("string")))
+    other = live & (said != "") & (said != tahun)
+    issues.append(issues_frame(fields.index[other], "tahun_mismatch", "tahun", said[other], tahun[other]))
 
     status_text = get("status_teks")
     rekom = REKOMENDASI_OF_LEVEL.get(level)

@@ -23,7 +23,15 @@ from tasks.validate.domain import DOMAIN_RULES, domain_issues
 from tasks.validate.issues import concat_issues, issues_frame, with_severity
 from tasks.validate.rules import ValidationConfig
 
-READ_RULES = ("empty_row", "not_a_number", "bad_date", "unknown_status")
+READ_RULES = (
+    "empty_row",
+    "not_a_number",
+    "bad_date",
+    "unknown_status",
+    "malformed_record",
+    "encoding_fallback",
+    "tahun_mismatch",
+)
 SLICE = [*SLICE_KEY, "stream"]
 FORUM = ["tahun", "level", "kode_pemda", "stream"]
 _GENERATED_ID = re.compile(r"^\d{2}\.\d{2}-[0-9a-f]{10}-\d+$")  # tasks.extract.staging.generated_id
@@ -191,4 +199,12 @@ def _main_problem(checked: Checked, slice_key: tuple) -> str:
     (rule, field), count = top.index[0], int(top.iloc[0])
     example = rows.loc[errors.loc[errors["rule"] == rule, "row"].iloc[0]]
     on = f" on {field}" if isinstance(field, str) else ""
-    return f"most: {rule}{on}, {count:,} rows, e.g. {example.source_file} row {example.source_row}"
+    main = f"most: {rule}{on}, {count:,} rows, e.g. {example.source_file} row {example.source_row}"
+    if not isinstance(field, str) or field not in rows:
+        return main
+    filled = rows.loc[mine, field].notna().groupby(rows.loc[mine, "source_file"]).any()
+    without = list(filled.index[~filled])
+    if not without:
+        return main
+    shown = ", ".join(without[:3]) + (f" and {len(without) - 3} more" if len(without) > 3 else "")
+    return f"{main}; no {field} on any row of {shown}: its column is missing or not recognised"

@@ -26,6 +26,21 @@ RULES: dict[str, Rule] = {
         "error", "Kolom {field} berisi '{value}', bukan tanggal", "Field {field} holds '{value}', not a date"
     ),
     "unknown_status": Rule("error", "Status '{value}' tidak dikenal", "Status '{value}' is not a known decision"),
+    "malformed_record": Rule(
+        "error",
+        "Baris rusak, kolomnya tidak sesuai dengan header ({detail})",
+        "Malformed record, its fields do not match the header ({detail})",
+    ),
+    "encoding_fallback": Rule(
+        "warning",
+        "Baris ini bukan UTF-8 seperti bagian lain berkas, dibaca sebagai Windows-1252 ({detail})",
+        "This line is not UTF-8 like the rest of the file and was read as Windows-1252 ({detail})",
+    ),
+    "tahun_mismatch": Rule(
+        "error",
+        "Sumber menyebut tahun {value}, padahal folder tahun {detail}",
+        "The source says tahun {value} but its folder is tahun {detail}",
+    ),
     "wilayah_unknown": Rule(
         "error",
         "{field} '{value}' tidak ditemukan di kode wilayah{detail}",
