@@ -43,7 +43,7 @@ USULAN = Table(
     description="Usulan Musrenbang/pokir: one row per usulan per forum level, with its status and mapping",
     primary_key=("kode_pemda", "tahun", "level", "stream", "id_usulan"),
     partition_by=("tahun", "level", "kode_pemda"),
-    indexes=(("kode_pemda", "tahun", "id_usulan_asal"), ("kode_opd_akhir",)),
+    indexes=(("kode_pemda", "tahun", "level", "stream", "id_usulan_asal"), ("kode_opd_akhir",)),
     columns=columns(
         "id_usulan",
         "tahun",
