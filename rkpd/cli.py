@@ -131,7 +131,7 @@ def run(
         raise typer.Exit(2)
     from flows.annual import annual_run
     from rkpd.console import live_progress, print_report
-    from tasks.load.runs import WarehouseBusy
+    from tasks.load.runs import WarehouseBusy, warehouse_lock
     from tasks.validate.rules import RULES
 
     overrides = dict(item.split("=", 1) for item in severity or [])
@@ -143,6 +143,8 @@ def run(
         raise typer.Exit(2)
     _reachable(warehouse_url or settings.warehouse_url)
     try:
+        with warehouse_lock(warehouse_url or settings.warehouse_url, wait):
+            pass  # busy: refused here in one line, before a flow run starts (and logs its failure)
         with live_progress():
             report = annual_run(
                 tahun=tahun,
