@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,46 @@ def prefect_server():
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
+
+
+@dataclass(frozen=True)
+class SampleRun:
+    """The annual run of the sample (tahun 2025, 18.02) into a warehouse: lake/, quality/, reports/, extracts/
+    and, on SQLite, w.sqlite under `root`. Shared by the session: read it, or change a `copy` of it."""
+
+    backend: str
+    url: str
+    root: Path
+    report: object  # flows.annual.RunReport
+
+    @property
+    def lake(self) -> Path:
+        return self.root / "lake"
+
+    def copy(self, to: Path) -> SampleRun:
+        """A private copy of a SQLite run (warehouse, lake and outputs) that a test may change."""
+        assert self.backend == "sqlite", "only a SQLite run is copied"
+        shutil.copytree(self.root, to)
+        return SampleRun(self.backend, f"sqlite:///{to / 'w.sqlite'}", to, self.report)
+
+
+def _run_sample(backend: str, url: str, root: Path, inbox: Path) -> SampleRun:
+    from flows.annual import annual_run
+
+    report = annual_run(tahun=2025, inbox=inbox, lake_root=root / "lake", warehouse_url=url)
+    assert report.balanced and not report.failures
+    return SampleRun(backend, url, root, report)
+
+
+@pytest.fixture(scope="session")
+def sample_run_sqlite(prefect_server, sample_inbox, tmp_path_factory) -> SampleRun:
+    """The sample run once per session on SQLite."""
+    root = tmp_path_factory.mktemp("sample_run_sqlite")
+    return _run_sample("sqlite", f"sqlite:///{root / 'w.sqlite'}", root, sample_inbox)
+
+
+@pytest.fixture(scope="session")
+def sample_run_postgres(prefect_server, sample_inbox, tmp_path_factory, pg_server_url):
+    """The sample run once per session on the real PostgreSQL, in a schema of its own."""
+    with fresh_schema(pg_server_url) as url:
+        yield _run_sample("postgres", url, tmp_path_factory.mktemp("sample_run_postgres"), sample_inbox)

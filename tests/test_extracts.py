@@ -20,7 +20,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from flows.annual import annual_run
 from schemas import USULAN
 from tasks.deliver.opd_extracts import HEADER_ROW, LABELS, SHEETS, write_opd_extracts
 from warehouse.db import create_engine
@@ -73,10 +72,10 @@ def query(url: str, sql: str, **params) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def extracted(request, prefect_server, sample_inbox, tmp_path_factory) -> Extracted:
+def extracted(request, tmp_path_factory) -> Extracted:
     tmp = tmp_path_factory.mktemp(f"extracts_{request.param}")
-    url = f"sqlite:///{tmp / 'w.sqlite'}" if request.param == "sqlite" else request.getfixturevalue("pg_module_url")
-    report = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=tmp / "lake", warehouse_url=url)
+    run = request.getfixturevalue(f"sample_run_{request.param}")
+    url, report = run.url, run.report
     engine = create_engine(url)
     started = time.perf_counter()
     manifests = write_opd_extracts(engine, TAHUN, PEMDA, tmp / "extracts", run_id=report.run_id)

@@ -22,6 +22,7 @@ from warehouse.lake import read_dataset
 
 TAHUN, PEMDA = 2025, "18.02"
 CHECKSUMS = Path(__file__).parent / "data" / "sample_warehouse_checksums.json"
+DATA_TABLES = ("usulan", "quarantine", "mapping_verified", "ref_opd", "ref_kamus")  # not the runs' own records
 
 
 def manifest(inbox: Path) -> dict:
@@ -100,9 +101,8 @@ def check_run(report, inbox: Path, url: str, lake: Path) -> None:
     assert per_level == expected
 
 
-def test_annual_run_on_sqlite_is_complete_and_idempotent(prefect_server, sample_inbox, tmp_path):
-    url, lake = f"sqlite:///{tmp_path / 'w.sqlite'}", tmp_path / "lake"
-    first = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url)
+def test_annual_run_on_sqlite_is_complete_and_idempotent(sample_run_sqlite, sample_inbox, tmp_path):
+    first, url, lake = sample_run_sqlite.report, sample_run_sqlite.url, sample_run_sqlite.lake
     check_run(first, sample_inbox, url, lake)
     # the warehouse the sample leaves, table by table, is the one recorded before the set-based engine (with the
     # text mapping of issue 17: 1,031 free-text rows matched by kamus_fuzzy, 5 of them to another bidang and OPD)
@@ -119,15 +119,19 @@ def test_annual_run_on_sqlite_is_complete_and_idempotent(prefect_server, sample_
     )
     assert lineage.n.item() == 0  # every kecamatan usulan traces to its desa usulan
 
-    second = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url, force=True)
+    again = sample_run_sqlite.copy(tmp_path / "again")  # re-runs change a copy, not the session's run
+    url, lake = again.url, again.lake
+    second = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url, force=True, extracts=False)
     pd.testing.assert_frame_equal(warehouse_state(url), state)
     assert second.files[["rows_read", "rows_loaded", "rows_quarantined"]].equals(
         first.files[["rows_read", "rows_loaded", "rows_quarantined"]]
     )
     assert set(second.files.load_status) == {"loaded"}
     assert read_dataset(lake, USULAN).num_rows == state.n.sum()
+    recorded = json.loads(CHECKSUMS.read_text())
+    assert warehouse_checksums(url, DATA_TABLES) == {t: recorded[t] for t in DATA_TABLES}  # forced: the same data
 
-    third = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url)
+    third = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=url, extracts=False)
     assert set(third.files.load_status) == {"unchanged"} and third.balanced
     assert third.files.rows_read.sum() == first.files.rows_read.sum()
     pd.testing.assert_frame_equal(warehouse_state(url), state)
@@ -135,23 +139,21 @@ def test_annual_run_on_sqlite_is_complete_and_idempotent(prefect_server, sample_
 
 
 @pytest.mark.postgres
-def test_annual_run_on_postgres_matches_sqlite(prefect_server, sample_inbox, pg_url, tmp_path):
-    lake = tmp_path / "lake"
-    report = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=pg_url)
-    check_run(report, sample_inbox, pg_url, lake)
+def test_annual_run_on_postgres_matches_sqlite(sample_run_postgres, sample_run_sqlite, sample_inbox):
+    pg_url, lake = sample_run_postgres.url, sample_run_postgres.lake
+    check_run(sample_run_postgres.report, sample_inbox, pg_url, lake)
     state = warehouse_state(pg_url)
-    with postgres_connections() as connections:
-        annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=pg_url)
+    with postgres_connections() as connections:  # a re-run with nothing changed leaves the warehouse as it was
+        annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=lake, warehouse_url=pg_url, extracts=False)
     assert connections["opened"] > 0 and connections["opened"] == connections["closed"], (
         f"the run left {connections['opened'] - connections['closed']} warehouse connections open"
     )
     pd.testing.assert_frame_equal(warehouse_state(pg_url), state)
 
-    sqlite_url = f"sqlite:///{tmp_path / 'w.sqlite'}"
-    annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=tmp_path / "lake2", warehouse_url=sqlite_url)
-    other = warehouse_state(sqlite_url)
+    other = warehouse_state(sample_run_sqlite.url)
     assert state[["level", "source", "n", "with_opd"]].equals(other[["level", "source", "n", "with_opd"]])
     assert (state.anggaran.astype(float).round(2) == other.anggaran.astype(float).round(2)).all()
+    assert warehouse_checksums(pg_url, DATA_TABLES) == warehouse_checksums(sample_run_sqlite.url, DATA_TABLES)
 
 
 def test_broken_file_is_reported_and_the_rest_goes_on(prefect_server, sample_inbox, tmp_path):
@@ -203,11 +205,11 @@ def test_broken_file_is_reported_and_the_rest_goes_on(prefect_server, sample_inb
     assert query(url, "SELECT count(*) AS n FROM usulan WHERE level = 'kecamatan'").n.item() == loaded
 
 
-def test_changed_file_replaces_only_its_slice(prefect_server, sample_inbox, tmp_path):
+def test_changed_file_replaces_only_its_slice(sample_run_sqlite, sample_inbox, tmp_path):
     inbox = tmp_path / "inbox"
-    shutil.copytree(sample_inbox, inbox)
-    url, lake = f"sqlite:///{tmp_path / 'w.sqlite'}", tmp_path / "lake"
-    annual_run(tahun=TAHUN, inbox=inbox, lake_root=lake, warehouse_url=url)
+    shutil.copytree(sample_inbox, inbox)  # copytree keeps the files' times: the copy is unchanged to the planner
+    run = sample_run_sqlite.copy(tmp_path / "run")
+    url, lake = run.url, run.lake
     before = warehouse_state(url).set_index(["level", "source"])
 
     provinsi = next((inbox / str(TAHUN) / PEMDA / "provinsi").glob("*.csv"))

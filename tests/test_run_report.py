@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from prefect import flow
 
-from flows.annual import annual_run
 from tasks.deliver.run_report import artifact_key, publish_artifacts, write_run_report
 from warehouse.db import create_engine
 
@@ -27,14 +26,13 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 
 
 @pytest.fixture(scope="module")
-def run(prefect_server, sample_inbox, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("report")
-    url = f"sqlite:///{tmp / 'w.sqlite'}"
-    report = annual_run(tahun=TAHUN, inbox=sample_inbox, lake_root=tmp / "lake", warehouse_url=url)
-    engine = create_engine(url)
-    path = write_run_report(engine, report.run_id, tmp / "reports", report=report)
+def run(sample_run_sqlite):
+    """The session's sample run, its report written again here (as the flow wrote it, beside the lake)."""
+    tmp = sample_run_sqlite.root
+    engine = create_engine(sample_run_sqlite.url)
+    path = write_run_report(engine, sample_run_sqlite.report.run_id, tmp / "reports", report=sample_run_sqlite.report)
     engine.dispose()
-    return report, path, tmp
+    return sample_run_sqlite.report, path, tmp
 
 
 def chromium_binary() -> str:

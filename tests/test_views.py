@@ -1,7 +1,7 @@
 """Planner views on the sample region, checked against pandas computed from the usulan table, on SQLite
 and on the real PostgreSQL; both backends must give the same numbers.
 
-The annual flow runs once per backend for the whole module (module-scoped fixtures).
+They read the session's sample run of each backend (tests/conftest.py), with a pagu kewilayahan frame added.
 """
 
 from __future__ import annotations
@@ -10,14 +10,12 @@ import decimal
 import functools
 import itertools
 import uuid
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from flows.annual import annual_run
 from schemas import PAGU_KEWILAYAHAN, USULAN
 from warehouse.bulk import replace_slice
 from warehouse.db import create_engine
@@ -36,10 +34,8 @@ PAGU = pd.DataFrame(
 MEASURES = ["n_usulan", "anggaran_usulan", "n_diterima", "anggaran_diterima", "n_ditolak", "anggaran_ditolak"]
 
 
-def _load(url: str, inbox: Path, work: Path) -> str:
-    """The annual flow on the sample, then a pagu kewilayahan frame."""
-    report = annual_run(tahun=TAHUN, inbox=inbox, lake_root=work / "lake", warehouse_url=url)
-    assert report.balanced and not report.failures
+def _with_pagu(url: str) -> str:
+    """The sample run's warehouse with a pagu kewilayahan frame."""
     engine = create_engine(url)
     replace_slice(engine, [(PAGU_KEWILAYAHAN, {"kode_pemda": PEMDA}, PAGU)])
     engine.dispose()
@@ -47,14 +43,13 @@ def _load(url: str, inbox: Path, work: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def sqlite_wh(prefect_server, sample_inbox, tmp_path_factory) -> str:
-    work = tmp_path_factory.mktemp("views_sqlite")
-    return _load(f"sqlite:///{work / 'w.sqlite'}", sample_inbox, work)
+def sqlite_wh(sample_run_sqlite, tmp_path_factory) -> str:
+    return _with_pagu(sample_run_sqlite.copy(tmp_path_factory.mktemp("views") / "run").url)
 
 
 @pytest.fixture(scope="module")
-def postgresql_wh(prefect_server, sample_inbox, tmp_path_factory, pg_module_url) -> str:
-    return _load(pg_module_url, sample_inbox, tmp_path_factory.mktemp("views_pg"))
+def postgresql_wh(sample_run_postgres) -> str:
+    return _with_pagu(sample_run_postgres.url)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
