@@ -65,11 +65,11 @@ def test_level_flow_and_backfill(prefect_server, sample_inbox, tmp_path):
     assert set(counts(url).level) == {"desa", "kecamatan", "forum_opd", "kabkota", "provinsi"}
 
 
-def test_failed_load_rolls_the_slice_back_and_alerts(prefect_server, sample_inbox, tmp_path, monkeypatch):
+def test_failed_load_rolls_the_slice_back_and_alerts(sample_run_sqlite, sample_inbox, tmp_path, monkeypatch):
     inbox = tmp_path / "inbox"
-    shutil.copytree(sample_inbox, inbox)
-    url, lake = f"sqlite:///{tmp_path / 'w.sqlite'}", tmp_path / "lake"
-    annual_run(tahun=2025, inbox=inbox, lake_root=lake, warehouse_url=url)
+    shutil.copytree(sample_inbox, inbox)  # the files keep their times: only the changed one is read again
+    run = sample_run_sqlite.copy(tmp_path / "run")
+    url, lake = run.url, run.lake
     before, lake_before = counts(url), lake_counts(lake)
 
     provinsi = next((inbox / "2025" / "18.02" / "provinsi").glob("*.csv"))
@@ -89,7 +89,7 @@ def test_failed_load_rolls_the_slice_back_and_alerts(prefect_server, sample_inbo
     alerts = tmp_path / "alerts"
     monkeypatch.setenv("RKPD_ALERT_DIR", str(alerts))
     with pytest.raises(RuntimeError, match="disk full"):
-        annual_run(tahun=2025, inbox=inbox, lake_root=lake, warehouse_url=url)
+        annual_run(tahun=2025, inbox=inbox, lake_root=lake, warehouse_url=url, extracts=False)
 
     pd.testing.assert_frame_equal(counts(url), before)  # no partial slice in the warehouse
     assert lake_counts(lake) == lake_before  # the lake slice was put back

@@ -4,6 +4,7 @@ emptying what was loaded, a key clash quarantined before the load, one run at a 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -268,11 +269,14 @@ def test_a_killed_run_is_marked_failed_and_the_next_run_sets_lake_and_warehouse_
 
     inbox, lake, url = tmp_path / "inbox", tmp_path / "lake", f"sqlite:///{tmp_path / 'w.sqlite'}"
     write(inbox / "2025" / "18.02" / "desa" / "desa.csv", DESA + desa_rows(3))
+    from prefect.settings import PREFECT_API_URL
+
     child = subprocess.Popen(
         [sys.executable, "-c", _KILLED_RUN, str(inbox), str(lake), url],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()},  # the session's server, no ephemeral one
     )
     try:
         assert child.stdout.readline().strip() == "loaded"
