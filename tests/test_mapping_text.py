@@ -235,7 +235,7 @@ def test_predict_writes_the_input_with_the_mapping(tmp_path, classifier):
     )
     assert result.exit_code == 0, result.output
     assert "4 usulan mapped" in result.output
-    written = pd.read_excel(out, dtype=str)
+    written = pd.read_excel(out, dtype=str, engine="calamine")
     assert list(written.columns[:4]) == ["No", "Uraian", "Kecamatan", "Kode OPD"]
     assert list(written.columns[4:]) == [
         "kode_bidang_urusan", "nama_bidang_urusan", "kode_skpd", "nama_skpd", "kode_sub_kegiatan", "confidence",

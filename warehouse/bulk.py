@@ -67,7 +67,7 @@ def append(connection: sa.Connection, table: Table, frame: pd.DataFrame) -> None
 
 def delete_where(connection: sa.Connection, table: Table, where: dict) -> int:
     sa_table = TABLES[table.name]
-    condition = sa.and_(*(sa_table.c[k] == v for k, v in where.items()))
+    condition = sa.and_(sa.true(), *(sa_table.c[k] == v for k, v in where.items()))  # {}: every row
     return connection.execute(sa_table.delete().where(condition)).rowcount
 
 

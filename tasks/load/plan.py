@@ -58,7 +58,7 @@ def unchanged_slices(files: pd.DataFrame, history: pd.DataFrame, lake_runs: pd.D
     )
     last_good = good.sort_values("loaded_at").groupby(list(SLICE_KEY), sort=False)["run_id"].last()
     in_lake = lake_runs.set_index(list(SLICE_KEY))["run_id"] if len(lake_runs) else pd.Series(dtype="string")
-    both = current.join(before, rsuffix="_before", how="left")
+    both = current.merge(before, left_index=True, right_index=True, how="left", suffixes=("", "_before"))
     same = (
         both["published"].fillna(False).astype(bool)
         & (both["signatures"] == both["signature"].map(lambda s: frozenset([s])))

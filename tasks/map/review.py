@@ -209,12 +209,15 @@ def import_review(engine: sa.Engine, path: Path, kode_pemda: str) -> ImportResul
     (in Indonesian). An OPD may be given by name, singkatan or kode SKPD; an id that was never in the review
     queue of the pemda is refused."""
     try:
-        sheet = load_workbook(path, read_only=True, data_only=True)[SHEET]
-    except KeyError:
-        raise SourceError(path, f"bukan berkas review: tidak ada lembar {SHEET!r}") from None
+        book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zip/xml errors of its own
         raise SourceError(path, f"berkas tidak dapat dibuka sebagai Excel: {exc}") from None
-    rows = list(sheet.iter_rows(values_only=True))
+    try:
+        if SHEET not in book.sheetnames:
+            raise SourceError(path, f"bukan berkas review: tidak ada lembar {SHEET!r}")
+        rows = list(book[SHEET].iter_rows(values_only=True))
+    finally:
+        book.close()  # a read-only workbook keeps its file open until closed
     header = [_cell_text(h) for h in (rows[0] if rows else [])]
     needed = ("ID Usulan", "Tahun", "Stream", "Level", "Uraian Usulan", ANSWER_COLUMNS[0])
     missing = [h for h in needed if h not in header]

@@ -27,15 +27,15 @@ branch_labels = None
 depends_on = None
 
 RENAMED_METHODS = {"source": "sumber", "classifier": "klasifikasi", "review": "koreksi_planner"}
-NEW_USULAN = (
-    sa.Column("kode_opd_sumber", sa.String(24)),
-    sa.Column("alasan_review", sa.Text()),
-    sa.Column("saran_bidang_urusan", sa.String(5)),
-    sa.Column("saran_sub_kegiatan", sa.String(20)),
-    sa.Column("saran_opd", sa.String(24)),
-    sa.Column("kode_bidang_alternatif", sa.String(5)),
-    sa.Column("opd_alternatif", sa.Text()),
-    sa.Column("kewenangan", sa.String(8)),
+NEW_USULAN = (  # (name, type): a Column is made for each use, as a Column belongs to one table
+    ("kode_opd_sumber", sa.String(24)),
+    ("alasan_review", sa.Text()),
+    ("saran_bidang_urusan", sa.String(5)),
+    ("saran_sub_kegiatan", sa.String(20)),
+    ("saran_opd", sa.String(24)),
+    ("kode_bidang_alternatif", sa.String(5)),
+    ("opd_alternatif", sa.Text()),
+    ("kewenangan", sa.String(8)),
 )
 
 
@@ -54,8 +54,8 @@ def upgrade() -> None:
             batch_op.drop_index("ix_usulan_id_usulan_asal")
             batch_op.drop_constraint("pk_usulan", type_="primary")
             batch_op.create_primary_key("pk_usulan", ["kode_pemda", "tahun", "level", "stream", "id_usulan"])
-            for column in NEW_USULAN:
-                batch_op.add_column(column.copy())
+            for name, type_ in NEW_USULAN:
+                batch_op.add_column(sa.Column(name, type_))
             batch_op.create_index(
                 "ix_usulan_kode_pemda_tahun_id_usulan_asal", ["kode_pemda", "tahun", "id_usulan_asal"]
             )
@@ -90,8 +90,8 @@ def downgrade() -> None:
         _methods({new: old for old, new in RENAMED_METHODS.items()})
         with op.batch_alter_table("usulan") as batch_op:
             batch_op.drop_index("ix_usulan_kode_pemda_tahun_id_usulan_asal")
-            for column in reversed(NEW_USULAN):
-                batch_op.drop_column(column.name)
+            for name, _ in reversed(NEW_USULAN):
+                batch_op.drop_column(name)
             batch_op.drop_constraint("pk_usulan", type_="primary")
             batch_op.create_primary_key("pk_usulan", ["id_usulan", "tahun", "level", "stream"])
             batch_op.create_index("ix_usulan_id_usulan_asal", ["id_usulan_asal"])
