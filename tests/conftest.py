@@ -84,6 +84,18 @@ def pg_module_url(pg_server_url: str):
         yield url
 
 
+@pytest.fixture
+def sqlite_warehouse(tmp_path):
+    """An empty, migrated SQLite warehouse for one test."""
+    from warehouse.db import create_engine
+    from warehouse.migrate import upgrade
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def sample_inbox(tmp_path_factory) -> Path:
     """The default sample region generated once for the session (read-only for tests)."""

@@ -19,8 +19,6 @@ from tasks.extract.read import extract_level
 from tasks.extract.readers import read_source
 from tasks.extract.staging import concat_fields, file_fields, stage_fields
 from tests.stages import files_frame, issues_by_row, run_level
-from warehouse.db import create_engine
-from warehouse.migrate import upgrade
 
 KAMUS = store.kamus("18.02").set_index("nama_kamus")
 ROAD = "Rehabilitasi Jalan Lingkungan Permukiman"
@@ -40,11 +38,8 @@ def stage(raw, source_file: str):
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+def engine(sqlite_warehouse):
+    return sqlite_warehouse
 
 
 def publish_desa(tmp_path: Path, engine, path: Path):

@@ -13,8 +13,6 @@ from tasks.validate.domain import check_in_force, normalise_satuan
 from tasks.validate.rules import RULES, ValidationConfig
 from tests.stages import files_frame, issues_by_row, run_level
 from warehouse import lake
-from warehouse.db import create_engine
-from warehouse.migrate import upgrade
 
 HEADER = (
     "ID Usulan;Kecamatan;Desa/Kelurahan;Usulan;Kamus Usulan;Volume;Satuan;Anggaran;Prioritas;Status;Alasan;"
@@ -101,10 +99,8 @@ def run_slice(path: Path, level: str, engine, config: ValidationConfig | None = 
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
-    upgrade(engine)
-    return engine
+def engine(sqlite_warehouse):
+    return sqlite_warehouse
 
 
 def test_every_rule_is_recorded_with_its_field_and_reason(tmp_path, engine):

@@ -23,7 +23,6 @@ from tasks.map.context import MappingContext, region_frames
 from tests.stages import files_frame, run_level
 from warehouse.bulk import upsert_rows, utcnow
 from warehouse.db import create_engine
-from warehouse.migrate import upgrade
 
 KAMUS = store.kamus("18.02").set_index("nama_kamus")
 ROAD = "Rehabilitasi Jalan Lingkungan Permukiman"
@@ -45,11 +44,8 @@ def desa_rows(n: int, first: int = 1) -> str:
 
 
 @pytest.fixture
-def engine(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+def engine(sqlite_warehouse):
+    return sqlite_warehouse
 
 
 def query(engine, sql: str) -> pd.DataFrame:
