@@ -5,7 +5,6 @@ the other rows load; one stray byte is decoded on its own line only."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -242,19 +241,16 @@ def test_a_stopped_slice_names_the_file_and_the_missing_column(tmp_path, engine)
     assert "no nama_desa on any row of in/nodesa.csv: its column is missing or not recognised" in log.message
 
 
-@pytest.mark.parametrize(
-    "url, words",
-    [
-        ("postgresql://postgres@127.0.0.1:1/rkpd", "Connection refused"),
-        (
-            "postgresql://postgres:pw@127.0.0.1:5432/rkpd_readers_absent",
-            'database "rkpd_readers_absent" does not exist',
-        ),
-    ],
-)
-def test_an_unreachable_or_missing_warehouse_prints_one_line(tmp_path, monkeypatch, url, words):
-    if "5432" in url and not os.environ.get("RKPD_TEST_PG_URL"):
-        pytest.skip("no PostgreSQL server for tests")
+@pytest.mark.parametrize("case", ["unreachable", pytest.param("missing database", marks=pytest.mark.postgres)])
+def test_an_unreachable_or_missing_warehouse_prints_one_line(tmp_path, monkeypatch, case, request):
+    if case == "unreachable":
+        url, words = "postgresql://postgres:pw@127.0.0.1:1/rkpd", "Connection refused"
+    else:  # the real server, a database that is not there
+        from sqlalchemy.engine import make_url
+
+        server = make_url(request.getfixturevalue("pg_server_url"))
+        url = server.set(database="rkpd_absent", password="pw").render_as_string(hide_password=False)
+        words = 'database "rkpd_absent" does not exist'
     (tmp_path / "inbox" / "2025" / "18.02" / "desa").mkdir(parents=True)
     monkeypatch.setenv("RKPD_WAREHOUSE_URL", url)
     result = CliRunner().invoke(app, ["run", "--tahun", "2025", "--inbox", str(tmp_path / "inbox")])
