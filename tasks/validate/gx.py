@@ -90,8 +90,9 @@ def validate_warehouse(url: str, run_id: str, quality_dir: Path) -> ContractReco
         )
         try:
             outcome = checkpoint.run(run_id=RunIdentifier(run_name=run_id))
-        finally:
-            source.get_engine().dispose()  # GX keeps its own pool on the warehouse: close it with the run
+        finally:  # GX keeps pools of its own on the warehouse (the source's and its execution engine's): close them
+            source.get_engine().dispose()
+            source.get_execution_engine().engine.dispose()
     result = next(iter(outcome.run_results.values()))
     failed, rows = [], 0
     for r in result.results:
