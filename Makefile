@@ -24,8 +24,9 @@ sample: $(STAMP)
 run: sample
 	$(BIN)/rkpd run --tahun $(TAHUN)
 
+TEST_WORKERS ?= 2  # pytest-xdist workers; the tests of the shared sample run stay on one (--dist loadgroup)
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)  # ruff: lint and format, configured in pyproject.toml
 	$(BIN)/ruff check .

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.sample_run import SampleRun, run_sample
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -21,8 +21,12 @@ PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_models_dir(tmp_path_factory):
-    """Trained text models are cached by version; one folder for the session keeps tests from retraining."""
-    os.environ["RKPD_MODELS_DIR"] = str(tmp_path_factory.mktemp("models"))
+    """Trained text models are cached by version; one folder for the session keeps tests from retraining. With
+    pytest-xdist the workers share it (a fit is written under a temporary name and renamed into place)."""
+    base = tmp_path_factory.getbasetemp()
+    models = base.parent / "models" if os.environ.get("PYTEST_XDIST_WORKER") else base / "models"
+    models.mkdir(exist_ok=True)
+    os.environ["RKPD_MODELS_DIR"] = str(models)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -114,44 +118,15 @@ def prefect_server():
         yield
 
 
-@dataclass(frozen=True)
-class SampleRun:
-    """The annual run of the sample (tahun 2025, 18.02) into a warehouse: lake/, quality/, reports/, extracts/
-    and, on SQLite, w.sqlite under `root`. Shared by the session: read it, or change a `copy` of it."""
-
-    backend: str
-    url: str
-    root: Path
-    report: object  # flows.annual.RunReport
-
-    @property
-    def lake(self) -> Path:
-        return self.root / "lake"
-
-    def copy(self, to: Path) -> SampleRun:
-        """A private copy of a SQLite run (warehouse, lake and outputs) that a test may change."""
-        assert self.backend == "sqlite", "only a SQLite run is copied"
-        shutil.copytree(self.root, to)
-        return SampleRun(self.backend, f"sqlite:///{to / 'w.sqlite'}", to, self.report)
-
-
-def _run_sample(backend: str, url: str, root: Path, inbox: Path) -> SampleRun:
-    from flows.annual import annual_run
-
-    report = annual_run(tahun=2025, inbox=inbox, lake_root=root / "lake", warehouse_url=url)
-    assert report.balanced and not report.failures
-    return SampleRun(backend, url, root, report)
-
-
 @pytest.fixture(scope="session")
 def sample_run_sqlite(prefect_server, sample_inbox, tmp_path_factory) -> SampleRun:
     """The sample run once per session on SQLite."""
     root = tmp_path_factory.mktemp("sample_run_sqlite")
-    return _run_sample("sqlite", f"sqlite:///{root / 'w.sqlite'}", root, sample_inbox)
+    return run_sample("sqlite", f"sqlite:///{root / 'w.sqlite'}", root, sample_inbox)
 
 
 @pytest.fixture(scope="session")
 def sample_run_postgres(prefect_server, sample_inbox, tmp_path_factory, pg_server_url):
     """The sample run once per session on the real PostgreSQL, in a schema of its own."""
     with fresh_schema(pg_server_url) as url:
-        yield _run_sample("postgres", url, tmp_path_factory.mktemp("sample_run_postgres"), sample_inbox)
+        yield run_sample("postgres", url, tmp_path_factory.mktemp("sample_run_postgres"), sample_inbox)

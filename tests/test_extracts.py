@@ -22,7 +22,10 @@ from sqlalchemy.engine import make_url
 
 from schemas import USULAN
 from tasks.deliver.opd_extracts import HEADER_ROW, LABELS, SHEETS, write_opd_extracts
+from tests.sample_run import SAMPLE_RUN_GROUP
 from warehouse.db import create_engine
+
+pytestmark = SAMPLE_RUN_GROUP  # the session's sample run: all on one xdist worker
 
 TAHUN, PEMDA = 2025, "18.02"
 DINKES = "1.02.0.00.0.00.01.0000"

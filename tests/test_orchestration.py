@@ -17,6 +17,7 @@ from flows.backfill import backfill
 from flows.deployments import runner_deployments
 from flows.levels import kecamatan_run
 from schemas import USULAN
+from tests.sample_run import SAMPLE_RUN_GROUP
 from warehouse.db import create_engine
 from warehouse.lake import read_dataset
 
@@ -65,6 +66,7 @@ def test_level_flow_and_backfill(prefect_server, sample_inbox, tmp_path):
     assert set(counts(url).level) == {"desa", "kecamatan", "forum_opd", "kabkota", "provinsi"}
 
 
+@SAMPLE_RUN_GROUP
 def test_failed_load_rolls_the_slice_back_and_alerts(sample_run_sqlite, sample_inbox, tmp_path, monkeypatch):
     inbox = tmp_path / "inbox"
     shutil.copytree(sample_inbox, inbox)  # the files keep their times: only the changed one is read again

@@ -17,8 +17,11 @@ from flows.annual import annual_run
 from rkpd.cli import app
 from schemas import QUARANTINE, USULAN
 from tests.checksums import warehouse_checksums
+from tests.sample_run import SAMPLE_RUN_GROUP
 from warehouse.db import scoped_engine
 from warehouse.lake import read_dataset
+
+pytestmark = SAMPLE_RUN_GROUP  # the session's sample run: all on one xdist worker
 
 TAHUN, PEMDA = 2025, "18.02"
 CHECKSUMS = Path(__file__).parent / "data" / "sample_warehouse_checksums.json"

@@ -18,7 +18,10 @@ import pytest
 from prefect import flow
 
 from tasks.deliver.run_report import artifact_key, publish_artifacts, write_run_report
+from tests.sample_run import SAMPLE_RUN_GROUP
 from warehouse.db import create_engine
+
+pytestmark = SAMPLE_RUN_GROUP  # the session's sample run: all on one xdist worker
 
 TAHUN = 2025
 CHARTS = ("rows", "funnel", "bidang", "kecamatan", "mapping", "quality")

@@ -17,10 +17,13 @@ import pytest
 import sqlalchemy as sa
 
 from schemas import PAGU_KEWILAYAHAN, USULAN
+from tests.sample_run import SAMPLE_RUN_GROUP
 from warehouse.bulk import replace_slice
 from warehouse.db import create_engine
 from warehouse.roles import drop_planner_role, grant_planner_role
 from warehouse.views import VIEW_NAMES
+
+pytestmark = SAMPLE_RUN_GROUP  # the session's sample run: all on one xdist worker
 
 TAHUN, PEMDA = 2025, "18.02"
 # Pagu indikatif kewilayahan: two kecamatan of the sample, and one for a tahun without usulan.
