@@ -308,7 +308,7 @@ def _kecamatan_of_skpd(file: _File, kode_pemda: str, kode: pd.Series, nama: pd.S
         lambda i: f"{given[i]!r} is not a kecamatan of {kode_pemda}",
     )
     by_name = kecamatan_by_name(kode_pemda, nama.str.replace(r"^\s*(kecamatan|kec\.?)\s+", "", regex=True, case=False))
-    found = given.where(is_kec & ~wrong).fillna(by_name.where(is_unit))
+    found = given.where(is_kec & ~wrong).astype("string").fillna(by_name.where(is_unit).astype("string"))
     unresolved = is_unit & found.isna() & ~wrong
     problems.rows(
         file.path,
@@ -320,7 +320,7 @@ def _kecamatan_of_skpd(file: _File, kode_pemda: str, kode: pd.Series, nama: pd.S
     of_unit = pd.Series(found.where(is_unit).to_numpy(), index=kode.where(is_unit).to_numpy())
     of_unit = of_unit[of_unit.index.notna() & ~of_unit.index.duplicated()]
     sub = is_kec & ~is_unit
-    found = found.fillna(unit.where(sub).map(of_unit))
+    found = found.fillna(unit.where(sub).map(of_unit).astype("string"))
     orphan = sub & found.isna()
     problems.rows(
         file.path,
