@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.pg import fresh_schema
 from tests.sample_run import SampleRun, run_sample
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -51,27 +50,6 @@ def pg_server_url() -> str:
             pytest.fail(f"PostgreSQL required but not reachable at {url}: {exc}")
         pytest.skip(f"no PostgreSQL at {url}")
     return url
-
-
-@contextmanager
-def fresh_schema(server_url: str):
-    """A new schema on the real PostgreSQL, as a URL whose search_path points at it; dropped afterwards."""
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
-
-    from warehouse.db import create_engine
-
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url)
-    with admin.begin() as c:
-        c.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = make_url(admin.url).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as c:
-            c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture

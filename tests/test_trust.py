@@ -18,8 +18,9 @@ from typer.testing import CliRunner
 from reference import store
 from rkpd.cli import app
 from schemas import MAPPING_VERIFIED, RUN
-from tasks.load.runs import warehouse_lock
+from tasks.load.runs import WarehouseBusy, warehouse_lock
 from tasks.map.context import MappingContext, region_frames
+from tests.pg import fresh_schema
 from tests.stages import files_frame, run_level
 from warehouse.bulk import upsert_rows, utcnow
 from warehouse.db import create_engine
@@ -238,6 +239,15 @@ def test_a_second_run_waits_or_refuses_with_one_line(backend, tmp_path, request)
     assert result.exit_code == 3, result.output
     assert "not started: the warehouse is busy" in result.output and "Traceback" not in result.output
     assert time.monotonic() - started >= 1  # it waited before refusing
+
+
+@pytest.mark.postgres
+def test_warehouses_in_two_schemas_of_one_database_do_not_block_each_other(pg_server_url):
+    with fresh_schema(pg_server_url) as one, fresh_schema(pg_server_url) as other, warehouse_lock(one):
+        with warehouse_lock(other):  # taken at once: the lock is the schema's, not the database's
+            pass
+        with pytest.raises(WarehouseBusy), warehouse_lock(one):
+            pass
 
 
 _KILLED_RUN = """

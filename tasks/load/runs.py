@@ -25,6 +25,8 @@ from warehouse.db import create_engine, normalise_url
 from warehouse.models import TABLES
 
 LOCK_KEY = 0x726B7064  # "rkpd": the advisory lock every run of the pipeline takes on a PostgreSQL warehouse
+# ... with the warehouse's schema as its second key: warehouses in two schemas of one database do not block each other
+_LOCK = "(:k, hashtext(current_schema()))"
 
 
 class WarehouseBusy(Exception):
@@ -81,14 +83,14 @@ def warehouse_lock(url: str, wait_seconds: float = 0) -> Iterator[None]:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
-            while not connection.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar():
+            while not connection.execute(sa.text(f"SELECT pg_try_advisory_lock{_LOCK}"), {"k": LOCK_KEY}).scalar():
                 if time.monotonic() >= deadline:
                     raise WarehouseBusy(_busy(url, wait_seconds))
                 time.sleep(1)
             try:
                 yield
             finally:
-                connection.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                connection.execute(sa.text(f"SELECT pg_advisory_unlock{_LOCK}"), {"k": LOCK_KEY})
     finally:
         engine.dispose()
 
