@@ -241,7 +241,7 @@ def run(args: argparse.Namespace, server_pid: int | None) -> None:
     print(f"{len(regions)} regions, {files:,} files; reading workers: {CORES}", flush=True)
     out = workdir / "run"
     shutil.rmtree(out, ignore_errors=True)
-    url = fresh_database(args.server_url, "rkpd_bench")
+    url = fresh_database(args.server_url, args.database)
     stages: dict[str, list] = defaultdict(lambda: [0, 0.0])
 
     def collect(event) -> None:
@@ -305,6 +305,7 @@ if __name__ == "__main__":
         default="postgresql+psycopg://postgres@127.0.0.1:5432",
         help="PostgreSQL server; the run loads into a fresh database on it",
     )
+    parser.add_argument("--database", default="rkpd_bench", help="name of the fresh database the run loads into")
     parser.add_argument(
         "--prefect-server",
         type=int,
