@@ -69,6 +69,18 @@ def _reference() -> pd.DataFrame:
     )
 
 
+@lru_cache(maxsize=8)
+def _scope(pemda: frozenset[str]) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+    """The names of `pemda`'s kecamatan and desa (the first version's name of each code, and each version's
+    key): worked out once per set of pemda (every level of a run has the same)."""
+    ref = _reference()
+    ref = ref[ref.kode_pemda.isin(pemda)]
+    first_name = ref.drop_duplicates("kode").set_index("kode").nama  # the first version's name of a code
+    kecamatan = ref[ref.tingkat == "kecamatan"].drop_duplicates(["kode_pemda", "key", "kode"])
+    desa_ref = ref[ref.tingkat == "desa"].drop_duplicates(["kode_induk", "key", "kode"])
+    return first_name, kecamatan, desa_ref
+
+
 def _candidates(key: str, scope: pd.DataFrame | None, first_name: pd.Series) -> str:
     """The names of the (up to 3) closest keys of `scope` (columns key, kode)."""
     if scope is None:
@@ -94,11 +106,7 @@ def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFr
     pairs = rows.drop_duplicates().reset_index(drop=True)
     pairs["kec_key"] = pairs.kec.map(name_key)
     pairs["desa_key"] = pairs.desa.map(name_key)
-    ref = _reference()
-    ref = ref[ref.kode_pemda.isin(set(pairs.kode_pemda))]
-    first_name = ref.drop_duplicates("kode").set_index("kode").nama  # the first version's name of a code
-    kecamatan = ref[ref.tingkat == "kecamatan"].drop_duplicates(["kode_pemda", "key", "kode"])
-    desa_ref = ref[ref.tingkat == "desa"].drop_duplicates(["kode_induk", "key", "kode"])
+    first_name, kecamatan, desa_ref = _scope(frozenset(pairs.kode_pemda))
 
     # kecamatan by name within the pemda
     has_kec = pairs[pairs.kec != ""]
