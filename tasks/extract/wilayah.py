@@ -70,22 +70,37 @@ def _reference() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=8)
-def _scope(pemda: frozenset[str]) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+def _scope(pemda: frozenset[str]) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, dict]:
     """The names of `pemda`'s kecamatan and desa (the first version's name of each code, and each version's
-    key): worked out once per set of pemda (every level of a run has the same)."""
+    key), and the scopes an unknown name's candidates are looked for in: worked out once per set of pemda
+    (every level of a run has the same)."""
     ref = _reference()
     ref = ref[ref.kode_pemda.isin(pemda)]
     first_name = ref.drop_duplicates("kode").set_index("kode").nama  # the first version's name of a code
     kecamatan = ref[ref.tingkat == "kecamatan"].drop_duplicates(["kode_pemda", "key", "kode"])
     desa_ref = ref[ref.tingkat == "desa"].drop_duplicates(["kode_induk", "key", "kode"])
-    return first_name, kecamatan, desa_ref
+    scopes = {
+        "kec": dict(tuple(kecamatan.groupby("kode_pemda"))),
+        "desa_by_kec": dict(tuple(desa_ref.groupby("kode_induk"))),
+        "desa_by_pemda": dict(tuple(desa_ref.groupby("kode_pemda"))),
+    }
+    return first_name, kecamatan, desa_ref, scopes
 
 
-def _candidates(key: str, scope: pd.DataFrame | None, first_name: pd.Series) -> str:
-    """The names of the (up to 3) closest keys of `scope` (columns key, kode)."""
+@lru_cache(maxsize=100_000)
+def _close(key: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+    """The (up to 3) keys of `choices` closest to `key` (a name unknown at one level is unknown at the next)."""
+    return tuple(difflib.get_close_matches(key, list(choices), n=3, cutoff=0.7))
+
+
+def _candidates(key: str, scope: pd.DataFrame | None, first_name: pd.Series, listed: dict) -> str:
+    """The names of the (up to 3) closest keys of `scope` (columns key, kode); `listed` keeps each scope's
+    distinct keys for the next pair of the same scope."""
     if scope is None:
         return ""
-    close = difflib.get_close_matches(key, list(dict.fromkeys(scope.key)), n=3, cutoff=0.7)
+    if id(scope) not in listed:
+        listed[id(scope)] = tuple(dict.fromkeys(scope.key))
+    close = _close(key, listed[id(scope)])
     found = sorted({first_name[k] for k in scope.kode[scope.key.isin(close)]})
     return f" (kandidat / candidates: {', '.join(found)})" if found else ""
 
@@ -106,7 +121,7 @@ def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFr
     pairs = rows.drop_duplicates().reset_index(drop=True)
     pairs["kec_key"] = pairs.kec.map(name_key)
     pairs["desa_key"] = pairs.desa.map(name_key)
-    first_name, kecamatan, desa_ref = _scope(frozenset(pairs.kode_pemda))
+    first_name, kecamatan, desa_ref, scopes = _scope(frozenset(pairs.kode_pemda))
 
     # kecamatan by name within the pemda
     has_kec = pairs[pairs.kec != ""]
@@ -145,9 +160,8 @@ def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFr
             "desa": desa_hits[desa_hits["index"].isin(bad)].groupby("index").kode.agg(lambda c: sorted(set(c))),
         }
         found["desa"] = found["desa"].to_dict()
-        kec_scope = dict(tuple(kecamatan.groupby("kode_pemda")))
-        desa_by_kec = dict(tuple(desa_ref.groupby("kode_induk")))
-        desa_by_pemda = dict(tuple(desa_ref.groupby("kode_pemda")))
+        kec_scope, desa_by_kec, desa_by_pemda = scopes["kec"], scopes["desa_by_kec"], scopes["desa_by_pemda"]
+    listed = {}  # scope -> its distinct keys (the scopes live as long as this call)
     for i in bad:
         p = pairs.loc[i]
         if kec_problem[i]:
@@ -160,7 +174,7 @@ def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFr
             detail = ", ".join(f"{first_name[k]} ({k})" for k in sorted(codes))
             problems[i] = ("wilayah_ambiguous", field, value, detail)
         else:
-            problems[i] = ("wilayah_unknown", field, value, _candidates(key, scope, first_name))
+            problems[i] = ("wilayah_unknown", field, value, _candidates(key, scope, first_name, listed))
 
     resolved = rows.reset_index().merge(
         pairs[["kode_pemda", "kec", "desa", "kode_kecamatan", "kode_desa"]], on=["kode_pemda", "kec", "desa"]
