@@ -47,19 +47,27 @@ def _extract_key(context, parameters) -> str:
     return f"extract-{parameters['level']}-{digest.hexdigest()}"
 
 
-@task(
-    task_run_name="extract-" + LEVEL, cache_key_fn=_extract_key, cache_expiration=timedelta(days=7), persist_result=True
-)
-def extract(level: str, files: pd.DataFrame, executor: Executor | None, workers: int) -> Extraction:
+def _extract(level: str, files: pd.DataFrame, executor: Executor | None, workers: int) -> Extraction:
     """Read and stage the level's files (in worker processes when the level is large)."""
     return extract_level(files, executor, workers)
 
 
+extract = task(
+    _extract,
+    name="extract",
+    task_run_name="extract-" + LEVEL,
+    cache_key_fn=_extract_key,
+    cache_expiration=timedelta(days=7),
+    persist_result=True,
+)
+extract_unkept = task(
+    _extract, name="extract", task_run_name="extract-" + LEVEL, cache_policy=NO_CACHE, persist_result=False
+)
+
+
 def extract_task(files: pd.DataFrame):
     """`extract`, cached by signature for a level small enough to keep in the result store, else not kept."""
-    if int(files[SIZE].sum()) > EXTRACT_CACHE_MAX_BYTES:
-        return extract.with_options(cache_policy=NO_CACHE, persist_result=False)
-    return extract
+    return extract_unkept if int(files[SIZE].sum()) > EXTRACT_CACHE_MAX_BYTES else extract
 
 
 @task(task_run_name="check-contract-" + LEVEL, cache_policy=NO_CACHE)
