@@ -24,7 +24,8 @@ sample: $(STAMP)
 run: sample
 	$(BIN)/rkpd run --tahun $(TAHUN)
 
-TEST_WORKERS ?= 2  # pytest-xdist workers; the tests of the shared sample run stay on one (--dist loadgroup)
+# pytest-xdist workers; the tests of the shared sample run stay on one (--dist loadgroup)
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
