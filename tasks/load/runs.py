@@ -133,22 +133,20 @@ def begin(url: str, lake_root: Path, run_id: str, tahun: int, parameters: dict, 
     return notes
 
 
+def _write_run(engine: sa.Engine, run_id: str, tahun: int, started, parameters: dict, status: str, **fields) -> None:
+    row = {
+        "run_id": run_id,
+        "tahun": tahun,
+        "started_at": started,
+        "run_status": status,
+        "parameters": json.dumps(parameters, default=str),
+        **fields,
+    }
+    upsert_rows(engine, RUN, pd.DataFrame([row]))
+
+
 def record_start(engine: sa.Engine, run_id: str, tahun: int, started, parameters: dict) -> None:
-    upsert_rows(
-        engine,
-        RUN,
-        pd.DataFrame(
-            [
-                {
-                    "run_id": run_id,
-                    "tahun": tahun,
-                    "started_at": started,
-                    "run_status": "running",
-                    "parameters": json.dumps(parameters, default=str),
-                }
-            ]
-        ),
-    )
+    _write_run(engine, run_id, tahun, started, parameters, "running")
 
 
 def record_end(
@@ -157,20 +155,4 @@ def record_end(
     totals = {}
     if files is not None and len(files):
         totals = {c: int(files[c].sum()) for c in ("rows_read", "rows_loaded", "rows_quarantined", "rows_failed")}
-    upsert_rows(
-        engine,
-        RUN,
-        pd.DataFrame(
-            [
-                {
-                    "run_id": run_id,
-                    "tahun": tahun,
-                    "started_at": started,
-                    "finished_at": utcnow(),
-                    "run_status": status,
-                    "parameters": json.dumps(parameters, default=str),
-                    **totals,
-                }
-            ]
-        ),
-    )
+    _write_run(engine, run_id, tahun, started, parameters, status, finished_at=utcnow(), **totals)
