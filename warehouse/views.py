@@ -45,6 +45,16 @@ _CTE = {
 }
 
 
+# What was accepted (alias a: n_diterima, anggaran_diterima) against a ceiling (alias p: pagu), in v_pagu_*.
+_AGAINST_PAGU = """       COALESCE(a.n_diterima, 0) AS n_diterima,
+       COALESCE(a.anggaran_diterima, 0) AS anggaran_diterima,
+       p.pagu,
+       p.pagu - COALESCE(a.anggaran_diterima, 0) AS sisa_pagu,
+       ROUND(1.0 * COALESCE(a.anggaran_diterima, 0) / NULLIF(p.pagu, 0), 4) AS share_of_pagu,
+       CASE WHEN p.pagu IS NULL THEN NULL
+            WHEN COALESCE(a.anggaran_diterima, 0) > p.pagu THEN 1 ELSE 0 END AS over_pagu"""
+
+
 def _with(refs: tuple[str, ...], *ctes: str, recursive: bool = False) -> str:
     """A WITH clause: the reference CTEs named in `refs`, then the view's own CTEs."""
     return ("WITH RECURSIVE " if recursive else "WITH ") + ",\n".join([_CTE[r] for r in refs] + list(ctes))
@@ -233,13 +243,7 @@ ORDER BY g.tahun, g.kode_pemda, g.kode_kecamatan, g.urutan"""
         )
         + f"""
 SELECT g.tahun, g.kode_pemda, g.kode_kecamatan, w.nama AS nama_kecamatan,
-       COALESCE(a.n_diterima, 0) AS n_diterima,
-       COALESCE(a.anggaran_diterima, 0) AS anggaran_diterima,
-       p.pagu,
-       p.pagu - COALESCE(a.anggaran_diterima, 0) AS sisa_pagu,
-       ROUND(1.0 * COALESCE(a.anggaran_diterima, 0) / NULLIF(p.pagu, 0), 4) AS share_of_pagu,
-       CASE WHEN p.pagu IS NULL THEN NULL
-            WHEN COALESCE(a.anggaran_diterima, 0) > p.pagu THEN 1 ELSE 0 END AS over_pagu
+{_AGAINST_PAGU}
 FROM g
 LEFT JOIN acc AS a ON a.tahun = g.tahun AND a.kode_pemda = g.kode_pemda AND a.kode_kecamatan = g.kode_kecamatan
 LEFT JOIN ref_pagu_kewilayahan AS p ON p.tahun = g.tahun AND p.kode_pemda = g.kode_pemda
@@ -268,13 +272,7 @@ LEFT JOIN ref_pagu_kewilayahan AS p ON p.tahun = g.tahun AND p.kode_pemda = g.ko
         )
         + f"""
 SELECT g.tahun, g.kode_pemda, g.level, g.kode_opd, n.nama_skpd AS nama_opd,
-       COALESCE(a.n_diterima, 0) AS n_diterima,
-       COALESCE(a.anggaran_diterima, 0) AS anggaran_diterima,
-       p.pagu,
-       p.pagu - COALESCE(a.anggaran_diterima, 0) AS sisa_pagu,
-       ROUND(1.0 * COALESCE(a.anggaran_diterima, 0) / NULLIF(p.pagu, 0), 4) AS share_of_pagu,
-       CASE WHEN p.pagu IS NULL THEN NULL
-            WHEN COALESCE(a.anggaran_diterima, 0) > p.pagu THEN 1 ELSE 0 END AS over_pagu
+{_AGAINST_PAGU}
 FROM g
 LEFT JOIN acc AS a ON a.tahun = g.tahun AND a.kode_pemda = g.kode_pemda AND a.level = g.level
                   AND a.kode_opd = g.kode_opd
