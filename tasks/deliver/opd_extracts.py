@@ -498,16 +498,15 @@ def _pagu(engine: sa.Engine, tahun: int, kode_pemda: str) -> pd.DataFrame:
         ).set_index("kode_opd")
 
 
-def pagu_line(kode: str, pagu: pd.DataFrame, on_template: tuple[str, ...]) -> str:
-    """The title line on the OPD's ceiling (its use at the Musrenbang kab/kota) and, when the pemda runs on the
-    template's OPD master or kamus, that it does."""
-    if kode in pagu.index:
-        row = pagu.loc[kode]
-        used = float(row.anggaran_diterima) / float(row.pagu) if float(row.pagu) else None
+def pagu_line(pagu: pd.Series | None, on_template: tuple[str, ...]) -> str:
+    """The title line on an OPD's ceiling (`pagu`: its row of `_pagu`, None without one) and its use at the
+    Musrenbang kab/kota and, when the pemda runs on the template's OPD master or kamus, that it does."""
+    if pagu is not None:
+        used = float(pagu.anggaran_diterima) / float(pagu.pagu) if float(pagu.pagu) else None
         share = f" ({used * 100:.1f}% dari pagu)".replace(".", ",") if used is not None else ""
         line = (
-            f"Pagu indikatif {_rupiah(row.pagu)} · diterima di Musrenbang kab/kota {_rupiah(row.anggaran_diterima)}"
-            f"{share}{' · MELEBIHI PAGU' if row.over_pagu == 1 else ''}"
+            f"Pagu indikatif {_rupiah(pagu.pagu)} · diterima di Musrenbang kab/kota {_rupiah(pagu.anggaran_diterima)}"
+            f"{share}{' · MELEBIHI PAGU' if pagu.over_pagu == 1 else ''}"
         )
     else:
         line = "Pagu indikatif OPD ini belum diimpor untuk tahun ini"
@@ -571,6 +570,7 @@ def write_opd_extracts(
             accepted, rejected = rows[rows.status != "ditolak"], rows[rows.status == "ditolak"]
             mine = unmapped[(unmapped.saran_opd == kode) | (unmapped.kode_opd_awal == kode)]
             opd_review = _sorted_rows(mine, extra=[c for c, _, _ in REVIEW_COLUMNS])
+            opd_pagu = pagu.loc[kode] if kode in pagu.index else None
             levels_of_opd = all_levels[all_levels.kode_opd_akhir == kode]
             stem = f"usulan_{name}_{tahun}"
             sheets = {
@@ -585,7 +585,7 @@ def write_opd_extracts(
                 f"Pemda {pemda_label} · kode SKPD {kode} · run {run_id or '-'} · dibuat "
                 f"{created.astimezone(JAKARTA):%d-%m-%Y %H:%M} WIB · {_rupiah(accepted.anggaran.sum())} diterima, "
                 f"{_rupiah(rejected.anggaran.sum())} ditolak",
-                pagu_line(kode, pagu, on_template),
+                pagu_line(opd_pagu, on_template),
             ]
             write_xlsx(folder / f"{stem}.xlsx", sheets, title)
             write_csv(folder / f"{stem}.csv", rows)
@@ -615,9 +615,9 @@ def write_opd_extracts(
                 "rows_diterima": len(accepted),
                 "rows_ditolak": len(rejected),
                 "rows_dalam_review": len(opd_review),
-                "pagu": float(pagu.pagu[kode]) if kode in pagu.index else None,
-                "anggaran_diterima_kabkota": float(pagu.anggaran_diterima[kode]) if kode in pagu.index else None,
-                "over_pagu": bool(pagu.over_pagu[kode] == 1) if kode in pagu.index else None,
+                "pagu": None if opd_pagu is None else float(opd_pagu.pagu),
+                "anggaran_diterima_kabkota": None if opd_pagu is None else float(opd_pagu.anggaran_diterima),
+                "over_pagu": None if opd_pagu is None else bool(opd_pagu.over_pagu == 1),
                 "referensi_template": list(on_template),
                 "grain": "one row per usulan at the highest forum level it reached, carried by this OPD there "
                 "(rejected at the desa forum: not included)",
