@@ -22,7 +22,7 @@ from tasks.deliver.run_report import write_run_report
 from tasks.errors import ReferenceImportError
 from tasks.extract.reference import check_files
 from tasks.load.reference import import_reference
-from tasks.map.opd import opd_alternatif, route_opd
+from tasks.map.opd import named_opd, opd_alternatif, route_opd
 from warehouse.bulk import replace_slice
 from warehouse.db import create_engine, scoped_engine
 from warehouse.migrate import upgrade
@@ -161,6 +161,36 @@ def test_route_opd_chooses_by_renja_evidence_over_many_pemda():
     assert pd.isna(routed.opd_alternatif["c"])
     chosen = pd.Series([PERKEBUNAN, None], index=["a", "g"], dtype="string")
     assert opd_alternatif(routed.loc[["a", "g"]], chosen).tolist()[0] == TPHP  # the routed one becomes the other
+
+
+def test_the_usulan_words_choose_among_units_with_the_same_evidence():
+    """Bengkulu Utara: Tanaman Pangan and Perkebunan both carry 3.27.02.2.01.0002 in the Renja; the object of the
+    usulan decides (a commodity of the plantation list, or a word of the OPD's name), an address does not, and
+    evidence still outranks words (3.27.07.2.01.0001 is only Perkebunan's)."""
+    texts = pd.Series(
+        [
+            "bantuan bibit sawit unggul utk petani swadaya",  # sawit: Perkebunan's
+            "bibit jagung utk petani lahan kering",  # jagung: Tanaman Pangan's
+            "bibit jagung di belakang kebun kopi pak lurah",  # kopi only in the address
+            "pelatihan pakan ternak dari limbah sawit",  # pakan, ternak: two words against one
+            "bantuan bibit",  # nothing named: the default
+            "bantuan bibit sapi",  # named, but the Renja names only Perkebunan for this sub kegiatan
+        ]
+    )
+    frame = pd.DataFrame(
+        {
+            "kode_pemda": "17.03",
+            "tahun": 2026,
+            "kode_bidang_urusan": "3.27",
+            "kode_sub_kegiatan": ["3.27.02.2.01.0002"] * 5 + ["3.27.07.2.01.0001"],
+            "kode_kecamatan": None,
+        }
+    )
+    named = named_opd(frame, texts)
+    assert named.tolist()[:4] == [PERKEBUNAN, TPHP, TPHP, TPHP] and pd.isna(named[4])
+    routed = route_opd(frame.assign(kode_opd_teks=named))
+    assert routed.kode_opd.tolist() == [PERKEBUNAN, TPHP, TPHP, TPHP, TPHP, PERKEBUNAN]
+    assert routed.opd_alternatif[0] == TPHP  # the other carrier stays listed
 
 
 def test_a_sub_unit_is_chosen_only_where_the_renja_names_it():

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from reference import store
 from schemas import KAMUS, MAPPING_VERIFIED, OPD
-from tasks.map.opd import route_opd, text_key
+from tasks.map.opd import named_opd, route_opd, text_key
 
 
 @dataclass(frozen=True)
@@ -98,10 +98,16 @@ def kecamatan_skpd_of(frames: RegionFrames, kode_pemda: pd.Series, kode_kecamata
 
 
 def route(
-    frames: RegionFrames, kode_pemda: pd.Series, bidang: pd.Series, sub_kegiatan: pd.Series, kode_kecamatan: pd.Series
+    frames: RegionFrames,
+    kode_pemda: pd.Series,
+    bidang: pd.Series,
+    sub_kegiatan: pd.Series,
+    kode_kecamatan: pd.Series,
+    uraian: pd.Series,
 ) -> pd.DataFrame:
     """kode_opd and opd_alternatif of each row by `tasks.map.opd.route_opd` (the pemda's list of the tahun,
-    its Renja and kamus as evidence), each distinct (pemda, bidang, sub kegiatan, kecamatan) routed once."""
+    its Renja and kamus as evidence, the usulan's words among units of one bidang), each distinct (pemda, bidang,
+    sub kegiatan, kecamatan, named unit) routed once."""
     keys = pd.DataFrame(
         {
             "kode_pemda": kode_pemda.astype("string"),
@@ -110,6 +116,7 @@ def route(
             "kode_kecamatan": kode_kecamatan.astype("string").where(bidang == store.KECAMATAN_BIDANG),
         }
     )
+    keys["kode_opd_teks"] = named_opd(keys.assign(tahun=frames.tahun), uraian)
     on = list(keys.columns)
     distinct = keys[keys.kode_bidang_urusan.notna()].drop_duplicates().reset_index(drop=True)
     routed = pd.concat([distinct, route_opd(distinct.assign(tahun=frames.tahun))], axis=1)

@@ -125,7 +125,9 @@ def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     fix = _corrections(out, context)
     corrected = fix.kode_bidang_urusan.notna() & sumber.isna()
     if corrected.any():
-        carrier = route(frames, pemda, fix.kode_bidang_urusan, fix.kode_sub_kegiatan, out.kode_kecamatan).kode_opd
+        carrier = route(
+            frames, pemda, fix.kode_bidang_urusan, fix.kode_sub_kegiatan, out.kode_kecamatan, out.uraian_usulan
+        ).kode_opd
         out.loc[corrected, "kode_bidang_urusan"] = fix.kode_bidang_urusan[corrected]
         out.loc[corrected, "kode_sub_kegiatan"] = fix.kode_sub_kegiatan[corrected]
         out.loc[corrected, "kode_opd_akhir"] = fix.kode_opd.astype("string").fillna(carrier)[corrected]
@@ -143,7 +145,7 @@ def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
         out.loc[rows, column] = out.loc[rows, column].fillna(text.loc[rows, column])
     carrier = route(
         frames, pemda[rows], out.loc[rows, "kode_bidang_urusan"], out.loc[rows, "kode_sub_kegiatan"],
-        out.loc[rows, "kode_kecamatan"],
+        out.loc[rows, "kode_kecamatan"], out.loc[rows, "uraian_usulan"],
     ).kode_opd  # fmt: skip
     out.loc[rows, "kode_opd_akhir"] = out.loc[rows, "kode_opd_akhir"].fillna(carrier)
     method[text.index] = text.mapping_method
@@ -160,14 +162,14 @@ def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     waiting = text.index[text.mapping_method.isna() & text.saran_bidang_urusan.notna() & (text.kewenangan == "kabkota")]
     out.loc[waiting, "saran_opd"] = route(
         frames, pemda[waiting], text.loc[waiting, "saran_bidang_urusan"], text.loc[waiting, "saran_sub_kegiatan"],
-        out.loc[waiting, "kode_kecamatan"],
+        out.loc[waiting, "kode_kecamatan"], out.loc[waiting, "uraian_usulan"],
     ).kode_opd  # fmt: skip
 
     out["mapping_method"] = method
     out["mapping_confidence"] = confidence
     out["mapping_version"] = version
     out["nama_opd_akhir"] = opd_nama_of(frames, pemda, out.kode_opd_akhir).fillna(out.nama_opd_akhir)
-    routed = route(frames, pemda, out.kode_bidang_urusan, out.kode_sub_kegiatan, out.kode_kecamatan)
+    routed = route(frames, pemda, out.kode_bidang_urusan, out.kode_sub_kegiatan, out.kode_kecamatan, out.uraian_usulan)
     out["opd_alternatif"] = opd_alternatif(routed, out.kode_opd_akhir)
     out["kode_sub_kegiatan"] = to_version_of(context.tahun, out.kode_sub_kegiatan)
     out["kewenangan"] = out.kewenangan.mask(method.notna() & out.kewenangan.isna(), "kabkota")

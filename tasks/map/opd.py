@@ -22,6 +22,8 @@ import pandas as pd
 
 from reference import store
 from schemas import KAMUS
+from tasks.map.classify import lexicon
+from tasks.map.classify.normalise import Normaliser, stem_word
 
 _NO_TAHUN = -1  # a row without tahun: the pemda's newest reference
 _LEVELS = (("sub", None), ("kegiatan", r"\.\d{2,4}$"), ("program", r"\.\d\.\d{2}\.\d{2,4}$"))  # evidence depth
@@ -45,6 +47,29 @@ class Routing:
     candidates: pd.DataFrame  # kode_bidang_urusan, kode_skpd, rank (default order), unit (bool)
     evidence: pd.DataFrame  # level, key, kode_skpd, renja (lines), kamus (entries)
     kecamatan: pd.Series  # kode_kecamatan -> kode SKPD of that kecamatan
+    topics: pd.DataFrame  # word, kode_skpd: the words that speak of a unit that shares its bidang with another
+
+
+def _name_words(name: str) -> set[str]:
+    """The words (and their stems) of an OPD name that say what it carries, with the usulan words that belong
+    to them (lexicon.OPD_NAME_TOPICS)."""
+    words = {w for w in text_key(pd.Series([name])).iloc[0].split() if w not in lexicon.OPD_NAME_GENERIC}
+    words |= {t for w in words for t in lexicon.OPD_NAME_TOPICS.get(w, ())}
+    return words | {stem_word(w) for w in words}
+
+
+def _topics(candidates: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+    """word -> kode_skpd for the units of a bidang carried by more than one unit (a word of two such units of
+    one bidang speaks of neither)."""
+    units = candidates[candidates.unit & (candidates.kode_bidang_urusan != store.KECAMATAN_BIDANG)]
+    shared = units[units.duplicated("kode_bidang_urusan", keep=False)]
+    rows = [
+        (bidang, word, kode)
+        for bidang, kode in shared[["kode_bidang_urusan", "kode_skpd"]].itertuples(index=False)
+        for word in _name_words(names.get(kode, ""))
+    ]
+    found = pd.DataFrame(rows, columns=["kode_bidang_urusan", "word", "kode_skpd"], dtype="string")
+    return found.drop_duplicates(["kode_bidang_urusan", "word"], keep=False).reset_index(drop=True)
 
 
 def _routing_of(kode_pemda: str, tahun: int | None) -> Routing:
@@ -93,6 +118,7 @@ def _routing_of(kode_pemda: str, tahun: int | None) -> Routing:
         candidates[["kode_bidang_urusan", "kode_skpd", "rank", "unit"]].reset_index(drop=True),
         pd.concat(parts, ignore_index=True),
         pd.Series(kecamatan.kode_skpd.to_numpy(), index=kecamatan.kode_kecamatan.to_numpy()).astype("string"),
+        _topics(candidates, pd.Series(opd.nama_skpd.to_numpy(), index=opd.kode_skpd.to_numpy())),
     )
 
 
@@ -107,10 +133,54 @@ def routing(kode_pemda: str, tahun: int | None) -> Routing:
     return _routing(kode_pemda, key, store.fingerprint(kode_pemda, tahun))
 
 
+def named_opd(frame: pd.DataFrame, texts: pd.Series) -> pd.Series:
+    """The unit whose name the object of each usulan speaks of, among the units that share the row's bidang
+    (columns kode_pemda, tahun, kode_bidang_urusan): the one with the most words in common with the object part of
+    the text (before "di", "depan", ...: an address names no OPD), when one has more than the others; else NA.
+    Each distinct (pemda, bidang, text) is read once, and only for bidang carried by several units."""
+    out = pd.Series(pd.NA, index=frame.index, dtype="string")
+    keys = pd.DataFrame(
+        {
+            "kode_pemda": frame["kode_pemda"].astype("string"),
+            "tahun": pd.to_numeric(frame["tahun"], errors="coerce").fillna(_NO_TAHUN).astype(int),
+            "kode_bidang_urusan": frame["kode_bidang_urusan"].astype("string"),
+            "text": texts.astype("string"),
+        }
+    )
+    topics = []
+    for kode_pemda, tahun in keys[["kode_pemda", "tahun"]].dropna().drop_duplicates().itertuples(index=False):
+        table = routing(kode_pemda, None if tahun == _NO_TAHUN else tahun).topics
+        topics.append(table.assign(kode_pemda=kode_pemda, tahun=tahun))
+    topics = pd.concat(topics, ignore_index=True) if topics else pd.DataFrame()
+    if topics.empty:
+        return out
+    shared = topics[["kode_pemda", "tahun", "kode_bidang_urusan"]].drop_duplicates()
+    keys = keys.reset_index(drop=True).assign(row=range(len(keys)))
+    todo = keys.dropna(subset=["text"]).merge(shared, on=["kode_pemda", "tahun", "kode_bidang_urusan"])
+    if todo.empty:
+        return out
+    distinct = todo.drop_duplicates(["kode_pemda", "tahun", "kode_bidang_urusan", "text"]).drop(columns="row")
+    normaliser = Normaliser()
+    words = [
+        sorted({w for token in normaliser.object_and_address(text)[0].split() for w in (token, stem_word(token))})
+        for text in distinct.text
+    ]
+    exploded = distinct.assign(word=words).explode("word").dropna(subset=["word"])
+    hits = exploded.merge(topics, on=["kode_pemda", "tahun", "kode_bidang_urusan", "word"])
+    counts = hits.groupby(["kode_pemda", "tahun", "kode_bidang_urusan", "text", "kode_skpd"]).size()
+    counts = counts.rename("n").reset_index().sort_values("n", ascending=False)
+    top = counts.groupby(["kode_pemda", "tahun", "kode_bidang_urusan", "text"]).n.transform("max") == counts.n
+    best = counts[top].drop_duplicates(["kode_pemda", "tahun", "kode_bidang_urusan", "text"], keep=False)
+    found = todo.merge(best, on=["kode_pemda", "tahun", "kode_bidang_urusan", "text"])
+    out.iloc[found.row.to_numpy()] = found.kode_skpd.to_numpy()
+    return out
+
+
 def route_opd(frame: pd.DataFrame) -> pd.DataFrame:
     """kode_opd (the OPD that carries each row) and opd_alternatif (the other OPD that could, comma separated
     kode SKPD) for rows of several pemda: columns kode_pemda, tahun (empty: the newest reference),
-    kode_bidang_urusan, kode_sub_kegiatan, kode_kecamatan. Same index as `frame`; NA where no OPD carries it."""
+    kode_bidang_urusan, kode_sub_kegiatan, kode_kecamatan, and optionally kode_opd_teks (`named_opd`). Same index
+    as `frame`; NA where no OPD carries it."""
     rows = pd.DataFrame(
         {
             "row": range(len(frame)),
@@ -119,6 +189,9 @@ def route_opd(frame: pd.DataFrame) -> pd.DataFrame:
             "kode_bidang_urusan": frame["kode_bidang_urusan"].astype("string").to_numpy(),
             "kode_sub_kegiatan": frame["kode_sub_kegiatan"].astype("string").to_numpy(),
             "kode_kecamatan": frame["kode_kecamatan"].astype("string").to_numpy(),
+            "kode_opd_teks": frame.get("kode_opd_teks", pd.Series(pd.NA, index=frame.index))
+            .astype("string")
+            .to_numpy(),
         }
     )
     candidates, evidence, kecamatan = [], [], []
@@ -151,6 +224,9 @@ def route_opd(frame: pd.DataFrame) -> pd.DataFrame:
             pairs[f"{what}_{level}"] = pairs[f"{what}_{level}"].fillna(0)
         pairs[f"has_{level}"] = (pairs[f"renja_{level}"] > 0).astype(int) * 2 + (pairs[f"kamus_{level}"] > 0)
         order.append(f"has_{level}")
+        if level == "sub":
+            pairs["named"] = pairs.kode_skpd.eq(pairs.kode_opd_teks).fillna(False).astype(int)
+            order.append("named")
     order += [f"renja_{level}" for level, _ in _LEVELS]  # the more evidence first, then the default rank
     pairs = pairs.sort_values(["row", *order, "rank"], ascending=[True, *[False] * len(order), True])
     chosen = pairs.drop_duplicates("row")

@@ -625,3 +625,33 @@ FILLER_TEXTS: tuple[str, ...] = (
     "menyesuaikan",
     "ok",
 )
+
+# What an OPD's name says it carries, for choosing among the OPD that share a bidang (tasks.map.opd): a word of an
+# OPD name (lower case) and the words of usulan that belong to it. "bantuan bibit sawit" names nothing of "Dinas
+# Perkebunan" but is its work, not that of "Dinas Tanaman Pangan, Hortikultura dan Peternakan" beside it.
+OPD_NAME_TOPICS: dict[str, tuple[str, ...]] = {
+    "perkebunan": ("kebun", "pekebun", "sawit", "tbs", "karet", "kopi", "kakao", "coklat", "lada", "cengkeh",
+                   "pinang", "kelapa", "tebu", "pala", "vanili", "nilam", "gambir", "teh", "tembakau", "replanting"),
+    "pangan": ("padi", "jagung", "kedelai", "sawah", "gabah", "beras", "ubi", "singkong", "kacang", "palawija"),
+    "hortikultura": ("cabai", "cabe", "tomat", "sayur", "sayuran", "buah", "jeruk", "durian", "pisang", "bawang",
+                     "terong", "melon", "semangka", "kwt"),
+    "peternakan": ("ternak", "peternak", "sapi", "kambing", "domba", "kerbau", "ayam", "bebek", "itik", "unggas",
+                   "kandang", "pakan", "hewan", "puskeswan", "pmk", "lsd", "inseminasi", "poknak"),
+    "perikanan": ("ikan", "nelayan", "lele", "nila", "patin", "gurame", "kolam", "keramba", "tambak", "udang",
+                  "pokdakan", "rumpon"),
+    "bencana": ("banjir", "longsor", "gempa", "tsunami", "evakuasi", "pengungsi", "pengungsian", "siaga",
+                "mitigasi", "beliung", "abrasi", "kekeringan", "destana", "darurat"),
+    "kebakaran": ("pemadam", "damkar", "apar", "hidran", "api", "penyelamatan", "rescue"),
+    "pamong": ("satpol", "ketertiban", "ketentraman", "penertiban", "trantib", "linmas", "perda"),
+    "perumahan": ("rtlh", "psu"),
+    "permukiman": ("permukiman", "kumuh", "sanitasi", "spald", "septic", "septik", "jamban", "ipal"),
+    "sakit": ("rsud", "rawat", "inap", "igd", "pasien", "spesialis"),
+    "pendapatan": ("pajak", "pbb", "retribusi"),
+    "aset": ("aset", "bmd"),
+}  # fmt: skip
+# Words of OPD names that say nothing of what the OPD carries.
+OPD_NAME_GENERIC: frozenset[str] = frozenset(
+    ["dinas", "badan", "kantor", "satuan", "sekretariat", "daerah", "kabupaten", "kota", "dan", "serta", "uptd",
+     "unit", "pelaksana", "teknis", "umum", "bagian", "pemerintah", "pengelolaan", "urusan", "bidang", "polisi",
+     "praja", "kerja", "pekerjaan", "penataan", "ruang", "rakyat", "kawasan"]
+)  # fmt: skip
