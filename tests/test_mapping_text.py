@@ -294,6 +294,7 @@ def test_evaluation_through_predict_reports_every_figure(classifier):
             "kasus": ["jelas", "luar_kewenangan", "tidak_jelas", "sulit"],
             "bidang_alternatif": ["", "", "", "2.09"],
             "kewenangan": ["kabkota", "pusat", "", "kabkota"],
+            "bagian": ["dev", "uji", "uji", "uji"],
         }
     )
     context = prediction_context(2025, ["18.02"], None, Path(os.environ["RKPD_MODELS_DIR"]))
@@ -303,5 +304,7 @@ def test_evaluation_through_predict_reports_every_figure(classifier):
     assert semua["bidang top-1"] == 1.0 and semua["luar lingkup auto-mapped"] == 0.0
     assert semua["kewenangan luar dikenali"] == 1.0 and semua["OPD benar | bidang benar (auto)"] == 1.0
     assert report.curve.index[0] == 0.3 and set(report.per_bidang.index) == {"1.01", "3.27"}
+    assert report.per_bagian["baris"].to_dict() == {"dev": 1, "uji": 3}
+    assert report.per_bagian.loc["uji", "kewenangan luar dikenali"] == 1.0
     text = format_mapping_report(report)
-    assert "per bidang" in text and "coverage/presisi" in text
+    assert "per bidang" in text and "coverage/presisi" in text and "per bagian" in text

@@ -28,6 +28,7 @@ class MappingReport:
     name: str
     rows: int
     summary: pd.DataFrame  # one row per pemda and "semua": the headline figures
+    per_bagian: pd.DataFrame  # the headline figures per part of the file (`bagian`: dev read while developing, uji not)
     per_kasus: pd.DataFrame  # top-1 and auto-mapped share per kasus
     per_bidang: pd.DataFrame  # precision and recall of auto-mapped rows per true bidang
     curve: pd.DataFrame  # coverage and precision of in-scope rows if the threshold were t
@@ -132,6 +133,8 @@ def pemda_of(frame: pd.DataFrame) -> list[str]:
 def evaluate_mapping(name: str, frame: pd.DataFrame, context: MappingContext, top: int = 12) -> MappingReport:
     r = predict_labelled(frame, context)
     summary = pd.DataFrame({**{p: _figures(g) for p, g in r.groupby("kode_pemda")}, "semua": _figures(r)}).T
+    parts = r.groupby(r["bagian"].replace("", "-")) if "bagian" in r else ()
+    per_bagian = pd.DataFrame({b: _figures(g) for b, g in parts}).T
     scope = r[r.kasus.isin(IN_SCOPE)]
     right = scope.hasil_kode_bidang_urusan.eq(scope.kode_bidang_urusan).fillna(False)
     alternative = scope.hasil_kode_bidang_urusan.eq(scope.bidang_alternatif).fillna(False)
@@ -154,6 +157,7 @@ def evaluate_mapping(name: str, frame: pd.DataFrame, context: MappingContext, to
         name=name,
         rows=len(r),
         summary=summary,
+        per_bagian=per_bagian,
         per_kasus=per_kasus,
         per_bidang=_per_bidang(scope),
         curve=_curve(scope),
@@ -176,6 +180,8 @@ def _table(frame: pd.DataFrame) -> list[str]:
 def format_mapping_report(report: MappingReport, per_bidang: bool = True) -> str:
     lines = [f"{report.name}: {report.rows:,} usulan", "  per pemda:"]
     lines += _table(report.summary)
+    if len(report.per_bagian) > 1:  # a file in parts: the part read while developing beside the one never read
+        lines += ["  per bagian (dev: dibaca saat pengembangan; uji: hanya angkanya):", *_table(report.per_bagian)]
     lines += ["  per kasus:", *_table(report.per_kasus)]
     lines += ["  coverage/presisi jika ambang keyakinan klasifikasi = t (baris dalam lingkup):", *_table(report.curve)]
     if per_bidang:
