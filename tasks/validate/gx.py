@@ -104,10 +104,21 @@ def validate_warehouse(url: str, run_id: str, quality_dir: Path) -> ContractReco
 
 
 def build_data_docs(quality_dir: Path) -> Path | None:
-    """Render the Data Docs of every validation kept under `quality_dir`; returns the site's index page."""
+    """Render the Data Docs of the validations kept under `quality_dir`: the page of each validation that has
+    none yet (a page once rendered stays as it is: its stored result does not change), the suite's page and
+    the index; returns the site's index page."""
     site = Path(quality_dir) / DATA_DOCS_SITE
     if not (Path(quality_dir) / "gx").is_dir():
         return None
+    pages = site.parent / "validations"
     with _LOCK:
-        _context(Path(quality_dir)).build_data_docs()
+        context = _context(Path(quality_dir))
+        from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+        new = [
+            key
+            for key in context.validation_results_store.list_keys()
+            if not pages.joinpath(*key.to_tuple()[:-1], f"{key.to_tuple()[-1]}.html").exists()
+        ]
+        context.build_data_docs(resource_identifiers=[*new, ExpectationSuiteIdentifier(name=f"{USULAN.name}_contract")])
     return site if site.exists() else None
