@@ -42,8 +42,14 @@ class ContractRecord:
         ]
 
 
-def _context(quality_dir: Path):
+def preload() -> None:
+    """Import Great Expectations (seconds of work): in a thread, while a run does other things."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations  # noqa: F401
+
+
+def _context(quality_dir: Path):
+    preload()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
