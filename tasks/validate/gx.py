@@ -74,7 +74,11 @@ def validate_warehouse(url: str, run_id: str, quality_dir: Path) -> ContractReco
         if url.startswith("sqlite"):  # one data source per kind of warehouse: a project may have seen both
             source = context.data_sources.add_or_update_sqlite("warehouse_sqlite", connection_string=url)
         else:
-            source = context.data_sources.add_or_update_postgres("warehouse_postgresql", connection_string=url)
+            # The run's rows in a temporary table: GX reads the columns of a query asset by executing the query,
+            # which with psycopg fetches every row of the run into memory (4 GB on a national run)
+            source = context.data_sources.add_or_update_postgres(
+                "warehouse_postgresql", connection_string=url, create_temp_table=True
+            )
         columns = ", ".join(USULAN.column_names)  # the contract's order (migrations append new columns)
         query = f"SELECT {columns} FROM {USULAN.name} WHERE run_id = '{run_id}'"
         asset = next((a for a in source.assets if a.name == "usulan_of_run"), None)
