@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Executor
@@ -297,14 +296,6 @@ def run_level(
     return publication
 
 
-def warm_up_quality_report() -> None:
-    """Import Great Expectations in a thread while the levels run, so that the quality report at the end finds
-    it imported. Started once the mapping has imported what it needs (scikit-learn, SciPy)."""
-    from tasks.validate.gx import preload
-
-    threading.Thread(target=preload, name="preload-great-expectations", daemon=True).start()
-
-
 @task(task_run_name="quality-report", cache_policy=NO_CACHE)
 def quality_report(warehouse_url: str, run_id: str, quality_dir: Path) -> tuple[Path, list[str]]:
     """Great Expectations on the rows the run loaded (in SQL), Data Docs (escaped, few examples, libraries
@@ -409,7 +400,6 @@ def execute(
             to_map = sorted(set(files.kode_pemda[~files.unchanged]))
             with progress.timed("run", f"prepare mapping of {len(to_map)} region(s)"):
                 context = prepare_mapping(settings, to_map, corrections)
-            warm_up_quality_report()
             run_levels(settings, files, history, context, runner, dask_address, logs, notes)
         except BaseException:
             with scoped_engine(warehouse_url) as engine:

@@ -42,14 +42,8 @@ class ContractRecord:
         ]
 
 
-def preload() -> None:
-    """Import Great Expectations (seconds of work): in a thread, while a run does other things."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations  # noqa: F401
-
-
 def _context(quality_dir: Path):
-    preload()
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
