@@ -1,11 +1,12 @@
 """The annual run: every level's forum results of a tahun, for one region or all of them, extracted,
 validated, mapped and published level by level (lower forums first: lineage reads them).
 
-Each stage runs once per level over all the slices of that level, across regions, as one frame; the slice
-stays the unit of publishing (replaced whole, counted per file). Files are read in worker processes when a
-level is large (`threads`, the default: a local process pool; `dask`: the workers of a Dask cluster, the same
-code). The run holds the warehouse for itself (a second run waits or refuses), records itself in `etl_run`,
-and marks a run that was killed as failed.
+Each stage runs once per level over all the slices of that level, across regions, as one frame; a national
+run is cut into a few partitions of regions (each published level after level), so that its memory stays
+bounded. The slice stays the unit of publishing (replaced whole, counted per file). Files are read in worker
+processes when a level is large (`threads`, the default: a local process pool; `dask`: the workers of a Dask
+cluster, the same code). The run holds the warehouse for itself (a second run waits or refuses), records
+itself in `etl_run`, and marks a run that was killed as failed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -35,6 +37,7 @@ from tasks.extract.discover import FILE_ID, MTIME, SIZE
 from tasks.extract.preflight import missing_data
 from tasks.extract.read import INLINE_BYTES, local_pool
 from tasks.load import plan as planning
+from tasks.load.publish import Publication
 from tasks.load.runs import begin, record_end, warehouse_lock
 from tasks.map.context import MappingContext, prepare_context, read_corrections
 from tasks.validate.history import accepted_before, lower_rows
@@ -44,6 +47,10 @@ from warehouse.db import scoped_engine
 
 CORES = os.cpu_count() or 2  # default parallelism: one reading process (or Dask worker) per core
 log = logging.getLogger(__name__)
+# Input bytes of the regions a partition reads, checks, maps and publishes together: a partition of this size
+# (about 0.4 M rows) peaks near 2 GB; a national run (2.7 M rows) is a handful of partitions, a run of up to
+# about fifty regions one.
+PARTITION_BYTES = 160 << 20
 
 
 @dataclass
@@ -180,6 +187,16 @@ def prepare_mapping(settings: RunSettings, pemda: list[str], corrections: pd.Dat
     return prepare_context(settings.tahun, pemda, corrections, settings.models_dir)
 
 
+def partitions(files: pd.DataFrame, budget: int) -> list[list[str]]:
+    """The regions of `files`, in order, cut into as few runs of consecutive regions as keep each under about
+    `budget` bytes of input, of about equal size (one partition when the files fit: a region, a province)."""
+    sizes = files.groupby("kode_pemda")[SIZE].sum().sort_index()
+    count = max(1, -(-int(sizes.sum()) // budget))
+    middle = (sizes.cumsum() - sizes / 2) * count / max(int(sizes.sum()), 1)  # where each region's bytes sit
+    part = np.minimum(middle.to_numpy().astype(np.int64), count - 1)
+    return [list(group.index) for _, group in sizes.groupby(part)]
+
+
 def run_levels(
     settings: RunSettings,
     files: pd.DataFrame,
@@ -190,56 +207,93 @@ def run_levels(
     logs: list[pd.DataFrame],
     notes: list[str],
 ) -> None:
-    """Every level, lower forums first: extract, check, map, check the domain rules, publish; each level's
-    load-log rows are added to `logs` as it is published, and what reading found worth a warning (API pages
-    missing) to `notes`."""
-    to_read = files[~files.unchanged]
+    """Every level, lower forums first, of each partition of the regions in turn (a partition's levels only
+    need its own lower levels): extract, check, map, check the domain rules, publish; each level's load-log
+    rows are added to `logs` as it is published, and what reading found worth a warning (API pages missing)
+    to `notes`. Partitions keep a national run's memory bounded; a run of a few dozen regions is one."""
+    to_read = files[~files.unchanged].drop(columns="unchanged")
     good = planning.good_loads(history)
     mtime = files.set_index(FILE_ID)[MTIME]
-    pemda_all = sorted(set(files.kode_pemda))
-    earlier = accepted_before(settings.lake_root, settings.tahun, pemda_all)
-    below = None
+    regions = partitions(to_read, PARTITION_BYTES)
     with reading_executor(runner, to_read, dask_address) as (executor, workers):
-        for level in LEVELS:
-            level_files = to_read[to_read.level == level]
-            if level_files.empty:
-                below = None
-                continue
-            pemda = sorted(set(level_files.kode_pemda))
-            with progress.timed(level, "extract") as step:
-                read_level = steps.extract_task(level_files)
-                extraction = read_level(level, level_files.drop(columns="unchanged"), executor, workers)
-                step.rows = len(extraction.rows)
-            for note in extraction.notes:
-                log.warning(note)
-                notes.append(note)
-            with progress.timed(level, "check contract", len(extraction.rows)):
-                checked = steps.check_contract(level, extraction, settings.config)
-            with progress.timed(level, "map to OPD and bidang") as step:
-                mapped = steps.map_to_opd(level, checked.clean(), context)
-                step.rows = len(mapped)
-            with progress.timed(level, "check domain rules", len(mapped)):
-                lower = lower_rows(settings.lake_root, settings.tahun, level, pemda, below)
-                ruled = steps.check_domain(level, checked, mapped, context, lower, earlier, mtime)
-            previous = good[good.source_file.isin(set(level_files.source_file))]
-            with progress.timed(level, "load lake and warehouse") as step:
-                publication = steps.prepare_load(
+        for number, pemda in enumerate(regions, start=1):
+            part = to_read[to_read.kode_pemda.isin(pemda)]
+            label = "" if len(regions) == 1 else f" ({number}/{len(regions)})"
+            earlier = accepted_before(settings.lake_root, settings.tahun, pemda)
+            below = None
+            for level in LEVELS:
+                level_files = part[part.level == level]
+                if level_files.empty:
+                    below = None
+                    continue
+                previous = good[good.source_file.isin(set(level_files.source_file))]
+                below = run_level(
+                    settings,
                     level,
-                    ruled,
-                    extraction,
-                    level_files.drop(columns="unchanged"),
+                    level + label,
+                    level_files,
                     previous,
-                    settings.lake_root,
-                    settings.run_id,
-                    settings.strict,
-                    settings.allow_empty,
+                    context,
+                    below,
+                    earlier,
+                    mtime,
+                    executor,
+                    workers,
+                    notes,
                 )
-                with transaction():
-                    steps.lake_write(level, publication, settings.lake_root)
-                    steps.warehouse_load(level, publication, settings.warehouse_url)
-                step.rows = len(publication.usulan)
-            logs.append(publication.log)
-            below = publication
+                logs.append(below.log)
+
+
+def run_level(
+    settings: RunSettings,
+    level: str,
+    label: str,
+    files: pd.DataFrame,
+    previous: pd.DataFrame,
+    context: MappingContext,
+    below: Publication | None,
+    earlier: pd.DataFrame,
+    mtime: pd.Series,
+    executor: Executor | None,
+    workers: int,
+    notes: list[str],
+) -> Publication:
+    """One level of a partition, published; its frames are let go as soon as the next stage no longer needs
+    them (only the publication is kept: the level above reads its rows for lineage)."""
+    pemda = sorted(set(files.kode_pemda))
+    with progress.timed(label, "extract") as step:
+        extraction = steps.extract_task(files)(level, files, executor, workers)
+        step.rows = len(extraction.rows)
+    for note in extraction.notes:
+        log.warning(note)
+        notes.append(note)
+    with progress.timed(label, "check contract", len(extraction.rows)):
+        checked = steps.check_contract(level, extraction, settings.config)
+    with progress.timed(label, "map to OPD and bidang") as step:
+        mapped = steps.map_to_opd(level, checked.clean(), context)
+        step.rows = len(mapped)
+    with progress.timed(label, "check domain rules", len(mapped)):
+        lower = lower_rows(settings.lake_root, settings.tahun, level, pemda, below)
+        ruled = steps.check_domain(level, checked, mapped, context, lower, earlier, mtime)
+    del checked, mapped, lower  # ruled holds what publishing needs
+    with progress.timed(label, "load lake and warehouse") as step:
+        publication = steps.prepare_load(
+            level,
+            ruled,
+            extraction,
+            files,
+            previous,
+            settings.lake_root,
+            settings.run_id,
+            settings.strict,
+            settings.allow_empty,
+        )
+        del ruled, extraction  # the raw cells are in the quarantine now
+        with transaction():
+            steps.lake_write(level, publication, settings.lake_root)
+            steps.warehouse_load(level, publication, settings.warehouse_url)
+        step.rows = len(publication.usulan)
+    return publication
 
 
 @task(task_run_name="quality-report", cache_policy=NO_CACHE)

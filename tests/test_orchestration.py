@@ -17,6 +17,7 @@ from flows.backfill import backfill
 from flows.deployments import runner_deployments
 from flows.levels import kecamatan_run
 from schemas import USULAN
+from tasks.extract.discover import SIZE
 from tests.sample_run import SAMPLE_RUN_GROUP
 from warehouse.db import create_engine
 from warehouse.lake import read_dataset
@@ -144,3 +145,24 @@ def test_regions_together_on_worker_processes_load_as_when_run_alone(prefect_ser
     assert set(usulan.kode_pemda) == {"18.71", "18.72"} and quarantine.n.sum() > 0
     for want, have in zip(expected, got):
         pd.testing.assert_frame_equal(want, have)
+
+    # A partition per region (as a national run is cut): every level of 18.71, then every level of 18.72; one
+    # run, one run row, every file counted once, and the same warehouse.
+    monkeypatch.setattr(annual, "PARTITION_BYTES", 1)
+    parted = tmp_path / "parted"
+    url = f"sqlite:///{parted / 'w.sqlite'}"
+    report = annual_run(tahun=2025, inbox=inbox, lake_root=parted / "lake", warehouse_url=url, extracts=False)
+    assert report.balanced and not report.failures
+    assert report.files.source_file.is_unique and set(report.files.kode_pemda) == {"18.71", "18.72"}
+    with create_engine(url).connect() as c:
+        for want, have in zip(expected, [pd.read_sql(sa.text(q), c) for q in queries]):
+            pd.testing.assert_frame_equal(want, have)
+        assert c.execute(sa.text("SELECT count(*) FROM etl_run")).scalar() == 1
+
+
+def test_partitions_cut_regions_in_order_into_runs_of_similar_bytes():
+    files = pd.DataFrame({"kode_pemda": ["11.02", "11.01", "11.01", "11.03", "11.04"], SIZE: [40, 30, 30, 50, 60]})
+    assert annual.partitions(files, 1000) == [["11.01", "11.02", "11.03", "11.04"]]
+    assert annual.partitions(files, 100) == [["11.01"], ["11.02", "11.03"], ["11.04"]]  # 60, 90, 60 bytes
+    assert annual.partitions(files, 60) == [["11.01"], ["11.02"], ["11.03"], ["11.04"]]
+    assert annual.partitions(files.iloc[:0], 100) == []

@@ -142,7 +142,9 @@ def make_offline(site: Path, rebuild: bool = True) -> list[str]:
     removed: set[str] = set()
     for page in site.rglob("*.html"):
         depth = len(page.relative_to(site).parts) - 1
-        text, gone = localise_page(page.read_text(encoding="utf-8"), "../" * depth)
+        original = page.read_text(encoding="utf-8")
+        text, gone = localise_page(original, "../" * depth)
         removed.update(gone)
-        page.write_text(text, encoding="utf-8")
+        if text != original:  # pages made offline by an earlier run are left as they are
+            page.write_text(text, encoding="utf-8")
     return sorted(removed)

@@ -205,14 +205,14 @@ class _Names:
 def _names(tahun: int, kode_pemda: str) -> _Names:
     wv = store.version_for(store.WILAYAH_VERSIONS, tahun)
     nv = store.version_for(store.NOMENKLATUR_VERSIONS, tahun)
-    w = store.wilayah()
-    w = w[(w.versi == wv.versi) & w.kode.str.startswith(kode_pemda + ".")]
+    all_w = store.wilayah()
+    all_w = all_w[all_w.versi == wv.versi]
+    w = all_w[all_w.kode.str.startswith(kode_pemda + ".")]
     n = store.nomenklatur()
     n = n[(n.versi == nv.versi) & (n.tingkat == "sub_kegiatan")]
     opd = store.opd(kode_pemda, tahun)  # the pemda's OPD list in force for the tahun
     as_dict = lambda f: dict(zip(f.kode.astype(str), f.nama.astype(str)))  # noqa: E731
-    all_w = store.wilayah()
-    pemda = all_w[(all_w.versi == wv.versi) & (all_w.kode == kode_pemda)].nama
+    pemda = all_w[all_w.kode == kode_pemda].nama
     return _Names(
         as_dict(w[w.tingkat == "kecamatan"]),
         as_dict(w[w.tingkat == "desa"]),
@@ -308,21 +308,21 @@ def _is_blank(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and value != value) or value is pd.NaT
 
 
-def _display(name: str, value):
-    """Value as the sheet/CSV shows it: labels for codes people read, confidence to two decimals."""
-    if _is_blank(value):
-        return None
+def _shown(name: str, values: list) -> list:
+    """The values of column `name` as the sheet/CSV shows them: labels for codes people read, confidence to two
+    decimals, None for a blank."""
     kind = KINDS.get(name)
     if kind in LABELS:
-        return LABELS[kind].get(value, value)
+        labels = LABELS[kind]
+        return [None if _is_blank(v) else labels.get(v, v) for v in values]
     if kind == "ratio":
-        return round(float(value), 2)
-    return value
+        return [None if _is_blank(v) else round(float(v), 2) for v in values]
+    return [None if _is_blank(v) else v for v in values]
 
 
 def _sheet_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """Rows with Indonesian headers and displayed values (labels, rounded confidence)."""
-    out = pd.DataFrame({HEADERS[c]: [_display(c, v) for v in rows[c].tolist()] for c in rows.columns}, dtype=object)
+    out = pd.DataFrame({HEADERS[c]: _shown(c, rows[c].tolist()) for c in rows.columns}, dtype=object)
     return out if len(rows) else pd.DataFrame(columns=[HEADERS[c] for c in rows.columns])
 
 
@@ -558,6 +558,9 @@ def write_opd_extracts(
     staging = final.parent / f".{pemda_name}.tmp-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     manifests, index_entries = [], []
+    empty = all_levels.iloc[:0]
+    reached_by_opd = dict(list(reached.groupby("kode_opd_akhir", sort=False)))
+    levels_by_opd = dict(list(all_levels.groupby("kode_opd_akhir", sort=False)))
     try:
         for opd in master.itertuples(index=False):
             kode = str(opd.kode_skpd)
@@ -566,12 +569,12 @@ def write_opd_extracts(
             name = folder_name(opd.singkatan, kode)
             folder = staging / name
             folder.mkdir()
-            rows = _sorted_rows(reached[reached.kode_opd_akhir == kode])
+            rows = _sorted_rows(reached_by_opd.get(kode, empty))
             accepted, rejected = rows[rows.status != "ditolak"], rows[rows.status == "ditolak"]
             mine = unmapped[(unmapped.saran_opd == kode) | (unmapped.kode_opd_awal == kode)]
             opd_review = _sorted_rows(mine, extra=[c for c, _, _ in REVIEW_COLUMNS])
             opd_pagu = pagu.loc[kode] if kode in pagu.index else None
-            levels_of_opd = all_levels[all_levels.kode_opd_akhir == kode]
+            levels_of_opd = levels_by_opd.get(kode, empty)
             stem = f"usulan_{name}_{tahun}"
             sheets = {
                 SHEET_ACCEPTED: _sheet_frame(accepted),

@@ -68,7 +68,11 @@ def validate_warehouse(url: str, run_id: str, quality_dir: Path) -> ContractReco
         if url.startswith("sqlite"):  # one data source per kind of warehouse: a project may have seen both
             source = context.data_sources.add_or_update_sqlite("warehouse_sqlite", connection_string=url)
         else:
-            source = context.data_sources.add_or_update_postgres("warehouse_postgresql", connection_string=url)
+            # The run's rows in a temporary table: GX reads the columns of a query asset by executing the query,
+            # which with psycopg fetches every row of the run into memory (4 GB on a national run)
+            source = context.data_sources.add_or_update_postgres(
+                "warehouse_postgresql", connection_string=url, create_temp_table=True
+            )
         columns = ", ".join(USULAN.column_names)  # the contract's order (migrations append new columns)
         query = f"SELECT {columns} FROM {USULAN.name} WHERE run_id = '{run_id}'"
         asset = next((a for a in source.assets if a.name == "usulan_of_run"), None)
@@ -104,10 +108,21 @@ def validate_warehouse(url: str, run_id: str, quality_dir: Path) -> ContractReco
 
 
 def build_data_docs(quality_dir: Path) -> Path | None:
-    """Render the Data Docs of every validation kept under `quality_dir`; returns the site's index page."""
+    """Render the Data Docs of the validations kept under `quality_dir`: the page of each validation that has
+    none yet (a page once rendered stays as it is: its stored result does not change), the suite's page and
+    the index; returns the site's index page."""
     site = Path(quality_dir) / DATA_DOCS_SITE
     if not (Path(quality_dir) / "gx").is_dir():
         return None
+    pages = site.parent / "validations"
     with _LOCK:
-        _context(Path(quality_dir)).build_data_docs()
+        context = _context(Path(quality_dir))
+        from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+        new = [
+            key
+            for key in context.validation_results_store.list_keys()
+            if not pages.joinpath(*key.to_tuple()[:-1], f"{key.to_tuple()[-1]}.html").exists()
+        ]
+        context.build_data_docs(resource_identifiers=[*new, ExpectationSuiteIdentifier(name=f"{USULAN.name}_contract")])
     return site if site.exists() else None
