@@ -57,25 +57,30 @@ def _bidang_names() -> dict[str, str]:
 
 
 def _decide_pemda(
-    texts: pd.Series, kode_pemda: str, tahun: int, classifier: Classifier, threshold: float
+    texts: pd.Series,
+    normalised: pd.Series,
+    predicted: pd.DataFrame,
+    kode_pemda: str,
+    tahun: int,
+    classifier: Classifier,
+    threshold: float,
 ) -> pd.DataFrame:
-    """The decision for the distinct texts of one pemda (index: the texts' positions)."""
+    """The decision for the distinct texts of one pemda (index: the texts' positions), given their normalised
+    form and the classifier's prediction of it (both in the texts' order)."""
     n = len(texts)
     out = pd.DataFrame({c: pd.Series([pd.NA] * n, dtype="string") for c in OUTPUT_COLUMNS})
     out["mapping_confidence"] = pd.Series([np.nan] * n, dtype="Float64")
-    normalised = classifier.normaliser(texts.reset_index(drop=True))
-    predicted = classifier.predict_normalised(normalised)
 
     # 1. exact kamus name
-    kamus = training.usable_kamus(kode_pemda, tahun).drop_duplicates("id_kamus")
-    by_name = pd.Series(kamus.id_kamus.to_numpy(), index=text_key(kamus.nama_kamus))
+    index = kamus_index(kode_pemda, tahun, classifier.normaliser)
+    entries = index.kamus  # the usable entries, one per id_kamus
+    by_name = pd.Series(entries.index.to_numpy(), index=text_key(entries.nama_kamus.reset_index(drop=True)))
     by_name = by_name[~by_name.index.duplicated(keep=False)]
     exact = text_key(texts.reset_index(drop=True)).map(by_name)
 
     # 2. jurisdiction, 3. fuzzy kamus
     rule = jurisdiction(texts.reset_index(drop=True), classifier.normaliser)
-    fuzzy = kamus_index(kode_pemda, tahun, classifier.normaliser).match(normalised)
-    entries = kamus.set_index("id_kamus")
+    fuzzy = index.match(normalised)
     names = _bidang_names()
     carried = training.bidang_of_pemda(kode_pemda, tahun)
 
@@ -134,6 +139,33 @@ def _decide_pemda(
     return out
 
 
+def _fit_of(classifier: Classifier) -> tuple:
+    """What a classifier's prediction of a normalised text depends on: pemda whose classifiers share one fit
+    (the same training rows, see tasks.map.classify) predict the same text alike."""
+    parts = (classifier.features, classifier.estimator, classifier.sub_docs, classifier.sub_codes, classifier.sub_bidang)
+    verified = tuple(sorted(classifier.verified.items(), key=lambda item: item[0]))
+    return (*map(id, parts), classifier.temperature, verified, repr(sorted(classifier.params.items())))
+
+
+def _predictions(normalised: dict[str, pd.Series], classifiers: Mapping[str, Classifier]) -> dict[str, pd.DataFrame]:
+    """The classifier's prediction of each pemda's normalised texts (index: the texts' positions); the distinct
+    texts of pemda whose classifiers share one fit are classified once, together."""
+    groups: dict[tuple, list[str]] = {}
+    for kode_pemda in normalised:
+        groups.setdefault(_fit_of(classifiers[kode_pemda]), []).append(kode_pemda)
+    out = {}
+    for members in groups.values():
+        together = pd.concat([normalised[k] for k in members], ignore_index=True)
+        codes, distinct = pd.factorize(together.fillna(""), sort=False)
+        predicted = classifiers[members[0]].predict_normalised(pd.Series(distinct, dtype="string"))
+        start = 0
+        for kode_pemda in members:
+            at = codes[start : start + len(normalised[kode_pemda])]
+            out[kode_pemda] = predicted.iloc[at].reset_index(drop=True)
+            start += len(at)
+    return out
+
+
 def map_texts(
     frame: pd.DataFrame,
     tahun: int,
@@ -143,20 +175,27 @@ def map_texts(
     """The text mapping of every row of `frame` (columns kode_pemda, uraian_usulan; index kept), each distinct text
     of a pemda decided once. `classifiers` holds the classifier of each pemda; `threshold` overrides the
     classifier's own review threshold."""
-    parts = []
+    pemda = []
     for kode_pemda, rows in frame.groupby("kode_pemda", sort=False):
-        classifier = classifiers[kode_pemda]
         texts = rows["uraian_usulan"].astype("string").fillna("")
         codes, distinct = pd.factorize(texts, sort=False)
+        distinct = pd.Series(distinct, dtype="string")
+        pemda.append((kode_pemda, rows.index, codes, distinct, classifiers[kode_pemda].normaliser(distinct)))
+    predicted = _predictions({k: normalised for k, _, _, _, normalised in pemda}, classifiers)
+    parts = []
+    for kode_pemda, index, codes, distinct, normalised in pemda:
+        classifier = classifiers[kode_pemda]
         decided = _decide_pemda(
-            pd.Series(distinct, dtype="string"),
+            distinct,
+            normalised,
+            predicted[kode_pemda],
             str(kode_pemda),
             tahun,
             classifier,
             classifier.threshold if threshold is None else threshold,
         )
         part = decided.iloc[codes].reset_index(drop=True)
-        part.index = rows.index
+        part.index = index
         parts.append(part)
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in OUTPUT_COLUMNS}, index=frame.index)
