@@ -44,6 +44,7 @@ OUTPUT_COLUMNS = tuple(
 )
 LOW_CONFIDENCE = "keyakinan rendah"  # start of the review reason a lower threshold would have mapped
 EMPTY = "teks usulan kosong atau tanpa kata bermakna"
+_OBJECT_COLUMNS = ("kewenangan", "kode_bidang_alternatif")  # kept as the arrays they come from (not typed)
 
 
 def _codes(values: pd.Series) -> np.ndarray:
@@ -68,8 +69,8 @@ def _decide_pemda(
     """The decision for the distinct texts of one pemda (index: the texts' positions), given their normalised
     form and the classifier's prediction of it (both in the texts' order)."""
     n = len(texts)
-    out = pd.DataFrame({c: pd.Series([pd.NA] * n, dtype="string") for c in OUTPUT_COLUMNS})
-    out["mapping_confidence"] = pd.Series([np.nan] * n, dtype="Float64")
+    out = {c: np.full(n, None, dtype=object) for c in OUTPUT_COLUMNS}  # filled by masks, typed at the end
+    mapping_confidence = np.full(n, np.nan)
 
     # 1. exact kamus name
     index = kamus_index(kode_pemda, tahun, classifier.normaliser)
@@ -85,45 +86,48 @@ def _decide_pemda(
     carried = training.bidang_of_pemda(kode_pemda, tahun)
 
     out["kewenangan"] = rule.kewenangan.to_numpy()
-    out["kode_bidang_alternatif"] = predicted.kode_bidang_alternatif.to_numpy()
+    out["kode_bidang_alternatif"] = predicted.kode_bidang_alternatif.to_numpy(copy=True)
     is_exact = exact.notna().to_numpy()
     outside = (rule.kewenangan != KABKOTA).to_numpy() & ~is_exact
     is_fuzzy = fuzzy.id_kamus.notna().to_numpy() & ~is_exact & ~outside
     kid = exact.where(is_exact, fuzzy.id_kamus.where(is_fuzzy)).astype("string")
     hit = is_exact | is_fuzzy
     entry = entries.reindex(kid.fillna("").to_numpy())
-    out.loc[hit, "id_kamus"] = kid[hit].to_numpy()
-    out.loc[hit, "kode_bidang_urusan"] = entry.kode_bidang_urusan.to_numpy()[hit]
-    out.loc[hit, "kode_sub_kegiatan"] = entry.kode_sub_kegiatan.to_numpy()[hit]
-    out.loc[is_exact, "mapping_method"] = "kamus"
-    out.loc[is_fuzzy, "mapping_method"] = "kamus_fuzzy"
-    out.loc[is_exact, "mapping_confidence"] = 1.0
-    out.loc[is_fuzzy, "mapping_confidence"] = fuzzy.kamus_score.to_numpy()[is_fuzzy] / 100
-    out.loc[hit, "mapping_version"] = out.loc[hit, "mapping_method"]
+    out["id_kamus"][hit] = kid[hit].to_numpy()
+    out["kode_bidang_urusan"][hit] = entry.kode_bidang_urusan.to_numpy()[hit]
+    out["kode_sub_kegiatan"][hit] = entry.kode_sub_kegiatan.to_numpy()[hit]
+    out["mapping_method"][is_exact] = "kamus"
+    out["mapping_method"][is_fuzzy] = "kamus_fuzzy"
+    mapping_confidence[is_exact] = 1.0
+    mapping_confidence[is_fuzzy] = fuzzy.kamus_score.to_numpy()[is_fuzzy] / 100
+    out["mapping_version"][hit] = out["mapping_method"][hit]
     # the classifier's other opinion is the alternative of a kamus match
     best, runner_up = _codes(predicted.kode_bidang_urusan), _codes(predicted.kode_bidang_alternatif)
-    other = np.where(best != _codes(out.kode_bidang_urusan), best, runner_up)
-    out.loc[hit, "kode_bidang_alternatif"] = other[hit]
+    other = np.where(best != _codes(pd.Series(out["kode_bidang_urusan"], dtype="string")), best, runner_up)
+    out["kode_bidang_alternatif"][hit] = other[hit]
 
     # 4. classifier, and the review queue with its reasons and suggestions
     rest = ~hit & ~outside
     bidang = best
     confidence = predicted.confidence.to_numpy()
     empty = (normalised.fillna("") == "").to_numpy()
-    not_carried = np.array([b not in carried for b in bidang])
+    not_carried = np.array([b not in carried for b in bidang], dtype=bool)
     sure = rest & ~empty & (confidence >= threshold) & ~not_carried
-    out.loc[sure, "mapping_method"] = "klasifikasi"
-    out.loc[sure, "kode_bidang_urusan"] = bidang[sure]
-    out.loc[sure, "kode_sub_kegiatan"] = predicted.kode_sub_kegiatan.to_numpy()[sure]
+    sub_kegiatan = predicted.kode_sub_kegiatan.to_numpy()
+    out["mapping_method"][sure] = "klasifikasi"
+    out["kode_bidang_urusan"][sure] = bidang[sure]
+    out["kode_sub_kegiatan"][sure] = sub_kegiatan[sure]
     classified = (rest | outside) & ~empty
-    out.loc[classified, "mapping_confidence"] = confidence[classified]
-    out.loc[rest | outside, "mapping_version"] = classifier.model_version
+    mapping_confidence[classified] = confidence[classified]
+    out["mapping_version"][rest | outside] = classifier.model_version
     review = ~hit & ~sure
-    out.loc[review & ~outside, "saran_bidang_urusan"] = bidang[review & ~outside]
-    out.loc[review & ~outside, "saran_sub_kegiatan"] = predicted.kode_sub_kegiatan.to_numpy()[review & ~outside]
-    out.loc[outside, "saran_bidang_urusan"] = rule.kode_bidang_urusan.to_numpy()[outside]
-    out.loc[outside, "alasan_review"] = rule.alasan_review.to_numpy()[outside]
-    reasons = [
+    waiting = review & ~outside
+    out["saran_bidang_urusan"][waiting] = bidang[waiting]
+    out["saran_sub_kegiatan"][waiting] = sub_kegiatan[waiting]
+    out["saran_bidang_urusan"][outside] = rule.kode_bidang_urusan.to_numpy()[outside]
+    out["alasan_review"][outside] = rule.alasan_review.to_numpy()[outside]
+    alternatif = predicted.kode_bidang_alternatif.to_numpy()
+    out["alasan_review"][waiting] = [
         EMPTY
         if e
         else (
@@ -131,18 +135,29 @@ def _decide_pemda(
             if nc
             else f"{LOW_CONFIDENCE} ({c:.2f} < ambang {threshold:.2f}): saran {b} {names.get(b, b)}, alternatif {a}"
         )
-        for e, nc, b, c, a in zip(empty, not_carried, bidang, confidence, predicted.kode_bidang_alternatif)
+        for e, nc, b, c, a in zip(
+            empty[waiting], not_carried[waiting], bidang[waiting], confidence[waiting], alternatif[waiting]
+        )
     ]
-    waiting = review & ~outside
-    out.loc[waiting, "alasan_review"] = np.array(reasons, dtype=object)[waiting]
-    out.loc[empty & rest, ["saran_bidang_urusan", "saran_sub_kegiatan", "kode_bidang_alternatif"]] = pd.NA
-    return out
+    for column in ("saran_bidang_urusan", "saran_sub_kegiatan", "kode_bidang_alternatif"):
+        out[column][empty & rest] = pd.NA
+    frame = pd.DataFrame(
+        {c: out[c] if c in _OBJECT_COLUMNS else pd.array(out[c], dtype="string") for c in OUTPUT_COLUMNS}
+    )
+    frame["mapping_confidence"] = pd.array(mapping_confidence, dtype="Float64")
+    return frame
+
+
+_FITTED_PARTS = ("features", "estimator", "sub_docs", "sub_codes", "sub_bidang")
 
 
 def _fit_of(classifier: Classifier) -> tuple:
     """What a classifier's prediction of a normalised text depends on: pemda whose classifiers share one fit
-    (the same training rows, see tasks.map.classify) predict the same text alike."""
-    parts = (classifier.features, classifier.estimator, classifier.sub_docs, classifier.sub_codes, classifier.sub_bidang)
+    (the same training rows, see tasks.map.classify) predict the same text alike. A classifier without these
+    parts (a stand-in) is a group of its own."""
+    parts = [getattr(classifier, name, None) for name in _FITTED_PARTS]
+    if any(part is None for part in parts):
+        return (id(classifier),)
     verified = tuple(sorted(classifier.verified.items(), key=lambda item: item[0]))
     return (*map(id, parts), classifier.temperature, verified, repr(sorted(classifier.params.items())))
 
