@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -52,10 +53,23 @@ def region_frames(pemda: Iterable[str], tahun: int) -> RegionFrames:
     return RegionFrames(tahun, kamus_frame, opd_frame, names, kecamatan)
 
 
+def distinct_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct rows of `frame` (missing values equal to each other) and, for each row of `frame`, the
+    position of its own among them: work on the few distinct rows of a level, then take back."""
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for column in frame.columns:
+        values, uniques = pd.factorize(frame[column], sort=False, use_na_sentinel=False)
+        codes = pd.factorize(codes * len(uniques) + values, sort=False)[0]
+    first = np.unique(codes, return_index=True)[1]  # codes number the rows' first appearances 0, 1, ...
+    return frame.iloc[first], codes
+
+
 def _lookup(keys: pd.DataFrame, table: pd.DataFrame, on: list[str], value: str) -> pd.Series:
-    """`table[value]` for each row of `keys` matched on `on` (missing where none), aligned with `keys`."""
-    found = keys[on].astype(object).merge(table[[*on, value]].astype(object), on=on, how="left")
-    return pd.Series(found[value].to_numpy(), index=keys.index).astype("string")
+    """`table[value]` for each row of `keys` matched on `on` (missing where none), aligned with `keys`; each
+    distinct key is looked up once."""
+    distinct, at = distinct_rows(keys[on])
+    found = distinct.astype(object).merge(table[[*on, value]].astype(object), on=on, how="left", validate="many_to_one")
+    return pd.Series(found[value].to_numpy()[at], index=keys.index).astype("string")
 
 
 def opd_kode_of(frames: RegionFrames, kode_pemda: pd.Series, kode: pd.Series, nama: pd.Series) -> pd.Series:
@@ -113,11 +127,12 @@ def route(
     on = list(keys.columns)
     distinct = keys[keys.kode_bidang_urusan.notna()].drop_duplicates().reset_index(drop=True)
     routed = pd.concat([distinct, route_opd(distinct.assign(tahun=frames.tahun))], axis=1)
-    found = keys.astype(object).merge(routed.astype(object), on=on, how="left")
+    rows, at = distinct_rows(keys)
+    found = rows.astype(object).merge(routed.astype(object), on=on, how="left", validate="many_to_one")
     return pd.DataFrame(
         {
-            "kode_opd": found.kode_opd.to_numpy(),
-            "opd_alternatif": found.opd_alternatif.to_numpy(),
+            "kode_opd": found.kode_opd.to_numpy()[at],
+            "opd_alternatif": found.opd_alternatif.to_numpy()[at],
         },
         index=keys.index,
         dtype="string",
