@@ -8,12 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from reference import store
 from schemas import KAMUS, MAPPING_VERIFIED, OPD
+from tasks.distinct import distinct_rows
 from tasks.map.opd import route_opd, text_key
 
 
@@ -51,17 +51,6 @@ def region_frames(pemda: Iterable[str], tahun: int) -> RegionFrames:
         ["kode_pemda", "kode_kecamatan"], keep="last"
     )
     return RegionFrames(tahun, kamus_frame, opd_frame, names, kecamatan)
-
-
-def distinct_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """The distinct rows of `frame` (missing values equal to each other) and, for each row of `frame`, the
-    position of its own among them: work on the few distinct rows of a level, then take back."""
-    codes = np.zeros(len(frame), dtype=np.int64)
-    for column in frame.columns:
-        values, uniques = pd.factorize(frame[column], sort=False, use_na_sentinel=False)
-        codes = pd.factorize(codes * len(uniques) + values, sort=False)[0]
-    first = np.unique(codes, return_index=True)[1]  # codes number the rows' first appearances 0, 1, ...
-    return frame.iloc[first], codes
 
 
 def _lookup(keys: pd.DataFrame, table: pd.DataFrame, on: list[str], value: str) -> pd.Series:
