@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -126,6 +127,14 @@ def route(
         index=keys.index,
         dtype="string",
     )
+
+
+def route_sets(frames: RegionFrames, *sets: tuple[pd.Series, pd.Series, pd.Series, pd.Series]) -> list[pd.DataFrame]:
+    """`route` of several sets of rows (kode_pemda, bidang, sub kegiatan, kode_kecamatan each) in one call, each
+    set's answer with its own index: the per-pemda work of routing is done once, each distinct key routed once."""
+    found = route(frames, *(pd.concat([s[i] for s in sets], ignore_index=True) for i in range(4)))
+    bounds = np.cumsum([0, *(len(s[0]) for s in sets)])
+    return [found.iloc[a:b].set_axis(s[0].index) for s, a, b in zip(sets, bounds[:-1], bounds[1:], strict=True)]
 
 
 def read_corrections(engine: sa.Engine, pemda: list[str]) -> pd.DataFrame:
