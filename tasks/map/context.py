@@ -115,9 +115,9 @@ def route(
         }
     )
     on = list(keys.columns)
-    distinct = keys[keys.kode_bidang_urusan.notna()].drop_duplicates().reset_index(drop=True)
-    routed = pd.concat([distinct, route_opd(distinct.assign(tahun=frames.tahun))], axis=1)
     rows, at = distinct_rows(keys)
+    distinct = rows[rows.kode_bidang_urusan.notna()].reset_index(drop=True)
+    routed = pd.concat([distinct, route_opd(distinct.assign(tahun=frames.tahun))], axis=1)
     found = rows.astype(object).merge(routed.astype(object), on=on, how="left", validate="many_to_one")
     return pd.DataFrame(
         {
