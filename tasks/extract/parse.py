@@ -7,6 +7,7 @@ plus a boolean mask of cells that were not empty but could not be parsed.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,11 +42,11 @@ def on_distinct(func):
         while columns[-1] is None:  # optional columns not given
             columns = columns[:-1]
         index = columns[0].index
-        keys = columns[0].fillna("").astype(str)
-        for column in columns[1:]:
-            keys = keys + "\x1f" + column.fillna("").astype(str).to_numpy()
-        codes, _ = pd.factorize(keys, sort=False)
-        first = pd.Series(range(len(codes))).groupby(codes).first().to_numpy()
+        codes = np.zeros(len(index), dtype=np.int64)  # the combination of each row, numbered as first seen
+        for column in columns:
+            values, uniques = pd.factorize(column.fillna("").astype(str), sort=False)
+            codes = pd.factorize(codes * len(uniques) + values, sort=False)[0]
+        first = np.unique(codes, return_index=True)[1]
         results = func(*(c.iloc[first].reset_index(drop=True) for c in columns))
         expand = lambda r: pd.Series(r.to_numpy()[codes], index=index, dtype=r.dtype)  # noqa: E731
         return tuple(expand(r) for r in results) if isinstance(results, tuple) else expand(results)

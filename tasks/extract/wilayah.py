@@ -18,6 +18,7 @@ from functools import lru_cache
 import pandas as pd
 
 from reference import store
+from tasks.distinct import distinct_rows
 from tasks.validate.issues import concat_issues, issues_frame
 
 _PREFIX = re.compile(r"^(kecamatan|kec|desa|kelurahan|kel|kampung|kampong|kp|tiyuh|pekon|nagari|gampong)\s+")
@@ -40,6 +41,7 @@ _ABBREVIATIONS = {
     "kel": "kelurahan",
 }
 WILAYAH_RULES = ("wilayah_unknown", "wilayah_ambiguous")
+WILAYAH_NAMES = ("kode_pemda", "nama_kecamatan", "nama_desa")  # what resolve_wilayah reads of the rows
 
 
 @lru_cache(maxsize=200_000)
@@ -113,12 +115,14 @@ def _codes(hits: pd.DataFrame, index: pd.Index) -> tuple[pd.Series, pd.Series]:
 
 
 def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """kode_kecamatan and kode_desa of every row of `frame` (columns kode_pemda, nama_kecamatan, nama_desa;
+    """kode_kecamatan and kode_desa of every row of `frame` (columns WILAYAH_NAMES;
     any number of pemda), and the issues of the rows whose names do not resolve to exactly one code."""
     kec = frame["nama_kecamatan"].fillna("").astype(str)
     desa = frame["nama_desa"].fillna("").astype(str)
     rows = pd.DataFrame({"kode_pemda": frame["kode_pemda"].astype(str), "kec": kec, "desa": desa}, index=frame.index)
-    pairs = rows.drop_duplicates().reset_index(drop=True)
+    pairs, pair_of_row = distinct_rows(rows)
+    pairs = pairs.reset_index(drop=True)
+    pair_of_row = pd.Series(pair_of_row, index=frame.index)
     pairs["kec_key"] = pairs.kec.map(name_key)
     pairs["desa_key"] = pairs.desa.map(name_key)
     first_name, kecamatan, desa_ref, scopes = _scope(frozenset(pairs.kode_pemda))
@@ -176,19 +180,7 @@ def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFr
         else:
             problems[i] = ("wilayah_unknown", field, value, _candidates(key, scope, first_name, listed))
 
-    resolved = rows.reset_index().merge(
-        pairs[["kode_pemda", "kec", "desa", "kode_kecamatan", "kode_desa"]], on=["kode_pemda", "kec", "desa"]
-    )
-    pair_of_row = (
-        rows.reset_index()
-        .merge(
-            pairs.reset_index()[["index", "kode_pemda", "kec", "desa"]].rename(columns={"index": "pair"}),
-            on=["kode_pemda", "kec", "desa"],
-        )
-        .set_index("index")
-        .pair
-    )
-    codes = resolved.set_index("index")[["kode_kecamatan", "kode_desa"]].reindex(frame.index).astype("string")
+    codes = pairs[["kode_kecamatan", "kode_desa"]].iloc[pair_of_row.to_numpy()].set_axis(frame.index).astype("string")
 
     problem_of_row = pair_of_row.map(problems).dropna()
     issues = []

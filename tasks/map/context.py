@@ -8,11 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
 from reference import store
 from schemas import KAMUS, MAPPING_VERIFIED, OPD
+from tasks.distinct import distinct_rows
 from tasks.map.opd import named_opd, route_opd, text_key
 
 
@@ -53,9 +55,11 @@ def region_frames(pemda: Iterable[str], tahun: int) -> RegionFrames:
 
 
 def _lookup(keys: pd.DataFrame, table: pd.DataFrame, on: list[str], value: str) -> pd.Series:
-    """`table[value]` for each row of `keys` matched on `on` (missing where none), aligned with `keys`."""
-    found = keys[on].astype(object).merge(table[[*on, value]].astype(object), on=on, how="left")
-    return pd.Series(found[value].to_numpy(), index=keys.index).astype("string")
+    """`table[value]` for each row of `keys` matched on `on` (missing where none), aligned with `keys`; each
+    distinct key is looked up once."""
+    distinct, at = distinct_rows(keys[on])
+    found = distinct.astype(object).merge(table[[*on, value]].astype(object), on=on, how="left", validate="many_to_one")
+    return pd.Series(found[value].to_numpy()[at], index=keys.index).astype("string")
 
 
 def opd_kode_of(frames: RegionFrames, kode_pemda: pd.Series, kode: pd.Series, nama: pd.Series) -> pd.Series:
@@ -118,17 +122,29 @@ def route(
     )
     keys["kode_opd_teks"] = named_opd(keys.assign(tahun=frames.tahun), uraian)
     on = list(keys.columns)
-    distinct = keys[keys.kode_bidang_urusan.notna()].drop_duplicates().reset_index(drop=True)
+    rows, at = distinct_rows(keys)
+    distinct = rows[rows.kode_bidang_urusan.notna()].reset_index(drop=True)
     routed = pd.concat([distinct, route_opd(distinct.assign(tahun=frames.tahun))], axis=1)
-    found = keys.astype(object).merge(routed.astype(object), on=on, how="left")
+    found = rows.astype(object).merge(routed.astype(object), on=on, how="left", validate="many_to_one")
     return pd.DataFrame(
         {
-            "kode_opd": found.kode_opd.to_numpy(),
-            "opd_alternatif": found.opd_alternatif.to_numpy(),
+            "kode_opd": found.kode_opd.to_numpy()[at],
+            "opd_alternatif": found.opd_alternatif.to_numpy()[at],
         },
         index=keys.index,
         dtype="string",
     )
+
+
+def route_sets(
+    frames: RegionFrames, *sets: tuple[pd.Series, pd.Series, pd.Series, pd.Series, pd.Series]
+) -> list[pd.DataFrame]:
+    """`route` of several sets of rows (kode_pemda, bidang, sub kegiatan, kode_kecamatan, uraian each) in one
+    call, each set's answer with its own index: the per-pemda work of routing is done once, each distinct key
+    routed once."""
+    found = route(frames, *(pd.concat([s[i] for s in sets], ignore_index=True) for i in range(5)))
+    bounds = np.cumsum([0, *(len(s[0]) for s in sets)])
+    return [found.iloc[a:b].set_axis(s[0].index) for s, a, b in zip(sets, bounds[:-1], bounds[1:], strict=True)]
 
 
 def read_corrections(engine: sa.Engine, pemda: list[str]) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from reference import store
 from tasks.map.classify import training
 from tasks.map.classify.normalise import SEPARATOR, Normaliser
 
@@ -82,7 +83,7 @@ def decide(best: np.ndarray, min_score: int, margin: int) -> tuple[np.ndarray, n
     return np.where(sure, chosen, -1), top
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=store.PEMDA_CACHE)  # every pemda of a national run: a level maps them all
 def kamus_index(kode_pemda: str, tahun: int, normaliser: Normaliser) -> KamusIndex:
     """The pemda's kamus names and phrasings (placeholders blank), normalised with its normaliser."""
     kamus = training.usable_kamus(kode_pemda, tahun)

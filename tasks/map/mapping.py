@@ -25,6 +25,7 @@ from tasks.map.context import (
     opd_kode_of,
     opd_nama_of,
     route,
+    route_sets,
     single_bidang_of,
 )
 from tasks.map.opd import opd_alternatif, text_key
@@ -143,11 +144,16 @@ def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     rows = text.index[text.mapping_method.notna()]
     for column in ("kode_bidang_urusan", "kode_sub_kegiatan", "id_kamus"):
         out.loc[rows, column] = out.loc[rows, column].fillna(text.loc[rows, column])
-    carrier = route(
-        frames, pemda[rows], out.loc[rows, "kode_bidang_urusan"], out.loc[rows, "kode_sub_kegiatan"],
-        out.loc[rows, "kode_kecamatan"], out.loc[rows, "uraian_usulan"],
-    ).kode_opd  # fmt: skip
-    out.loc[rows, "kode_opd_akhir"] = out.loc[rows, "kode_opd_akhir"].fillna(carrier)
+    # every row's bidang, sub kegiatan and kecamatan are final now: one routing for all of them (the carrier of
+    # the rows the text mapped, the alternatives of every row) and for the suggestion of the rows waiting
+    waiting = text.index[text.mapping_method.isna() & text.saran_bidang_urusan.notna() & (text.kewenangan == "kabkota")]
+    routed, suggested = route_sets(
+        frames,
+        (pemda, out.kode_bidang_urusan, out.kode_sub_kegiatan, out.kode_kecamatan, out.uraian_usulan),
+        (pemda[waiting], text.loc[waiting, "saran_bidang_urusan"], text.loc[waiting, "saran_sub_kegiatan"],
+         out.loc[waiting, "kode_kecamatan"], out.loc[waiting, "uraian_usulan"]),
+    )  # fmt: skip
+    out.loc[rows, "kode_opd_akhir"] = out.loc[rows, "kode_opd_akhir"].fillna(routed.kode_opd[rows])
     method[text.index] = text.mapping_method
     confidence = text.mapping_confidence.reindex(out.index).astype("Float64").fillna(confidence)
     version = text.mapping_version.reindex(out.index).astype("string").fillna(version)
@@ -159,17 +165,12 @@ def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
         "saran_sub_kegiatan",
     ):
         out.loc[text.index, column] = text[column]
-    waiting = text.index[text.mapping_method.isna() & text.saran_bidang_urusan.notna() & (text.kewenangan == "kabkota")]
-    out.loc[waiting, "saran_opd"] = route(
-        frames, pemda[waiting], text.loc[waiting, "saran_bidang_urusan"], text.loc[waiting, "saran_sub_kegiatan"],
-        out.loc[waiting, "kode_kecamatan"], out.loc[waiting, "uraian_usulan"],
-    ).kode_opd  # fmt: skip
+    out.loc[waiting, "saran_opd"] = suggested.kode_opd
 
     out["mapping_method"] = method
     out["mapping_confidence"] = confidence
     out["mapping_version"] = version
     out["nama_opd_akhir"] = opd_nama_of(frames, pemda, out.kode_opd_akhir).fillna(out.nama_opd_akhir)
-    routed = route(frames, pemda, out.kode_bidang_urusan, out.kode_sub_kegiatan, out.kode_kecamatan, out.uraian_usulan)
     out["opd_alternatif"] = opd_alternatif(routed, out.kode_opd_akhir)
     out["kode_sub_kegiatan"] = to_version_of(context.tahun, out.kode_sub_kegiatan)
     out["kewenangan"] = out.kewenangan.mask(method.notna() & out.kewenangan.isna(), "kabkota")

@@ -30,8 +30,11 @@ _LEVELS = (("sub", None), ("kegiatan", r"\.\d{2,4}$"), ("program", r"\.\d\.\d{2}
 
 
 def text_key(values: pd.Series) -> pd.Series:
-    """Case/punctuation/spacing-insensitive key of a kamus or OPD name."""
-    return values.fillna("").astype("string").str.lower().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
+    """Case/punctuation/spacing-insensitive key of a kamus or OPD name (each distinct value worked on once)."""
+    values = values.fillna("").astype("string")
+    codes, distinct = pd.factorize(values, sort=False)
+    keys = pd.Series(distinct, dtype="string").str.lower().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
+    return pd.Series(keys.array.take(codes), index=values.index, name=values.name)
 
 
 def _key(codes: pd.Series, level: str) -> pd.Series:

@@ -44,6 +44,7 @@ OUTPUT_COLUMNS = tuple(
 )
 LOW_CONFIDENCE = "keyakinan rendah"  # start of the review reason a lower threshold would have mapped
 EMPTY = "teks usulan kosong atau tanpa kata bermakna"
+_OBJECT_COLUMNS = ("kewenangan", "kode_bidang_alternatif")  # kept as the arrays they come from (not typed)
 
 
 def _codes(values: pd.Series) -> np.ndarray:
@@ -57,68 +58,76 @@ def _bidang_names() -> dict[str, str]:
 
 
 def _decide_pemda(
-    texts: pd.Series, kode_pemda: str, tahun: int, classifier: Classifier, threshold: float
+    texts: pd.Series,
+    normalised: pd.Series,
+    predicted: pd.DataFrame,
+    kode_pemda: str,
+    tahun: int,
+    classifier: Classifier,
+    threshold: float,
 ) -> pd.DataFrame:
-    """The decision for the distinct texts of one pemda (index: the texts' positions)."""
+    """The decision for the distinct texts of one pemda (index: the texts' positions), given their normalised
+    form and the classifier's prediction of it (both in the texts' order)."""
     n = len(texts)
-    out = pd.DataFrame({c: pd.Series([pd.NA] * n, dtype="string") for c in OUTPUT_COLUMNS})
-    out["mapping_confidence"] = pd.Series([np.nan] * n, dtype="Float64")
-    normalised = classifier.normaliser(texts.reset_index(drop=True))
-    predicted = classifier.predict_normalised(normalised)
+    out = {c: np.full(n, None, dtype=object) for c in OUTPUT_COLUMNS}  # filled by masks, typed at the end
+    mapping_confidence = np.full(n, np.nan)
 
     # 1. exact kamus name
-    kamus = training.usable_kamus(kode_pemda, tahun).drop_duplicates("id_kamus")
-    by_name = pd.Series(kamus.id_kamus.to_numpy(), index=text_key(kamus.nama_kamus))
+    index = kamus_index(kode_pemda, tahun, classifier.normaliser)
+    entries = index.kamus  # the usable entries, one per id_kamus
+    by_name = pd.Series(entries.index.to_numpy(), index=text_key(entries.nama_kamus.reset_index(drop=True)))
     by_name = by_name[~by_name.index.duplicated(keep=False)]
     exact = text_key(texts.reset_index(drop=True)).map(by_name)
 
     # 2. jurisdiction, 3. fuzzy kamus
     rule = jurisdiction(texts.reset_index(drop=True), classifier.normaliser)
-    fuzzy = kamus_index(kode_pemda, tahun, classifier.normaliser).match(normalised)
-    entries = kamus.set_index("id_kamus")
+    fuzzy = index.match(normalised)
     names = _bidang_names()
     carried = training.bidang_of_pemda(kode_pemda, tahun)
 
     out["kewenangan"] = rule.kewenangan.to_numpy()
-    out["kode_bidang_alternatif"] = predicted.kode_bidang_alternatif.to_numpy()
+    out["kode_bidang_alternatif"] = predicted.kode_bidang_alternatif.to_numpy(copy=True)
     is_exact = exact.notna().to_numpy()
     outside = (rule.kewenangan != KABKOTA).to_numpy() & ~is_exact
     is_fuzzy = fuzzy.id_kamus.notna().to_numpy() & ~is_exact & ~outside
     kid = exact.where(is_exact, fuzzy.id_kamus.where(is_fuzzy)).astype("string")
     hit = is_exact | is_fuzzy
     entry = entries.reindex(kid.fillna("").to_numpy())
-    out.loc[hit, "id_kamus"] = kid[hit].to_numpy()
-    out.loc[hit, "kode_bidang_urusan"] = entry.kode_bidang_urusan.to_numpy()[hit]
-    out.loc[hit, "kode_sub_kegiatan"] = entry.kode_sub_kegiatan.to_numpy()[hit]
-    out.loc[is_exact, "mapping_method"] = "kamus"
-    out.loc[is_fuzzy, "mapping_method"] = "kamus_fuzzy"
-    out.loc[is_exact, "mapping_confidence"] = 1.0
-    out.loc[is_fuzzy, "mapping_confidence"] = fuzzy.kamus_score.to_numpy()[is_fuzzy] / 100
-    out.loc[hit, "mapping_version"] = out.loc[hit, "mapping_method"]
+    out["id_kamus"][hit] = kid[hit].to_numpy()
+    out["kode_bidang_urusan"][hit] = entry.kode_bidang_urusan.to_numpy()[hit]
+    out["kode_sub_kegiatan"][hit] = entry.kode_sub_kegiatan.to_numpy()[hit]
+    out["mapping_method"][is_exact] = "kamus"
+    out["mapping_method"][is_fuzzy] = "kamus_fuzzy"
+    mapping_confidence[is_exact] = 1.0
+    mapping_confidence[is_fuzzy] = fuzzy.kamus_score.to_numpy()[is_fuzzy] / 100
+    out["mapping_version"][hit] = out["mapping_method"][hit]
     # the classifier's other opinion is the alternative of a kamus match
     best, runner_up = _codes(predicted.kode_bidang_urusan), _codes(predicted.kode_bidang_alternatif)
-    other = np.where(best != _codes(out.kode_bidang_urusan), best, runner_up)
-    out.loc[hit, "kode_bidang_alternatif"] = other[hit]
+    other = np.where(best != _codes(pd.Series(out["kode_bidang_urusan"], dtype="string")), best, runner_up)
+    out["kode_bidang_alternatif"][hit] = other[hit]
 
     # 4. classifier, and the review queue with its reasons and suggestions
     rest = ~hit & ~outside
     bidang = best
     confidence = predicted.confidence.to_numpy()
     empty = (normalised.fillna("") == "").to_numpy()
-    not_carried = np.array([b not in carried for b in bidang])
+    not_carried = np.array([b not in carried for b in bidang], dtype=bool)
     sure = rest & ~empty & (confidence >= threshold) & ~not_carried
-    out.loc[sure, "mapping_method"] = "klasifikasi"
-    out.loc[sure, "kode_bidang_urusan"] = bidang[sure]
-    out.loc[sure, "kode_sub_kegiatan"] = predicted.kode_sub_kegiatan.to_numpy()[sure]
+    sub_kegiatan = predicted.kode_sub_kegiatan.to_numpy()
+    out["mapping_method"][sure] = "klasifikasi"
+    out["kode_bidang_urusan"][sure] = bidang[sure]
+    out["kode_sub_kegiatan"][sure] = sub_kegiatan[sure]
     classified = (rest | outside) & ~empty
-    out.loc[classified, "mapping_confidence"] = confidence[classified]
-    out.loc[rest | outside, "mapping_version"] = classifier.model_version
+    mapping_confidence[classified] = confidence[classified]
+    out["mapping_version"][rest | outside] = classifier.model_version
     review = ~hit & ~sure
-    out.loc[review & ~outside, "saran_bidang_urusan"] = bidang[review & ~outside]
-    out.loc[review & ~outside, "saran_sub_kegiatan"] = predicted.kode_sub_kegiatan.to_numpy()[review & ~outside]
-    out.loc[outside, "saran_bidang_urusan"] = rule.kode_bidang_urusan.to_numpy()[outside]
-    out.loc[outside, "alasan_review"] = rule.alasan_review.to_numpy()[outside]
-    reasons = [
+    waiting = review & ~outside
+    out["saran_bidang_urusan"][waiting] = bidang[waiting]
+    out["saran_sub_kegiatan"][waiting] = sub_kegiatan[waiting]
+    out["saran_bidang_urusan"][outside] = rule.kode_bidang_urusan.to_numpy()[outside]
+    out["alasan_review"][outside] = rule.alasan_review.to_numpy()[outside]
+    alternatif = predicted.kode_bidang_alternatif.to_numpy()
+    out["alasan_review"][waiting] = [
         EMPTY
         if e
         else (
@@ -126,11 +135,49 @@ def _decide_pemda(
             if nc
             else f"{LOW_CONFIDENCE} ({c:.2f} < ambang {threshold:.2f}): saran {b} {names.get(b, b)}, alternatif {a}"
         )
-        for e, nc, b, c, a in zip(empty, not_carried, bidang, confidence, predicted.kode_bidang_alternatif)
+        for e, nc, b, c, a in zip(
+            empty[waiting], not_carried[waiting], bidang[waiting], confidence[waiting], alternatif[waiting]
+        )
     ]
-    waiting = review & ~outside
-    out.loc[waiting, "alasan_review"] = np.array(reasons, dtype=object)[waiting]
-    out.loc[empty & rest, ["saran_bidang_urusan", "saran_sub_kegiatan", "kode_bidang_alternatif"]] = pd.NA
+    for column in ("saran_bidang_urusan", "saran_sub_kegiatan", "kode_bidang_alternatif"):
+        out[column][empty & rest] = pd.NA
+    frame = pd.DataFrame(
+        {c: out[c] if c in _OBJECT_COLUMNS else pd.array(out[c], dtype="string") for c in OUTPUT_COLUMNS}
+    )
+    frame["mapping_confidence"] = pd.array(mapping_confidence, dtype="Float64")
+    return frame
+
+
+_FITTED_PARTS = ("features", "estimator", "sub_docs", "sub_codes", "sub_bidang")
+
+
+def _fit_of(classifier: Classifier) -> tuple:
+    """What a classifier's prediction of a normalised text depends on: pemda whose classifiers share one fit
+    (the same training rows, see tasks.map.classify) predict the same text alike. A classifier without these
+    parts (a stand-in) is a group of its own."""
+    parts = [getattr(classifier, name, None) for name in _FITTED_PARTS]
+    if any(part is None for part in parts):
+        return (id(classifier),)
+    verified = tuple(sorted(classifier.verified.items(), key=lambda item: item[0]))
+    return (*map(id, parts), classifier.temperature, verified, repr(sorted(classifier.params.items())))
+
+
+def _predictions(normalised: dict[str, pd.Series], classifiers: Mapping[str, Classifier]) -> dict[str, pd.DataFrame]:
+    """The classifier's prediction of each pemda's normalised texts (index: the texts' positions); the distinct
+    texts of pemda whose classifiers share one fit are classified once, together."""
+    groups: dict[tuple, list[str]] = {}
+    for kode_pemda in normalised:
+        groups.setdefault(_fit_of(classifiers[kode_pemda]), []).append(kode_pemda)
+    out = {}
+    for members in groups.values():
+        together = pd.concat([normalised[k] for k in members], ignore_index=True)
+        codes, distinct = pd.factorize(together.fillna(""), sort=False)
+        predicted = classifiers[members[0]].predict_normalised(pd.Series(distinct, dtype="string"))
+        start = 0
+        for kode_pemda in members:
+            at = codes[start : start + len(normalised[kode_pemda])]
+            out[kode_pemda] = predicted.iloc[at].reset_index(drop=True)
+            start += len(at)
     return out
 
 
@@ -143,20 +190,27 @@ def map_texts(
     """The text mapping of every row of `frame` (columns kode_pemda, uraian_usulan; index kept), each distinct text
     of a pemda decided once. `classifiers` holds the classifier of each pemda; `threshold` overrides the
     classifier's own review threshold."""
-    parts = []
+    pemda = []
     for kode_pemda, rows in frame.groupby("kode_pemda", sort=False):
-        classifier = classifiers[kode_pemda]
         texts = rows["uraian_usulan"].astype("string").fillna("")
         codes, distinct = pd.factorize(texts, sort=False)
+        distinct = pd.Series(distinct, dtype="string")
+        pemda.append((kode_pemda, rows.index, codes, distinct, classifiers[kode_pemda].normaliser(distinct)))
+    predicted = _predictions({k: normalised for k, _, _, _, normalised in pemda}, classifiers)
+    parts = []
+    for kode_pemda, index, codes, distinct, normalised in pemda:
+        classifier = classifiers[kode_pemda]
         decided = _decide_pemda(
-            pd.Series(distinct, dtype="string"),
+            distinct,
+            normalised,
+            predicted[kode_pemda],
             str(kode_pemda),
             tahun,
             classifier,
             classifier.threshold if threshold is None else threshold,
         )
         part = decided.iloc[codes].reset_index(drop=True)
-        part.index = rows.index
+        part.index = index
         parts.append(part)
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in OUTPUT_COLUMNS}, index=frame.index)

@@ -57,9 +57,10 @@ def satuan_index() -> dict[str, str]:
 
 def normalise_satuan(satuan: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Canonical satuan where known ('mtr' -> 'Meter', 'Klpk' -> 'Kelompok') and the unknown mask."""
-    key = satuan.fillna("").astype("string").str.lower().str.replace(r"[^0-9a-z²³' ]+", " ", regex=True)
+    codes, written = pd.factorize(satuan.fillna("").astype("string"), sort=False)  # each distinct one once
+    key = pd.Series(written, dtype="string").str.lower().str.replace(r"[^0-9a-z²³' ]+", " ", regex=True)
     key = key.str.split().str.join(" ")
-    canonical = key.map(satuan_index()).astype("string")
+    canonical = pd.Series(key.map(satuan_index()).astype("string").array.take(codes), index=satuan.index)
     unknown = satuan.notna() & canonical.isna()
     return canonical.fillna(satuan), unknown
 

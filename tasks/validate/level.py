@@ -16,7 +16,7 @@ import pandas as pd
 from schemas import SLICE_KEY, USULAN
 from tasks.extract.discover import FILE_ID
 from tasks.extract.read import Extraction
-from tasks.extract.wilayah import WILAYAH_RULES, resolve_wilayah
+from tasks.extract.wilayah import WILAYAH_NAMES, WILAYAH_RULES, resolve_wilayah
 from tasks.map.opd import text_key
 from tasks.validate.contract import CONTRACT_RULES, contract_issues, duplicate_key_issues
 from tasks.validate.domain import DOMAIN_RULES, domain_issues
@@ -82,16 +82,18 @@ def check_read(extraction: Extraction, level: str, config: ValidationConfig) -> 
     checked = Checked(rows, concat_issues([]), {}, config).add(extraction.issues, READ_RULES, everything)
 
     clean = ~checked.errors
-    codes, wilayah = resolve_wilayah(rows[clean], desa_required=level == "desa")
+    codes, wilayah = resolve_wilayah(rows.loc[clean, list(WILAYAH_NAMES)], desa_required=level == "desa")
     rows = rows.copy()
     rows.loc[clean, ["kode_kecamatan", "kode_desa"]] = codes.to_numpy()
     checked = replace(checked, rows=rows).add(wilayah, WILAYAH_RULES, clean)
 
+    # the contract's rules are row by row: checked on every row (no copy of the clean ones), kept for the clean
     clean = ~checked.errors
-    staged = rows[clean]
-    checked = checked.add(contract_issues(staged[USULAN.column_names]), CONTRACT_RULES, clean)
+    contract = contract_issues(rows[USULAN.column_names])
+    checked = checked.add(contract[clean[contract["row"].to_numpy(dtype=np.int64)]], CONTRACT_RULES, clean)
     clean = ~checked.errors
-    return checked.add(duplicate_key_issues(rows[clean], within=SLICE), ("duplicate_key",), clean)
+    keys = list(dict.fromkeys([*SLICE, *USULAN.primary_key, "id_usulan"]))
+    return checked.add(duplicate_key_issues(rows.loc[clean, keys], within=SLICE), ("duplicate_key",), clean)
 
 
 def duplicate_source_issues(frame: pd.DataFrame, mtime: pd.Series) -> pd.DataFrame:
