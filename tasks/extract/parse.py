@@ -7,12 +7,12 @@ plus a boolean mask of cells that were not empty but could not be parsed.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.sources import STATUS_INDEX, TITLE_TAHUN, normalise_header
+from tasks.distinct import distinct_rows
 
 # Patterns run by Arrow's RE2 engine over whole columns.
 _KOEFISIEN = r"^\s*(?P<number>[+-]?\d[\d.,]*)\s*(?P<unit>[^\d].*)?$"
@@ -42,11 +42,9 @@ def on_distinct(func):
         while columns[-1] is None:  # optional columns not given
             columns = columns[:-1]
         index = columns[0].index
-        codes = np.zeros(len(index), dtype=np.int64)  # the combination of each row, numbered as first seen
-        for column in columns:
-            values, uniques = pd.factorize(column.fillna("").astype(str), sort=False)
-            codes = pd.factorize(codes * len(uniques) + values, sort=False)[0]
-        first = np.unique(codes, return_index=True)[1]
+        written = pd.DataFrame({i: c.fillna("").astype(str).to_numpy() for i, c in enumerate(columns)})
+        distinct, codes = distinct_rows(written)  # an empty cell and a missing one are one combination
+        first = distinct.index.to_numpy()
         results = func(*(c.iloc[first].reset_index(drop=True) for c in columns))
         expand = lambda r: pd.Series(r.to_numpy()[codes], index=index, dtype=r.dtype)  # noqa: E731
         return tuple(expand(r) for r in results) if isinstance(results, tuple) else expand(results)
