@@ -89,6 +89,11 @@ def contract_issues(staged: pd.DataFrame, table: Table = USULAN) -> pd.DataFrame
     return concat_issues(issues)
 
 
+def duplicate_key_columns(within: list[str], table: Table = USULAN) -> list[str]:
+    """The columns `duplicate_key_issues` reads: the group, the primary key and id_usulan."""
+    return list(dict.fromkeys([*within, *table.primary_key, "id_usulan"]))
+
+
 def duplicate_key_issues(staged: pd.DataFrame, within: list[str], table: Table = USULAN) -> pd.DataFrame:
     """Later copies of a primary key already seen within the same `within` group (e.g. one slice)."""
     keys = list(dict.fromkeys([*within, *table.primary_key]))

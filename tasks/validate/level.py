@@ -18,7 +18,7 @@ from tasks.extract.discover import FILE_ID
 from tasks.extract.read import Extraction
 from tasks.extract.wilayah import WILAYAH_NAMES, WILAYAH_RULES, resolve_wilayah
 from tasks.map.opd import text_key
-from tasks.validate.contract import CONTRACT_RULES, contract_issues, duplicate_key_issues
+from tasks.validate.contract import CONTRACT_RULES, contract_issues, duplicate_key_columns, duplicate_key_issues
 from tasks.validate.domain import DOMAIN_RULES, domain_issues
 from tasks.validate.issues import concat_issues, issues_frame, with_severity
 from tasks.validate.rules import ValidationConfig
@@ -92,7 +92,7 @@ def check_read(extraction: Extraction, level: str, config: ValidationConfig) -> 
     contract = contract_issues(rows[USULAN.column_names])
     checked = checked.add(contract[clean[contract["row"].to_numpy(dtype=np.int64)]], CONTRACT_RULES, clean)
     clean = ~checked.errors
-    keys = list(dict.fromkeys([*SLICE, *USULAN.primary_key, "id_usulan"]))
+    keys = duplicate_key_columns(SLICE)
     return checked.add(duplicate_key_issues(rows.loc[clean, keys], within=SLICE), ("duplicate_key",), clean)
 
 
