@@ -18,10 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from reference import store
 from schemas import KAMUS
+from tasks.distinct import distinct_rows
 from tasks.map.classify import lexicon
 from tasks.map.classify.normalise import Normaliser, stem_word
 
@@ -141,42 +143,37 @@ def named_opd(frame: pd.DataFrame, texts: pd.Series) -> pd.Series:
     (columns kode_pemda, tahun, kode_bidang_urusan): the one with the most words in common with the object part of
     the text (before "di", "depan", ...: an address names no OPD), when one has more than the others; else NA.
     Each distinct (pemda, bidang, text) is read once, and only for bidang carried by several units."""
-    out = pd.Series(pd.NA, index=frame.index, dtype="string")
     keys = pd.DataFrame(
         {
-            "kode_pemda": frame["kode_pemda"].astype("string"),
-            "tahun": pd.to_numeric(frame["tahun"], errors="coerce").fillna(_NO_TAHUN).astype(int),
-            "kode_bidang_urusan": frame["kode_bidang_urusan"].astype("string"),
-            "text": texts.astype("string"),
+            "kode_pemda": frame["kode_pemda"].astype("string").to_numpy(),
+            "tahun": pd.to_numeric(frame["tahun"], errors="coerce").fillna(_NO_TAHUN).astype(int).to_numpy(),
+            "kode_bidang_urusan": frame["kode_bidang_urusan"].astype("string").to_numpy(),
+            "text": texts.astype("string").to_numpy(),
         }
     )
-    topics = []
-    for kode_pemda, tahun in keys[["kode_pemda", "tahun"]].dropna().drop_duplicates().itertuples(index=False):
-        table = routing(kode_pemda, None if tahun == _NO_TAHUN else tahun).topics
-        topics.append(table.assign(kode_pemda=kode_pemda, tahun=tahun))
-    topics = pd.concat(topics, ignore_index=True) if topics else pd.DataFrame()
-    if topics.empty:
-        return out
-    shared = topics[["kode_pemda", "tahun", "kode_bidang_urusan"]].drop_duplicates()
-    keys = keys.reset_index(drop=True).assign(row=range(len(keys)))
-    todo = keys.dropna(subset=["text"]).merge(shared, on=["kode_pemda", "tahun", "kode_bidang_urusan"])
-    if todo.empty:
-        return out
-    distinct = todo.drop_duplicates(["kode_pemda", "tahun", "kode_bidang_urusan", "text"]).drop(columns="row")
-    normaliser = Normaliser()
-    words = [
-        sorted({w for token in normaliser.object_and_address(text)[0].split() for w in (token, stem_word(token))})
-        for text in distinct.text
+    distinct, at = distinct_rows(keys)
+    distinct = distinct.reset_index(drop=True).rename_axis("row").reset_index()
+    topics = [
+        routing(kode_pemda, None if tahun == _NO_TAHUN else tahun).topics.assign(kode_pemda=kode_pemda, tahun=tahun)
+        for kode_pemda, tahun in distinct[["kode_pemda", "tahun"]].dropna().drop_duplicates().itertuples(index=False)
     ]
-    exploded = distinct.assign(word=words).explode("word").dropna(subset=["word"])
-    hits = exploded.merge(topics, on=["kode_pemda", "tahun", "kode_bidang_urusan", "word"])
-    counts = hits.groupby(["kode_pemda", "tahun", "kode_bidang_urusan", "text", "kode_skpd"]).size()
-    counts = counts.rename("n").reset_index().sort_values("n", ascending=False)
-    top = counts.groupby(["kode_pemda", "tahun", "kode_bidang_urusan", "text"]).n.transform("max") == counts.n
-    best = counts[top].drop_duplicates(["kode_pemda", "tahun", "kode_bidang_urusan", "text"], keep=False)
-    found = todo.merge(best, on=["kode_pemda", "tahun", "kode_bidang_urusan", "text"])
-    out.iloc[found.row.to_numpy()] = found.kode_skpd.to_numpy()
-    return out
+    named = np.full(len(distinct), None, dtype=object)
+    if topics:
+        topics = pd.concat(topics, ignore_index=True)
+        shared = topics[["kode_pemda", "tahun", "kode_bidang_urusan"]].drop_duplicates()
+        todo = distinct.dropna(subset=["text"]).merge(shared, on=["kode_pemda", "tahun", "kode_bidang_urusan"])
+        normaliser = Normaliser()
+        words = [
+            sorted({w for token in normaliser.object_and_address(text)[0].split() for w in (token, stem_word(token))})
+            for text in todo.text
+        ]
+        exploded = todo.assign(word=words).explode("word").dropna(subset=["word"])
+        hits = exploded.merge(topics, on=["kode_pemda", "tahun", "kode_bidang_urusan", "word"])
+        counts = hits.groupby(["row", "kode_skpd"]).size().rename("n").reset_index()
+        top = counts[counts.n == counts.groupby("row").n.transform("max")]
+        best = top.drop_duplicates("row", keep=False)  # a tie names no unit
+        named[best.row.to_numpy()] = best.kode_skpd.to_numpy()
+    return pd.Series(named[at], index=frame.index, dtype="string")
 
 
 def route_opd(frame: pd.DataFrame) -> pd.DataFrame:
