@@ -12,13 +12,16 @@ itself in `etl_run`, and marks a run that was killed as failed.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -33,6 +36,7 @@ from prefect.transactions import transaction
 from flows import progress, steps
 from flows.hooks import HOOKS
 from schemas import LEVELS, LOAD_LOG
+from tasks.deliver.quality_page import publish_quality
 from tasks.extract.discover import FILE_ID, MTIME, SIZE
 from tasks.extract.preflight import missing_data
 from tasks.extract.read import INLINE_BYTES, local_pool
@@ -40,6 +44,7 @@ from tasks.load import plan as planning
 from tasks.load.publish import Publication
 from tasks.load.runs import begin, record_end, warehouse_lock
 from tasks.map.context import MappingContext, prepare_context, read_corrections
+from tasks.validate.gx import preload
 from tasks.validate.history import accepted_before, lower_rows
 from tasks.validate.rules import ValidationConfig
 from warehouse.bulk import analyze, append, utcnow
@@ -296,20 +301,26 @@ def run_level(
     return publication
 
 
+@cache
+def quality_process() -> ProcessPoolExecutor:
+    """The process beside the flow where Great Expectations runs: started on a run's first need and kept for
+    the flow process's life, it imports Great Expectations while the levels load, then validates the warehouse
+    and renders the Data Docs while the flow writes the OPD extracts (each on its own core)."""
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    pool.submit(preload)
+    return pool
+
+
 @task(task_run_name="quality-report", cache_policy=NO_CACHE)
 def quality_report(warehouse_url: str, run_id: str, quality_dir: Path) -> tuple[Path, list[str]]:
-    """Great Expectations on the rows the run loaded (in SQL), Data Docs (escaped, few examples, libraries
-    shipped: readable offline), and the run's quality page."""
-    from tasks.deliver.data_docs import make_offline, sanitise_results
-    from tasks.deliver.quality_page import write_quality_page
-    from tasks.validate.gx import build_data_docs, validate_warehouse
-
-    record = validate_warehouse(warehouse_url, run_id, quality_dir)
-    sanitise_results(quality_dir)
-    if (site := build_data_docs(quality_dir)) is not None:
-        make_offline(site, rebuild=False)
-    with scoped_engine(warehouse_url) as engine:
-        return write_quality_page(engine, run_id, quality_dir), record.problems()
+    """Great Expectations on the rows the run loaded, Data Docs and the quality page (publish_quality), in the
+    process beside the flow; in the flow's own process if that one died."""
+    try:
+        return quality_process().submit(publish_quality, warehouse_url, run_id, quality_dir).result()
+    except BrokenProcessPool:
+        quality_process.cache_clear()
+        log.warning("the quality process stopped; Great Expectations runs in the flow's process")
+        return publish_quality(warehouse_url, run_id, quality_dir)
 
 
 @task(task_run_name="run-report", cache_policy=NO_CACHE)
@@ -397,34 +408,38 @@ def execute(
                 with scoped_engine(warehouse_url) as engine, engine.begin() as connection:
                     append(connection, LOAD_LOG, unchanged)
                 logs.append(unchanged)
+            quality_process()  # Great Expectations is imported there while the levels run
             to_map = sorted(set(files.kode_pemda[~files.unchanged]))
             with progress.timed("run", f"prepare mapping of {len(to_map)} region(s)"):
                 context = prepare_mapping(settings, to_map, corrections)
             run_levels(settings, files, history, context, runner, dask_address, logs, notes)
+            log_rows = pd.concat(logs, ignore_index=True) if logs else LOAD_LOG.empty_frame()
+            report = RunReport(settings.run_id, tahun, log_rows, list(found.ignored), notes)
+            with scoped_engine(warehouse_url) as engine:
+                analyze(engine)  # statistics of the new rows, for the quality record's and the extracts' queries
+            quality = quality_report.submit(warehouse_url, settings.run_id, settings.quality_dir)
+            try:
+                if extracts and report.balanced:  # meanwhile, on the other core
+                    with progress.timed("run", "OPD extracts"):
+                        report.extracts = opd_extracts(
+                            warehouse_url, tahun, regions, lake_root.parent / "extracts", settings.run_id
+                        )
+            finally:
+                with progress.timed("run", "quality page, Great Expectations and Data Docs"):
+                    quality.wait()
+            report.quality_page, report.contract_problems = quality.result()
         except BaseException:
             with scoped_engine(warehouse_url) as engine:
                 done = pd.concat(logs, ignore_index=True) if logs else None
                 record_end(engine, settings.run_id, tahun, started, parameters, "failed", done)
             raise
-        files = pd.concat(logs, ignore_index=True) if logs else LOAD_LOG.empty_frame()
-        report = RunReport(settings.run_id, tahun, files, list(found.ignored), notes)
-        with progress.timed("run", "quality page, Great Expectations and Data Docs"):
-            report.quality_page, report.contract_problems = quality_report(
-                warehouse_url, settings.run_id, settings.quality_dir
-            )
         with scoped_engine(warehouse_url) as engine:
             status = "success" if report.balanced and not report.failures else "failed"
-            record_end(engine, settings.run_id, tahun, started, parameters, status, files)
-            analyze(engine)
+            record_end(engine, settings.run_id, tahun, started, parameters, status, report.files)
     with progress.timed("run", "run report"):
         report.report_page = run_report(warehouse_url, settings.run_id, lake_root.parent / "reports", report)
     if not report.balanced:
         raise AssertionError("rows were lost: read != loaded + quarantined + failed for some file")
-    if extracts:
-        with progress.timed("run", "OPD extracts"):
-            report.extracts = opd_extracts(
-                warehouse_url, tahun, regions, lake_root.parent / "extracts", settings.run_id
-            )
     return report
 
 

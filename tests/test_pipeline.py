@@ -272,3 +272,26 @@ def test_changed_file_replaces_only_its_slice(sample_run_sqlite, sample_inbox, t
         {"rule": "lineage_missing", "source_row": 6},
         {"rule": "duplicate_source", "source_row": 7},
     ]
+
+
+def test_the_quality_record_is_written_when_its_process_has_died(sample_run_sqlite, tmp_path, caplog):
+    """Great Expectations runs in a process beside the flow; if that process died, the record, Data Docs and
+    quality page are still written (in the flow's process), and the next run has a new process beside it."""
+    from flows.annual import quality_process, quality_report
+
+    run = sample_run_sqlite.copy(tmp_path / "run")
+    run_id = run.report.run_id
+    quality_dir = tmp_path / "quality"
+    pool = quality_process()
+    pool.submit(int).result()  # its process is up
+    for process in list(pool._processes.values()):
+        process.kill()
+        process.join()
+    page, problems = quality_report.fn(run.url, run_id, quality_dir)
+    assert "quality process stopped" in caplog.text
+    assert page == quality_dir / f"quality_{run_id}.html" and run_id in page.read_text(encoding="utf-8")
+    assert problems == []
+    assert quality_process() is not pool
+    caplog.clear()
+    assert quality_report.fn(run.url, run_id, tmp_path / "again")[0].exists()
+    assert "quality process stopped" not in caplog.text

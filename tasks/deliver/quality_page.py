@@ -19,7 +19,8 @@ from reference import store
 from schemas import USULAN
 from schemas.usulan import LEVEL_LABELS
 from tasks.deliver.run_report import JAKARTA, jakarta_time
-from tasks.validate.gx import DATA_DOCS_SITE
+from tasks.validate.gx import DATA_DOCS_SITE, build_data_docs, validate_warehouse
+from warehouse.db import scoped_engine
 
 EXAMPLES = 3  # examples shown per reason
 TOP_REASONS = 15
@@ -212,3 +213,17 @@ def write_quality_page(engine: sa.Engine, run_id: str, quality_dir: Path) -> Pat
         encoding="utf-8",
     )
     return page
+
+
+def publish_quality(warehouse_url: str, run_id: str, quality_dir: Path) -> tuple[Path, list[str]]:
+    """Great Expectations on the rows the run loaded (in SQL), Data Docs (escaped, few examples, libraries
+    shipped: readable offline), and the run's quality page; returns the page and what the contract record
+    found broken."""
+    from tasks.deliver.data_docs import make_offline, sanitise_results
+
+    record = validate_warehouse(warehouse_url, run_id, quality_dir)
+    sanitise_results(quality_dir)
+    if (site := build_data_docs(quality_dir)) is not None:
+        make_offline(site, rebuild=False)
+    with scoped_engine(warehouse_url) as engine:
+        return write_quality_page(engine, run_id, quality_dir), record.problems()
