@@ -37,6 +37,7 @@ from flows import progress, steps
 from flows.hooks import HOOKS
 from schemas import LEVELS, LOAD_LOG
 from tasks.deliver.quality_page import publish_quality
+from tasks.deliver.run_report import publish_artifacts, run_figures, write_run_report
 from tasks.extract.discover import FILE_ID, MTIME, SIZE
 from tasks.extract.preflight import missing_data
 from tasks.extract.read import INLINE_BYTES, local_pool
@@ -323,13 +324,18 @@ def quality_report(warehouse_url: str, run_id: str, quality_dir: Path) -> tuple[
         return publish_quality(warehouse_url, run_id, quality_dir)
 
 
-@task(task_run_name="run-report", cache_policy=NO_CACHE)
-def run_report(warehouse_url: str, run_id: str, out_dir: Path, report: RunReport) -> Path:
-    """The run's static HTML report, and its table and markdown artifacts on this flow run."""
-    from tasks.deliver.run_report import publish_artifacts, write_run_report
-
+@task(task_run_name="report-figures-{tahun}", cache_policy=NO_CACHE)
+def report_figures(warehouse_url: str, tahun: int, pemda: list[str]) -> dict:
+    """The rekap, funnel, pagu and mapping figures of the run's regions, for its report (run_figures)."""
     with scoped_engine(warehouse_url) as engine:
-        path = write_run_report(engine, run_id, out_dir, report=report)
+        return run_figures(engine, tahun, pemda)
+
+
+@task(task_run_name="run-report", cache_policy=NO_CACHE)
+def run_report(warehouse_url: str, run_id: str, out_dir: Path, report: RunReport, figures: dict) -> Path:
+    """The run's static HTML report, and its table and markdown artifacts on this flow run."""
+    with scoped_engine(warehouse_url) as engine:
+        path = write_run_report(engine, run_id, out_dir, report=report, figures=figures)
     publish_artifacts(path, report.per_level(), run_id)
     return path
 
@@ -417,13 +423,17 @@ def execute(
             report = RunReport(settings.run_id, tahun, log_rows, list(found.ignored), notes)
             with scoped_engine(warehouse_url) as engine:
                 analyze(engine)  # statistics of the new rows, for the quality record's and the extracts' queries
+            # Great Expectations in its process; meanwhile, on the other core, the OPD extracts and the report's
+            # figures (the time shown for the quality step is what is left to wait for then)
             quality = quality_report.submit(warehouse_url, settings.run_id, settings.quality_dir)
             try:
-                if extracts and report.balanced:  # meanwhile, on the other core
+                if extracts and report.balanced:
                     with progress.timed("run", "OPD extracts"):
                         report.extracts = opd_extracts(
                             warehouse_url, tahun, regions, lake_root.parent / "extracts", settings.run_id
                         )
+                with progress.timed("run", "report figures"):
+                    figures = report_figures(warehouse_url, tahun, regions)
             finally:
                 with progress.timed("run", "quality page, Great Expectations and Data Docs"):
                     quality.wait()
@@ -437,7 +447,7 @@ def execute(
             status = "success" if report.balanced and not report.failures else "failed"
             record_end(engine, settings.run_id, tahun, started, parameters, status, report.files)
     with progress.timed("run", "run report"):
-        report.report_page = run_report(warehouse_url, settings.run_id, lake_root.parent / "reports", report)
+        report.report_page = run_report(warehouse_url, settings.run_id, lake_root.parent / "reports", report, figures)
     if not report.balanced:
         raise AssertionError("rows were lost: read != loaded + quarantined + failed for some file")
     return report

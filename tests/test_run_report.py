@@ -282,3 +282,21 @@ def test_quality_page_and_data_docs_render_offline_and_styled_in_headless_chromi
         assert styled > 5 * blank, (page.name, styled, blank)
         assert (tmp_path / f"styled{i}.png").read_bytes() != (tmp_path / f"unstyled{i}.png").read_bytes()
         assert abs(styled - unstyled) > 0.05 * styled, (page.name, styled, unstyled)
+
+
+def test_figures_read_beforehand_stand_only_for_the_runs_own_regions(sample_run_sqlite, tmp_path):
+    """The flow reads the report's heavy figures while Great Expectations runs and hands them over: the report
+    shows them when they are those of the run's tahun and regions, and reads its own otherwise."""
+    from tasks.deliver.run_report import run_figures
+
+    engine = create_engine(sample_run_sqlite.url)
+    run_id = sample_run_sqlite.report.run_id
+    figures = run_figures(engine, TAHUN, ["18.02"])
+    assert figures["funnel"].n_usulan_desa > 0 and figures["backlog"] >= 0
+    marked = dict(figures, backlog=987_654)  # a backlog no sample run has: shows whose figures were drawn
+    used = write_run_report(engine, run_id, tmp_path / "a", figures=marked).read_text(encoding="utf-8")
+    other = dict(marked, pemda=["18.72"])
+    read_again = write_run_report(engine, run_id, tmp_path / "b", figures=other).read_text(encoding="utf-8")
+    engine.dispose()
+    assert "987.654" in used
+    assert "987.654" not in read_again and f">{figures['backlog']:,}".replace(",", ".") in read_again

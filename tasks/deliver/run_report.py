@@ -136,29 +136,12 @@ def per_level_from_log(log: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _gather(engine: sa.Engine, run_id: str) -> dict:
+def run_figures(engine: sa.Engine, tahun: int, pemda: list[str]) -> dict:
+    """The warehouse's figures a run report shows for the regions `pemda` of `tahun`: the funnel and rekap
+    views, the pagu, the mapping and the review backlog. These are the report's heavy reads; a flow makes them
+    while Great Expectations validates the run (they do not depend on the run's record)."""
+    p = dict(t=tahun, pemda=pemda)
     with engine.connect() as c:
-        run = _read(c, "SELECT * FROM etl_run WHERE run_id = :r", r=run_id)
-        if run.empty:
-            raise ValueError(f"no run {run_id!r} in etl_run")
-        run = run.iloc[0].to_dict()
-        tahun = int(run["tahun"])
-        log = _numeric(
-            _read(
-                c,
-                "SELECT level, kode_pemda, source, source_file, rows_read, rows_loaded, "
-                "rows_quarantined, load_status, message FROM etl_load_log WHERE run_id = :r",
-                r=run_id,
-            )
-        )
-        pemda = sorted(log.kode_pemda.dropna().unique().tolist())
-        if not pemda:
-            pemda = [
-                r[0]
-                for r in c.execute(sa.text("SELECT DISTINCT kode_pemda FROM usulan WHERE tahun = :t"), {"t": tahun})
-            ]
-        pemda = pemda or [""]
-        p = dict(t=tahun, pemda=pemda)
         funnel = _numeric(
             _read(
                 c,
@@ -235,21 +218,11 @@ def _gather(engine: sa.Engine, run_id: str) -> dict:
             "WHERE tahun = :t AND kode_pemda IN :pemda AND mapping_method IS NULL) AS waiting",
             **p,
         ).n.iloc[0]
-        quality = _numeric(
-            _read(
-                c,
-                "SELECT level, rule, severity, SUM(checked) AS checked, SUM(failed) AS failed "
-                "FROM quality_summary WHERE run_id = :r GROUP BY level, rule, severity",
-                r=run_id,
-            )
-        )
     for frame in (mapping, confidence):
         frame["mapping_method"] = frame.mapping_method.astype(object).where(frame.mapping_method.notna(), None)
     return dict(
-        run=run,
         tahun=tahun,
         pemda=pemda,
-        log=log,
         funnel=funnel.fillna(0).iloc[0],
         bidang=bidang,
         kecamatan=kecamatan,
@@ -258,8 +231,44 @@ def _gather(engine: sa.Engine, run_id: str) -> dict:
         confidence=confidence,
         pagu=pagu,
         backlog=int(backlog),
-        quality=quality,
     )
+
+
+def _gather(engine: sa.Engine, run_id: str, figures: dict | None = None) -> dict:
+    """The run's record (etl_run, its load log and quality summary) and the figures of its regions: `figures`
+    when they are those of the run's tahun and regions (`run_figures`), else read now."""
+    with engine.connect() as c:
+        run = _read(c, "SELECT * FROM etl_run WHERE run_id = :r", r=run_id)
+        if run.empty:
+            raise ValueError(f"no run {run_id!r} in etl_run")
+        run = run.iloc[0].to_dict()
+        tahun = int(run["tahun"])
+        log = _numeric(
+            _read(
+                c,
+                "SELECT level, kode_pemda, source, source_file, rows_read, rows_loaded, "
+                "rows_quarantined, load_status, message FROM etl_load_log WHERE run_id = :r",
+                r=run_id,
+            )
+        )
+        pemda = sorted(log.kode_pemda.dropna().unique().tolist())
+        if not pemda:
+            pemda = [
+                r[0]
+                for r in c.execute(sa.text("SELECT DISTINCT kode_pemda FROM usulan WHERE tahun = :t"), {"t": tahun})
+            ]
+        pemda = pemda or [""]
+        quality = _numeric(
+            _read(
+                c,
+                "SELECT level, rule, severity, SUM(checked) AS checked, SUM(failed) AS failed "
+                "FROM quality_summary WHERE run_id = :r GROUP BY level, rule, severity",
+                r=run_id,
+            )
+        )
+    if figures is None or (figures["tahun"], figures["pemda"]) != (tahun, pemda):
+        figures = run_figures(engine, tahun, pemda)
+    return dict(figures, run=run, log=log, quality=quality)
 
 
 # --- charts ------------------------------------------------------------------------------------------
@@ -652,14 +661,20 @@ def _quality_dir(run: dict, report) -> Path | None:
 
 
 def write_run_report(
-    engine: sa.Engine, run_id: str, out_dir: Path, report=None, quality_dir: Path | None = None
+    engine: sa.Engine,
+    run_id: str,
+    out_dir: Path,
+    report=None,
+    quality_dir: Path | None = None,
+    figures: dict | None = None,
 ) -> Path:
     """Render `out_dir/run_<run_id>.html` (self-contained, offline) and return its path. `report` (the
-    flow's RunReport) adds held-back rows, ignored files and the quality page; without it everything comes
-    from the warehouse. `quality_dir` defaults to the report's, else `quality/` next to the run's lake."""
+        flow's RunReport) adds held-back rows, ignored files and the quality page; without it everything comes
+        from the warehouse. `quality_dir` defaults to the report's, else `quality/` next to the run's lake. `figures`
+    (`run_figures`), read beforehand, spare the report the heavy reads."""
     out_dir = Path(out_dir)
     path = report_path(out_dir, run_id)
-    data = _gather(engine, run_id)
+    data = _gather(engine, run_id, figures)
     run, log = data["run"], data["log"]
     per_level = report.per_level().reset_index(drop=True) if report is not None else per_level_from_log(log)
     per_level = _numeric(per_level.copy())
