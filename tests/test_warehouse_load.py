@@ -363,3 +363,15 @@ def test_planner_role_reads_views_and_references_only(pg_url):
         engine.dispose()
     with create_engine(pg_url).connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar_one() == 0
+
+
+def test_pipeline_connections_to_postgresql_do_not_jit_compile(pg_url):
+    """The views' queries are planned from far-off estimates and would be JIT-compiled for longer than they
+    run: the pipeline's PostgreSQL connections turn JIT off, keeping the options the URL carries (here the
+    test schema's search_path)."""
+    schema = pg_url.rsplit("search_path%3D", 1)[-1].split("&")[0]
+    engine = create_engine(pg_url)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SHOW jit")).scalar() == "off"
+        assert connection.execute(sa.text("SHOW search_path")).scalar() == schema
+    engine.dispose()

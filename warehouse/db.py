@@ -20,6 +20,18 @@ def normalise_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
+# The pipeline's queries on PostgreSQL (the lineage and rekap views, the quality record) are planned from
+# estimates of CTEs and joins that are far off, so the server JIT-compiles them: on 0.4 M rows the compiling
+# took 1.4 s of a funnel query that runs in 2.9 s without it. Appended to options the URL may already carry.
+PG_OPTIONS = "-c jit=off"
+
+
+def pg_connect_args(url: str) -> dict:
+    """psycopg connect arguments of the pipeline's PostgreSQL connections (PG_OPTIONS)."""
+    options = make_url(url).query.get("options")
+    return {"options": f"{options} {PG_OPTIONS}" if options else PG_OPTIONS}
+
+
 def create_engine(url: str) -> sa.Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -36,7 +48,7 @@ def create_engine(url: str) -> sa.Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=pg_connect_args(url))
 
 
 @contextmanager

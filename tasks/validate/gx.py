@@ -19,7 +19,7 @@ from pathlib import Path
 
 from schemas import USULAN
 from schemas.expectations import build_suite
-from warehouse.db import normalise_url
+from warehouse.db import normalise_url, pg_connect_args
 
 DATA_DOCS_SITE = "gx/uncommitted/data_docs/local_site/index.html"  # inside the quality folder
 _LOCK = threading.Lock()  # Great Expectations file contexts are not thread-safe
@@ -77,7 +77,10 @@ def validate_warehouse(url: str, run_id: str, quality_dir: Path) -> ContractReco
             # The run's rows in a temporary table: GX reads the columns of a query asset by executing the query,
             # which with psycopg fetches every row of the run into memory (4 GB on a national run)
             source = context.data_sources.add_or_update_postgres(
-                "warehouse_postgresql", connection_string=url, create_temp_table=True
+                "warehouse_postgresql",
+                connection_string=url,
+                create_temp_table=True,
+                kwargs={"connect_args": pg_connect_args(url)},
             )
         columns = ", ".join(USULAN.column_names)  # the contract's order (migrations append new columns)
         query = f"SELECT {columns} FROM {USULAN.name} WHERE run_id = '{run_id}'"
