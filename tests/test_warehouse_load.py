@@ -166,6 +166,18 @@ TRICKY_TEXT = [
 ]
 
 
+def test_slices_named_by_the_same_columns_are_replaced_together(engine):
+    """Many slices of one table in one replacement (each pemda's lists at a run's start) are deleted together
+    and appended in one COPY: each slice holds its new rows, a slice named twice its last frame, and a slice
+    not named keeps its rows."""
+    third = {**SLICE, "kode_pemda": "18.03"}
+    bulk.replace_slice(engine, [(USULAN, SLICE, usulan_frame(40)), (USULAN, OTHER, usulan_frame(30, OTHER))])
+    new, last = usulan_frame(25, SLICE, start=900), usulan_frame(10, third, start=500)
+    bulk.replace_slice(engine, [(USULAN, SLICE, new), (USULAN, third, usulan_frame(99, third)), (USULAN, third, last)])
+    assert state(engine) == expected(new) and state(engine, third) == expected(last)
+    assert state(engine, OTHER) == expected(usulan_frame(30, OTHER))
+
+
 def test_values_round_trip_exactly(engine):
     """Text with CSV/COPY specials, '' apart from NULL, floats, money to the sen, dates, booleans and
     timestamps come back as they went in (guards any change of the COPY/insert path)."""

@@ -88,15 +88,40 @@ def delete_slices(connection: sa.Connection, table: Table, tahun: int, level: st
     return deleted
 
 
+def delete_keyed(connection: sa.Connection, table: Table, keys: list[dict]) -> int:
+    """Delete the rows of several slices of `table` that are named by the same columns (`keys`: one dict of
+    column -> value per slice): one statement per few hundred slices, row values matched as tuples."""
+    sa_table = TABLES[table.name]
+    names = list(keys[0])
+    deleted = 0
+    for start in range(0, len(keys), DELETE_CHUNK):
+        chunk = [tuple(key[n] for n in names) for key in keys[start : start + DELETE_CHUNK]]
+        condition = sa.tuple_(*(sa_table.c[n] for n in names)).in_(chunk)
+        deleted += connection.execute(sa_table.delete().where(condition)).rowcount
+    return deleted
+
+
 def replace_slice(engine: sa.Engine, replacements: list[tuple[Table, dict, pd.DataFrame]]) -> None:
     """For each (table, slice filter, frame): delete the slice and append the frame, all in ONE
-    transaction, so readers see either the old slices or the new ones, never a mix."""
+    transaction, so readers see either the old slices or the new ones, never a mix. Slices of one table named by
+    the same columns (each pemda's list of a run) are deleted together and their frames appended in one COPY;
+    a slice named twice takes its last frame."""
+    groups: dict[tuple[str, tuple[str, ...]], dict[tuple, tuple[Table, dict, pd.DataFrame]]] = {}
+    for table, where, frame in replacements:
+        slices = groups.setdefault((table.name, tuple(sorted(where))), {})
+        slices[tuple(sorted(where.items()))] = (table, where, frame)
     with engine.begin() as connection:
         if is_postgres(engine):
             connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
-        for table, where, frame in replacements:
-            delete_where(connection, table, where)
-            append(connection, table, frame)
+        for (_, columns), slices in groups.items():
+            table = next(iter(slices.values()))[0]
+            if columns:
+                delete_keyed(connection, table, [where for _, where, _ in slices.values()])
+            else:
+                delete_where(connection, table, {})
+            frames = [frame for _, _, frame in slices.values() if len(frame)]
+            if frames:
+                append(connection, table, frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True))
 
 
 def analyze(engine: sa.Engine, tables: tuple[str, ...] = ("usulan", "quarantine")) -> None:
