@@ -295,3 +295,28 @@ def test_the_quality_record_is_written_when_its_process_has_died(sample_run_sqli
     caplog.clear()
     assert quality_report.fn(run.url, run_id, tmp_path / "again")[0].exists()
     assert "quality process stopped" not in caplog.text
+
+
+def test_the_contract_record_finds_a_row_that_breaks_the_contract_in_the_warehouse(sample_run_sqlite, tmp_path):
+    """Great Expectations validates, in SQL, the rows the run loaded: a row changed in the warehouse after the
+    load (a prioritas below 1) is found and counted, on exactly the run's rows; the view it reads is gone
+    afterwards."""
+    from tasks.validate.gx import RUN_VIEW, validate_warehouse
+
+    run = sample_run_sqlite.copy(tmp_path / "run")
+    run_id = run.report.run_id
+    with scoped_engine(run.url) as engine, engine.begin() as connection:
+        loaded = connection.execute(sa.text("SELECT count(*) FROM usulan WHERE run_id = :r"), {"r": run_id}).scalar()
+        connection.execute(
+            sa.text(
+                "UPDATE usulan SET prioritas = -3 WHERE run_id = :r AND id_usulan = (SELECT min(id_usulan) "
+                "FROM usulan WHERE run_id = :r AND level = 'desa') AND level = 'desa'"
+            ),
+            {"r": run_id},
+        )
+    record = validate_warehouse(run.url, run_id, tmp_path / "quality")
+    assert not record.success and record.rows == loaded
+    assert [(column, count) for _, column, count in record.failed] == [("prioritas", 1)]
+    assert "prioritas (1 rows)" in record.problems()[0]
+    with scoped_engine(run.url) as engine:
+        assert RUN_VIEW not in sa.inspect(engine).get_view_names()
