@@ -54,17 +54,15 @@ def name_key(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _reference() -> pd.DataFrame:
-    """Every kecamatan and desa of every version with its name key, pemda and parent (once per process)."""
+    """Every kecamatan and desa of every version with its pemda and parent (once per process; the name keys
+    are made per scope, for the pemda of a run only)."""
     w = store.wilayah()
     w = w[w.tingkat.isin(["kecamatan", "desa"])]
-    names = w.nama.astype(str)
-    keys = names.map(name_key)
     return pd.DataFrame(
         {
             "kode": w.kode.astype(str).to_numpy(),
             "tingkat": w.tingkat.astype(str).to_numpy(),
-            "nama": names.to_numpy(),
-            "key": keys.to_numpy(),
+            "nama": w.nama.astype(str).to_numpy(),
             "kode_induk": w.kode_induk.astype(str).to_numpy(),
             "kode_pemda": w.kode.astype(str).str[:5].to_numpy(),
         }
@@ -78,6 +76,7 @@ def _scope(pemda: frozenset[str]) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame
     (every level of a run has the same)."""
     ref = _reference()
     ref = ref[ref.kode_pemda.isin(pemda)]
+    ref = ref.assign(key=[name_key(n) for n in ref.nama])
     first_name = ref.drop_duplicates("kode").set_index("kode").nama  # the first version's name of a code
     kecamatan = ref[ref.tingkat == "kecamatan"].drop_duplicates(["kode_pemda", "key", "kode"])
     desa_ref = ref[ref.tingkat == "desa"].drop_duplicates(["kode_induk", "key", "kode"])
