@@ -85,6 +85,14 @@ def test_an_abbreviations_concept_follows_the_words_it_expands_to():
     assert normalise(pd.Series(["pembuatan kk"]))[0] == "bangun kartu keluarga duduk catat sipil"
 
 
+def test_a_derived_word_gets_the_concept_of_its_stem_unless_the_stem_is_another_word():
+    out = normalise(pd.Series(["saluran persawahan", "perkebunan rakyat", "jaringan irigasi", "peremajaan sawit"]))
+    assert out[0] == "salur sawah tanam pangan pertanian"  # persawahan -> sawah
+    assert out[1] == "kebun kebun tanam rakyat"  # perkebunan -> kebun
+    assert out[2] == "jaring irigasi"  # no fishing net (jaring)
+    assert out[3] == "remaja sawit kebun tanam"  # replanting, no youth (remaja)
+
+
 def test_known_kamus_like_texts_get_the_right_bidang(classifier):
     expected = {
         "PEMB. TPT SDKT JLN POROS": "1.03",

@@ -552,6 +552,12 @@ ROMAN_NUMERALS: frozenset[str] = frozenset(
 # Words the stemmer would reduce to a different common word (pengadaan -> ada).
 UNSTEMMED: frozenset[str] = frozenset(["pengadaan", "peternakan", "perikanan", "pertanian", "pertanahan"])
 
+# Words whose stem is another word, so the stem's concept is not theirs ("jaringan irigasi" is no fishing net,
+# "pengetahuan" no tofu, "peremajaan sawit" no youth, "pembukuan" no book, "pemasaran" no market place).
+OTHER_THAN_STEM: frozenset[str] = frozenset(
+    ["jaringan", "jaringannya", "pengetahuan", "peremajaan", "pembukuan", "pemasaran", "tertera", "ketahuan"]
+)
+
 # Fill-ins for the kamus placeholders in contoh_teks_warga (removed again as location noise).
 PLACEHOLDERS: dict[str, str] = {"{dusun}": "sukamaju", "{rt}": "03", "{rw}": "02"}
 

@@ -92,7 +92,17 @@ def _with_concepts(tokens: list[str]) -> list[str]:
 
 
 def _word_concepts(words: Sequence[str]) -> list[str]:
-    return " ".join(f"{t} {lexicon.CONCEPTS[t]}" if t in lexicon.CONCEPTS else t for t in words).split()
+    """Each word followed by its concept: the word's own, else that of its stem ("persawahan" -> "sawah") unless
+    the stem is another word (lexicon.OTHER_THAN_STEM: "jaringan" is no fishing net)."""
+    out: list[str] = []
+    for t in words:
+        out.append(t)
+        concept = lexicon.CONCEPTS.get(t)
+        if concept is None and t not in lexicon.OTHER_THAN_STEM:
+            concept = lexicon.CONCEPTS.get(stem_word(t))
+        if concept:
+            out += concept.split()
+    return out
 
 
 def expand_words(texts: pd.Series) -> pd.Series:
@@ -136,6 +146,7 @@ class Normaliser:
                 sorted(lexicon.LOCATION_MARKERS),
                 sorted(lexicon.NAME_MARKERS),
                 sorted(lexicon.UNSTEMMED),
+                sorted(lexicon.OTHER_THAN_STEM),
                 sorted(lexicon.ADDRESS_MARKERS),
                 sorted(lexicon.ACTION_STEMS),
                 sorted(self.keep_words),
