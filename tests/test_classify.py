@@ -69,6 +69,30 @@ def test_normalisation_expands_abbreviations_stems_and_drops_location_noise(norm
     assert normalise(pd.Series(["Rehab  JLN."]))[0] == "rehabilitasi jalan"
 
 
+def test_an_abbreviations_concept_follows_the_words_it_expands_to():
+    # "ktp" is read as "kartu tanda penduduk" before concepts are added: its concept comes with those words, also
+    # where a text spells them out; a word of the expansion keeps its own concept ("pemadam" in "apar")
+    out = normalise(pd.Series(["perekaman ktp", "kartu tanda penduduk hilang", "apar", "pelatihan pkk"]))
+    assert out[0] == "rekam kartu tanda duduk duduk catat sipil"
+    assert out[1] == "kartu tanda duduk duduk catat sipil hilang"
+    assert out[2] == "alat madam bakar api ringan"  # kebakaran once: the word's concept is the abbreviation's
+    assert out[3] == "latih daya sejahtera keluarga lembaga masyarakat desa"
+    # a number of kk counts households (kepala keluarga), not the kartu keluarga of kependudukan
+    assert normalise(pd.Series(["air minum utk 50 KK", "rumah 9kk miskin"])).tolist() == [
+        "air minum kepala keluarga",
+        "rumah kepala keluarga miskin",
+    ]
+    assert normalise(pd.Series(["pembuatan kk"]))[0] == "bangun kartu keluarga duduk catat sipil"
+
+
+def test_a_derived_word_gets_the_concept_of_its_stem_unless_the_stem_is_another_word():
+    out = normalise(pd.Series(["saluran persawahan", "perkebunan rakyat", "jaringan irigasi", "peremajaan sawit"]))
+    assert out[0] == "salur sawah tanam pangan pertanian"  # persawahan -> sawah
+    assert out[1] == "kebun kebun tanam rakyat"  # perkebunan -> kebun
+    assert out[2] == "jaring irigasi"  # no fishing net (jaring)
+    assert out[3] == "remaja sawit kebun tanam"  # replanting, no youth (remaja)
+
+
 def test_known_kamus_like_texts_get_the_right_bidang(classifier):
     expected = {
         "PEMB. TPT SDKT JLN POROS": "1.03",
@@ -123,27 +147,32 @@ def test_nonsense_and_unspecific_texts_stay_below_the_threshold(classifier):
 
 
 def test_a_verified_mapping_changes_the_next_result(classifier):
-    wrong = "kartu identitas anak utk balita"  # KIA is Dukcapil (2.12); the base model says Dinas Sosial
+    wrong = "pelatihan membatik bagi ibu rumah tangga"  # small industry (3.31); the base model reads health or women
     before = classifier.predict(pd.Series([wrong, "PMT balita posyandu"]))
-    assert before["kode_bidang_urusan"].iloc[0] != "2.12"
+    assert before["kode_bidang_urusan"].iloc[0] != "3.31"
     verified = pd.DataFrame(
         {
-            "uraian_usulan": ["pembuatan kartu identitas anak (KIA) utk balita"],
-            "kode_bidang_urusan": ["2.12"],
-            "kode_sub_kegiatan": ["2.12.02.2.03.0002"],
+            "uraian_usulan": ["pelatihan membatik (batik tulis) utk ibu rumah tangga"],
+            "kode_bidang_urusan": ["3.31"],
+            "kode_sub_kegiatan": ["3.31.02.2.01.0005"],
         }
     )
     corrected = model.train(2025, "18.02", verified=verified)
     assert corrected.model_version != classifier.model_version
     after = corrected.predict(
         pd.Series(
-            [wrong, "pembuatan kartu identitas anak (KIA) utk balita", "pembuatan kia balita", "PMT balita posyandu"]
+            [
+                wrong,
+                "pelatihan membatik (batik tulis) utk ibu rumah tangga",
+                "pelatihan batik ibu ibu",
+                "PMT balita posyandu",
+            ]
         )
     )
-    assert after["kode_bidang_urusan"].tolist() == ["2.12", "2.12", "2.12", "1.02"]
+    assert after["kode_bidang_urusan"].tolist() == ["3.31", "3.31", "3.31", "1.02"]
     assert after["confidence"].iloc[1] == 1.0  # the verified text itself
     assert (after["confidence"].iloc[[0, 2]] >= 0.5).all()  # similar phrasings, learned
-    assert after["kode_sub_kegiatan"].iloc[0] == "2.12.02.2.03.0002"
+    assert after["kode_sub_kegiatan"].iloc[0] == "3.31.02.2.01.0005"
 
 
 def test_each_distinct_text_is_classified_once(classifier):

@@ -194,6 +194,19 @@ def test_several_pemda_at_once_each_distinct_text_once():
     assert out.loc[14, "kewenangan"] == "pusat" and pd.isna(out.loc[14, "kode_bidang_urusan"])
 
 
+def test_a_fuzzy_match_gives_way_to_a_classifier_sure_of_another_bidang():
+    normaliser = Normaliser(training.keep_words(2025, "18.02"), training.place_names("18.02"))
+    text = ["Pembangunan lapangan volly ball utk pemuda dusun 3"]  # K18020089, 2.19
+    frame = pd.DataFrame({"kode_pemda": "18.02", "uraian_usulan": text})
+    agrees = map_texts(frame, 2025, {"18.02": _Fixed("2.19", normaliser)})
+    unsure = map_texts(frame, 2025, {"18.02": _Fixed("1.03", normaliser, threshold=0.95)})
+    sure = map_texts(frame, 2025, {"18.02": _Fixed("1.03", normaliser)})  # 0.9 >= its threshold 0.5
+    assert agrees.mapping_method.iloc[0] == unsure.mapping_method.iloc[0] == "kamus_fuzzy"
+    assert agrees.kode_bidang_urusan.iloc[0] == unsure.kode_bidang_urusan.iloc[0] == "2.19"
+    assert sure.mapping_method.iloc[0] == "klasifikasi" and sure.kode_bidang_urusan.iloc[0] == "1.03"
+    assert pd.isna(sure.id_kamus.iloc[0])
+
+
 def test_no_template_convention_where_the_regions_renja_says_otherwise():
     # Bengkulu Utara's Renja carries roads with PUPR's 1.03 sub kegiatan, not the template's Perkim PSU ones
     kamus = store.kamus("17.03", 2026)

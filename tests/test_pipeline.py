@@ -108,7 +108,9 @@ def test_annual_run_on_sqlite_is_complete_and_idempotent(sample_run_sqlite, samp
     first, url, lake = sample_run_sqlite.report, sample_run_sqlite.url, sample_run_sqlite.lake
     check_run(first, sample_inbox, url, lake)
     # the warehouse the sample leaves, table by table, is the one recorded before the set-based engine (with the
-    # text mapping of issue 17: 1,031 free-text rows matched by kamus_fuzzy, 5 of them to another bidang and OPD)
+    # text mapping of issue 17: 1,031 free-text rows matched by kamus_fuzzy, 5 of them to another bidang and OPD;
+    # then concepts of abbreviations and derived words: the same bidang and OPD for every row, one row kamus_fuzzy
+    # instead of klasifikasi, the classifier's confidences, runner-ups and model version new)
     assert warehouse_checksums(url) == json.loads(CHECKSUMS.read_text())
     state = warehouse_state(url)
     assert set(state.level) == {"desa", "kecamatan", "forum_opd", "kabkota", "provinsi"}

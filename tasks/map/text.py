@@ -4,7 +4,8 @@ Per pemda, each distinct text is decided once, in this order:
 1. kamus: the text is a kamus name of an entry that speaks for the pemda (case and punctuation ignored);
 2. jurisdiction: a proposal that is the provinsi's or the pusat's work (UU 23/2014, `tasks.map.kewenangan`) waits
    for review with "bukan kewenangan kabupaten/kota (...)" and is never given a local bidang;
-3. kamus_fuzzy: a resident's phrasing of a kamus item (`tasks.map.kamus_match`; an ambiguous match goes on);
+3. kamus_fuzzy: a resident's phrasing of a kamus item (`tasks.map.kamus_match`; an ambiguous match goes on, and so
+   does a match of another bidang than the one the classifier gives at or above its threshold);
 4. klasifikasi: the text classifier, when its confidence reaches the threshold chosen for the target precision on
    cross-validated folds (`Classifier.threshold`) and some OPD of the pemda carries the bidang.
 The rest waits for review (mapping_method empty) with the reason and the best suggestion (saran_*). Choosing the
@@ -90,6 +91,11 @@ def _decide_pemda(
     is_exact = exact.notna().to_numpy()
     outside = (rule.kewenangan != KABKOTA).to_numpy() & ~is_exact
     is_fuzzy = fuzzy.id_kamus.notna().to_numpy() & ~is_exact & ~outside
+    # a fuzzy match gives way to a classifier sure of another bidang: the match reads the address as much as the
+    # object (a road "ke" a mosque can meet a mosque's entry), the classifier weighs the object
+    fuzzy_bidang = _codes(entries.kode_bidang_urusan.reindex(fuzzy.id_kamus.fillna("").to_numpy()))
+    overruled = (_codes(predicted.kode_bidang_urusan) != fuzzy_bidang) & (predicted.confidence.to_numpy() >= threshold)
+    is_fuzzy &= ~overruled
     kid = exact.where(is_exact, fuzzy.id_kamus.where(is_fuzzy)).astype("string")
     hit = is_exact | is_fuzzy
     entry = entries.reindex(kid.fillna("").to_numpy())

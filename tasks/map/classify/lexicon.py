@@ -35,6 +35,12 @@ PHRASES: dict[str, str] = {
     "taman kanak kanak": "tk",
     "anak usia dini": "paud",
     "keluarga berencana": "kb",
+    "rpjm desa": "rpjmdes",
+    "rpjm kampung": "rpjmdes",
+    "rkp desa": "rkpdes",
+    "rkp kampung": "rkpdes",
+    "apb desa": "apbdes",
+    "apb kampung": "apbdes",
 }
 
 # Single words: abbreviations, common misspellings and local synonyms.
@@ -394,7 +400,8 @@ _CONCEPT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
                                   "durian", "jeruk", "pisang", "singkong", "kacang", "gabah", "hortikultura",
                                   "sawah", "petani", "tani")),
     ("perkebunan tanaman", ("sawit", "karet", "kopi", "kakao", "lada", "cengkeh", "pinang", "kelapa", "tebu",
-                            "pekebun", "kebun")),
+                            "pekebun", "kebun", "tbs", "replanting")),
+    ("pupuk pertanian", ("pupuk", "urea", "npk", "phonska", "ponska", "za", "tsp", "sp36")),
     ("ternak peternakan", ("sapi", "kambing", "domba", "kerbau", "ayam", "bebek", "itik", "kandang", "peternak",
                            "puskeswan", "pmk", "lsd", "inseminasi")),
     ("alat mesin pertanian", ("traktor", "combine", "harvester", "thresher", "perontok", "alkon", "alsintan",
@@ -551,6 +558,12 @@ ROMAN_NUMERALS: frozenset[str] = frozenset(
 
 # Words the stemmer would reduce to a different common word (pengadaan -> ada).
 UNSTEMMED: frozenset[str] = frozenset(["pengadaan", "peternakan", "perikanan", "pertanian", "pertanahan"])
+
+# Words whose stem is another word, so the stem's concept is not theirs ("jaringan irigasi" is no fishing net,
+# "pengetahuan" no tofu, "peremajaan sawit" no youth, "pembukuan" no book, "pemasaran" no market place).
+OTHER_THAN_STEM: frozenset[str] = frozenset(
+    ["jaringan", "jaringannya", "pengetahuan", "peremajaan", "pembukuan", "pemasaran", "tertera", "ketahuan"]
+)
 
 # Fill-ins for the kamus placeholders in contoh_teks_warga (removed again as location noise).
 PLACEHOLDERS: dict[str, str] = {"{dusun}": "sukamaju", "{rt}": "03", "{rw}": "02"}

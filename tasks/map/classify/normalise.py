@@ -21,6 +21,7 @@ _REDUPLICATION = re.compile(r"\b([a-z]{3,})2\b")  # gorong2 -> gorong gorong
 _LETTERS_THEN_NUMBER = re.compile(r"\b([a-z]+)(\d+)\b")  # rt02 -> rt 02
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
 _RT_RW = re.compile(r"\b(?:rt|rw)\s+\d+(?:\s+\d+)?\b")  # "rt 02", "rt 01 02" (rt/rw 01/02)
+_HOUSEHOLDS = re.compile(r"\b(\d+)\s*kk\b")  # "50 kk": households (kepala keluarga), not the kartu keluarga
 SEPARATOR = " | "  # between the object words and the address words of a normalised text
 _PHRASES = re.compile(r"\b(" + "|".join(sorted(map(re.escape, lexicon.PHRASES), key=len, reverse=True)) + r")\b")
 
@@ -48,13 +49,60 @@ def _expand(text: str) -> tuple[str, ...]:
     text = _NOT_WORD.sub(" ", text)
     text = _LETTERS_THEN_NUMBER.sub(r"\1 \2", text)
     text = _RT_RW.sub(" ", text)
+    text = _HOUSEHOLDS.sub(r"\1 kepala keluarga", text)
     text = _PHRASES.sub(lambda m: lexicon.PHRASES[m.group(1)], text)
     return tuple(" ".join(lexicon.ABBREVIATIONS.get(t, t) for t in text.split()).split())
 
 
+def _concept_phrases() -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """The concept of an abbreviation the concept list knows, keyed by the words it expands to ("ktp" is read as
+    "kartu tanda penduduk" before concepts are added, so its concept is found on those words; a text that spells
+    the words out gets it too): first word -> [(words, concept)], longest first."""
+    phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for short, concept in lexicon.CONCEPTS.items():
+        words = tuple(lexicon.ABBREVIATIONS.get(short, short).split())
+        if short in words:  # the word survives its expansion ("tps3r olah sampah") and meets its concept itself
+            continue
+        phrases.setdefault(words[0], []).append((words, concept))
+    for options in phrases.values():
+        options.sort(key=lambda option: len(option[0]), reverse=True)
+    return phrases
+
+
+_CONCEPT_PHRASES = _concept_phrases()
+
+
 def _with_concepts(tokens: list[str]) -> list[str]:
-    """Each word the concept list knows followed by the nomenclature's words for it."""
-    return " ".join(f"{t} {lexicon.CONCEPTS[t]}" if t in lexicon.CONCEPTS else t for t in tokens).split()
+    """Each word the concept list knows followed by the nomenclature's words for it; the words an abbreviation of
+    the list expands to are followed by its concept (the words of it they did not bring already)."""
+    out: list[str] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        token = tokens[i]
+        for words, concept in _CONCEPT_PHRASES.get(token, ()):
+            if tuple(tokens[i : i + len(words)]) == words:
+                inner = _word_concepts(words)
+                out += inner + [w for w in concept.split() if w not in inner]
+                i += len(words)
+                break
+        else:
+            out += _word_concepts((token,))
+            i += 1
+    return out
+
+
+def _word_concepts(words: Sequence[str]) -> list[str]:
+    """Each word followed by its concept: the word's own, else that of its stem ("persawahan" -> "sawah") unless
+    the stem is another word (lexicon.OTHER_THAN_STEM: "jaringan" is no fishing net)."""
+    out: list[str] = []
+    for t in words:
+        out.append(t)
+        concept = lexicon.CONCEPTS.get(t)
+        if concept is None and t not in lexicon.OTHER_THAN_STEM:
+            concept = lexicon.CONCEPTS.get(stem_word(t))
+        if concept:
+            out += concept.split()
+    return out
 
 
 def expand_words(texts: pd.Series) -> pd.Series:
@@ -98,6 +146,7 @@ class Normaliser:
                 sorted(lexicon.LOCATION_MARKERS),
                 sorted(lexicon.NAME_MARKERS),
                 sorted(lexicon.UNSTEMMED),
+                sorted(lexicon.OTHER_THAN_STEM),
                 sorted(lexicon.ADDRESS_MARKERS),
                 sorted(lexicon.ACTION_STEMS),
                 sorted(self.keep_words),
