@@ -301,8 +301,8 @@ def test_the_quality_record_is_written_when_its_process_has_died(sample_run_sqli
 
 def test_the_contract_record_finds_a_row_that_breaks_the_contract_in_the_warehouse(sample_run_sqlite, tmp_path):
     """Great Expectations validates, in SQL, the rows the run loaded: a row changed in the warehouse after the
-    load (a prioritas below 1) is found and counted, on exactly the run's rows; the view it reads is gone
-    afterwards."""
+    load (a prioritas below 1) is found and counted, on exactly the run's rows, also by the checkpoint registered
+    in an earlier validation; the view it reads is gone afterwards."""
     from tasks.validate.gx import RUN_VIEW, validate_warehouse
 
     run = sample_run_sqlite.copy(tmp_path / "run")
@@ -320,5 +320,7 @@ def test_the_contract_record_finds_a_row_that_breaks_the_contract_in_the_warehou
     assert not record.success and record.rows == loaded
     assert [(column, count) for _, column, count in record.failed] == [("prioritas", 1)]
     assert "prioritas (1 rows)" in record.problems()[0]
+    again = validate_warehouse(run.url, run_id, tmp_path / "quality")  # the checkpoint registered above, reused
+    assert (again.success, again.rows, again.failed) == (record.success, record.rows, record.failed)
     with scoped_engine(run.url) as engine:
         assert RUN_VIEW not in sa.inspect(engine).get_view_names()

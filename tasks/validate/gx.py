@@ -10,6 +10,8 @@ Great Expectations is imported only here, and only when called.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import re
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemas import USULAN
-from schemas.expectations import build_suite
+from schemas.expectations import build_suite, expectation_specs
 from warehouse.db import create_engine, normalise_url, pg_connect_args
 
 DATA_DOCS_SITE = "gx/uncommitted/data_docs/local_site/index.html"  # inside the quality folder
@@ -27,6 +29,7 @@ _RUN_ID = re.compile(r"^[0-9A-Za-z_.-]+$")
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 RUN_VIEW = "gx_usulan_of_run"  # the rows of the run being validated, while it is (see validate_warehouse)
 ASSET = "usulan_of_run"
+CONTRACT = f"{USULAN.name}_contract"  # the suite's, validation definition's and checkpoint's name
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,32 @@ def validate_warehouse(url: str, run_id: str, quality_dir: Path) -> ContractReco
     return ContractRecord(bool(result.success), rows, failed)
 
 
+def _fingerprint(source: str) -> str:
+    """What the registered checkpoint stands for: the contract's expectations, the asset it reads and the data
+    source (kept in the suite's meta; a change of any registers the suite, definition and checkpoint again)."""
+    spec = [expectation_specs(USULAN), RUN_VIEW, ASSET, RESULT_FORMAT, source]
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _registered(context, fingerprint: str, batch):
+    """The contract checkpoint of the project when it was registered for `fingerprint` on `batch`, else None
+    (comparing a suite with add_or_update costs more than the validation of a region)."""
+    from great_expectations.exceptions import DataContextError
+
+    try:
+        checkpoint = context.checkpoints.get(CONTRACT)
+    except DataContextError:
+        return None
+    definitions = checkpoint.validation_definitions
+    if (
+        len(definitions) == 1
+        and definitions[0].suite.meta.get("fingerprint") == fingerprint
+        and definitions[0].data.id == batch.id
+    ):
+        return checkpoint
+    return None
+
+
 def _run_checkpoint(gx, quality_dir: Path, url: str, run: object):
     """The contract checkpoint over RUN_VIEW of the warehouse at `url`, run (data source, asset, suite,
     validation definition and checkpoint registered in the project, or updated when they changed)."""
@@ -118,18 +147,18 @@ def _run_checkpoint(gx, quality_dir: Path, url: str, run: object):
     asset = asset or source.add_table_asset(ASSET, table_name=RUN_VIEW)
     batch = next((b for b in asset.batch_definitions if b.name == "whole"), None)
     batch = batch or asset.add_batch_definition_whole_table("whole")
-    suite = context.suites.add_or_update(build_suite(USULAN))
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"{USULAN.name}_contract", data=batch, suite=suite)
-    )
-    checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=f"{USULAN.name}_contract",
-            validation_definitions=[definition],
-            actions=[],
-            result_format=RESULT_FORMAT,
+    fingerprint = _fingerprint(source.name)
+    checkpoint = _registered(context, fingerprint, batch)
+    if checkpoint is None:
+        contract = build_suite(USULAN)
+        contract.meta["fingerprint"] = fingerprint
+        suite = context.suites.add_or_update(contract)
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=CONTRACT, data=batch, suite=suite)
         )
-    )
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(name=CONTRACT, validation_definitions=[definition], actions=[], result_format=RESULT_FORMAT)
+        )
     try:
         return checkpoint.run(run_id=run)
     finally:  # GX keeps pools of its own on the warehouse (the source's and its execution engine's): close them
@@ -154,5 +183,5 @@ def build_data_docs(quality_dir: Path) -> Path | None:
             for key in context.validation_results_store.list_keys()
             if not pages.joinpath(*key.to_tuple()[:-1], f"{key.to_tuple()[-1]}.html").exists()
         ]
-        context.build_data_docs(resource_identifiers=[*new, ExpectationSuiteIdentifier(name=f"{USULAN.name}_contract")])
+        context.build_data_docs(resource_identifiers=[*new, ExpectationSuiteIdentifier(name=CONTRACT)])
     return site if site.exists() else None
