@@ -76,7 +76,7 @@ def _scope(pemda: frozenset[str]) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame
     (every level of a run has the same)."""
     ref = _reference()
     ref = ref[ref.kode_pemda.isin(pemda)]
-    ref = ref.assign(key=[name_key(n) for n in ref.nama])
+    ref = ref.assign(key=ref.nama.map(name_key))  # an empty scope keeps text keys
     first_name = ref.drop_duplicates("kode").set_index("kode").nama  # the first version's name of a code
     kecamatan = ref[ref.tingkat == "kecamatan"].drop_duplicates(["kode_pemda", "key", "kode"])
     desa_ref = ref[ref.tingkat == "desa"].drop_duplicates(["kode_induk", "key", "kode"])
