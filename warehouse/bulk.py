@@ -74,29 +74,22 @@ def delete_where(connection: sa.Connection, table: Table, where: dict) -> int:
 def delete_slices(connection: sa.Connection, table: Table, tahun: int, level: str, slices: pd.DataFrame) -> int:
     """Delete the rows of the slices (kode_pemda, source) of one tahun and level: one statement per few hundred
     slices, row values matched as pairs (PostgreSQL and SQLite alike)."""
-    sa_table = TABLES[table.name]
-    pairs = list(slices[["kode_pemda", "source"]].drop_duplicates().itertuples(index=False, name=None))
-    deleted = 0
-    for start in range(0, len(pairs), DELETE_CHUNK):
-        chunk = pairs[start : start + DELETE_CHUNK]
-        condition = sa.and_(
-            sa_table.c.tahun == tahun,
-            sa_table.c.level == level,
-            sa.tuple_(sa_table.c.kode_pemda, sa_table.c.source).in_(chunk),
-        )
-        deleted += connection.execute(sa_table.delete().where(condition)).rowcount
-    return deleted
+    pairs = slices[["kode_pemda", "source"]].drop_duplicates()
+    keys = [{"kode_pemda": k, "source": s} for k, s in pairs.itertuples(index=False, name=None)]
+    return delete_keyed(connection, table, keys, {"tahun": tahun, "level": level}) if keys else 0
 
 
-def delete_keyed(connection: sa.Connection, table: Table, keys: list[dict]) -> int:
+def delete_keyed(connection: sa.Connection, table: Table, keys: list[dict], fixed: dict | None = None) -> int:
     """Delete the rows of several slices of `table` that are named by the same columns (`keys`: one dict of
-    column -> value per slice): one statement per few hundred slices, row values matched as tuples."""
+    column -> value per slice), within the rows where the columns of `fixed` have its values: one statement per
+    few hundred slices, row values matched as tuples."""
     sa_table = TABLES[table.name]
     names = list(keys[0])
+    same = [sa_table.c[k] == v for k, v in (fixed or {}).items()]
     deleted = 0
     for start in range(0, len(keys), DELETE_CHUNK):
         chunk = [tuple(key[n] for n in names) for key in keys[start : start + DELETE_CHUNK]]
-        condition = sa.tuple_(*(sa_table.c[n] for n in names)).in_(chunk)
+        condition = sa.and_(*same, sa.tuple_(*(sa_table.c[n] for n in names)).in_(chunk))
         deleted += connection.execute(sa_table.delete().where(condition)).rowcount
     return deleted
 
