@@ -40,7 +40,7 @@ from tasks.deliver.quality_page import publish_quality
 from tasks.deliver.run_report import publish_artifacts, run_figures, write_run_report
 from tasks.extract.discover import FILE_ID, MTIME, SIZE
 from tasks.extract.preflight import missing_data
-from tasks.extract.read import INLINE_BYTES, local_pool
+from tasks.extract.read import INLINE_BYTES, Reading, local_pool, start_reading
 from tasks.load import plan as planning
 from tasks.load.publish import Publication
 from tasks.load.runs import begin, record_end, warehouse_lock
@@ -216,59 +216,61 @@ def run_levels(
     """Every level, lower forums first, of each partition of the regions in turn (a partition's levels only
     need its own lower levels): extract, check, map, check the domain rules, publish; each level's load-log
     rows are added to `logs` as it is published, and what reading found worth a warning (API pages missing)
-    to `notes`. Partitions keep a national run's memory bounded; a run of a few dozen regions is one."""
+    to `notes`. Partitions keep a national run's memory bounded; a run of a few dozen regions is one. The
+    next level's files are read on the workers while this process checks, maps and publishes the level
+    before it (reading needs nothing of a lower level)."""
     to_read = files[~files.unchanged].drop(columns="unchanged")
     good = planning.good_loads(history)
     mtime = files.set_index(FILE_ID)[MTIME]
     regions = partitions(to_read, PARTITION_BYTES)
+    order = [
+        (number, pemda, level, part[part.level == level])
+        for number, pemda in enumerate(regions, start=1)
+        for part in [to_read[to_read.kode_pemda.isin(pemda)]]
+        for level in LEVELS
+        if (part.level == level).any()
+    ]
     with reading_executor(runner, to_read, dask_address) as (executor, workers):
-        for number, pemda in enumerate(regions, start=1):
-            part = to_read[to_read.kode_pemda.isin(pemda)]
-            label = "" if len(regions) == 1 else f" ({number}/{len(regions)})"
-            earlier = accepted_before(settings.lake_root, settings.tahun, pemda)
-            below = None
-            for level in LEVELS:
-                level_files = part[part.level == level]
-                if level_files.empty:
+        reading = start_reading(order[0][3], executor, workers) if order else None
+        below, earlier = None, None
+        try:
+            for at, (number, pemda, level, level_files) in enumerate(order):
+                current = reading
+                reading = start_reading(order[at + 1][3], executor, workers) if at + 1 < len(order) else None
+                if at == 0 or order[at - 1][0] != number:  # a partition's first level
+                    earlier = accepted_before(settings.lake_root, settings.tahun, pemda)
                     below = None
-                    continue
+                elif LEVELS.index(level) != LEVELS.index(order[at - 1][2]) + 1:  # the level below has no files
+                    below = None
+                label = "" if len(regions) == 1 else f" ({number}/{len(regions)})"
                 previous = good[good.source_file.isin(set(level_files.source_file))]
                 below = run_level(
-                    settings,
-                    level,
-                    level + label,
-                    level_files,
-                    previous,
-                    context,
-                    below,
-                    earlier,
-                    mtime,
-                    executor,
-                    workers,
-                    notes,
+                    settings, level, level + label, current, previous, context, below, earlier, mtime, notes
                 )
                 logs.append(below.log)
+        finally:
+            if reading is not None:
+                reading.cancel()
 
 
 def run_level(
     settings: RunSettings,
     level: str,
     label: str,
-    files: pd.DataFrame,
+    reading: Reading,
     previous: pd.DataFrame,
     context: MappingContext,
     below: Publication | None,
     earlier: pd.DataFrame,
     mtime: pd.Series,
-    executor: Executor | None,
-    workers: int,
     notes: list[str],
 ) -> Publication:
     """One level of a partition, published; its frames are let go as soon as the next stage no longer needs
     them (only the publication is kept: the level above reads its rows for lineage)."""
+    files = reading.files
     pemda = sorted(set(files.kode_pemda))
     with progress.timed(label, "extract") as step:
-        extraction = steps.extract_task(files)(level, files, executor, workers)
+        extraction = steps.extract_task(reading)(level, reading)
         step.rows = len(extraction.rows)
     for note in extraction.notes:
         log.warning(note)

@@ -9,7 +9,6 @@ extract is NO_CACHE: Prefect's default policy would hash whole frames and the cl
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import Executor
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.transactions import get_transaction
 
 from tasks.extract.discover import FILE_ID, SIZE, Discovery, discover
-from tasks.extract.read import Extraction, extract_level
+from tasks.extract.read import Extraction, Reading, finish_reading
 from tasks.load import publish
 from tasks.load.publish import Publication
 from tasks.map.context import MappingContext
@@ -41,15 +40,16 @@ def discover_inbox(inbox: Path, tahun: int, pemda: list[str] | None, levels: lis
 def _extract_key(context, parameters) -> str:
     """The level's files with their slice signatures (files, pipeline, corrections) and the ids the run gave
     them: the same read gives the same rows."""
-    files = parameters["files"]
+    files = parameters["reading"].files
     listing = files[[FILE_ID, "source_file", "signature"]].astype(str).agg("|".join, axis=1)  # rows name their file
     digest = hashlib.sha256("\n".join(sorted(listing)).encode())
     return f"extract-{parameters['level']}-{digest.hexdigest()}"
 
 
-def _extract(level: str, files: pd.DataFrame, executor: Executor | None, workers: int) -> Extraction:
-    """Read and stage the level's files (in worker processes when the level is large)."""
-    return extract_level(files, executor, workers)
+def _extract(level: str, reading: Reading) -> Extraction:
+    """The level's files read and staged (in worker processes when the level is large: started ahead by the
+    flow, so what this task shows is what was left to wait for)."""
+    return finish_reading(reading)
 
 
 extract = task(
@@ -65,9 +65,11 @@ extract_unkept = task(
 )
 
 
-def extract_task(files: pd.DataFrame):
-    """`extract`, cached by signature for a level small enough to keep in the result store, else not kept."""
-    return extract_unkept if int(files[SIZE].sum()) > EXTRACT_CACHE_MAX_BYTES else extract
+def extract_task(reading: Reading):
+    """`extract`, cached by signature for a level read inline and small enough to keep in the result store;
+    else not kept (a level read on workers was started ahead: its rows are on their way)."""
+    small = int(reading.files[SIZE].sum()) <= EXTRACT_CACHE_MAX_BYTES
+    return extract if reading.inline and small else extract_unkept
 
 
 @task(task_run_name="check-contract-" + LEVEL, cache_policy=NO_CACHE)

@@ -1,11 +1,12 @@
 """Read and stage the files of one level: in worker processes for large levels, inline for small ones.
 
 `read_files` is the unit of parallel work: it reads a chunk of files (each into raw text cells), maps each
-file's headers onto the contract, and parses the whole chunk at once. `extract_level` splits a level's
-files into chunks of similar size, runs them on an executor (a local process pool, or a Dask cluster
-through its `concurrent.futures` executor: the same code either way) and concatenates the chunks into one
-frame whose rows keep their file, slice and row number. A file that cannot be read is recorded with one
-line naming it and the problem, and the other files go on.
+file's headers onto the contract, and parses the whole chunk at once. `start_reading` splits a level's
+files into chunks of similar size and submits them to an executor (a local process pool, or a Dask cluster
+through its `concurrent.futures` executor: the same code either way), so a level can be read while the
+level before it is worked on; `finish_reading` concatenates the chunks into one frame whose rows keep their
+file, slice and row number. A file that cannot be read is recorded with one line naming it and the problem,
+and the other files go on.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -167,21 +168,53 @@ def missing_pages(files: pd.DataFrame, pages: pd.DataFrame) -> list[str]:
     return notes
 
 
-def extract_level(files: pd.DataFrame, executor: Executor | None, workers: int = 1) -> Extraction:
-    """Read and stage the files of one level: on `executor` in chunks, or inline when it is small or there is
-    no executor. Rows come back in file order; `notes` name slices of API pages that are not complete."""
+class Reading:
+    """The files of a level on their way: their chunks submitted to an executor (`start_reading`), or left to
+    be read inline when collected (a small level, or no executor). Started ahead, a level is read on the
+    workers while the calling process works on the level before it."""
+
+    def __init__(self, files: pd.DataFrame, futures: list[Future] | None) -> None:
+        self.files, self.inline, self._futures = files, futures is None, list(futures or ())
+
+    def chunks_read(self) -> list[Extraction]:
+        """The chunks the workers read, once: the reading lets go of them (the level's frame holds the rows)."""
+        futures, self._futures = self._futures, []
+        if not futures:
+            raise RuntimeError("this level's reading was collected already")
+        return [future.result() for future in futures]
+
+    def cancel(self) -> None:
+        """Give up the chunks not started yet (a run that stops)."""
+        for future in self._futures:
+            future.cancel()
+
+
+def start_reading(files: pd.DataFrame, executor: Executor | None, workers: int = 1) -> Reading:
+    """Submit a level's files to `executor` in chunks of similar size; a small level (or no executor) is read
+    inline by `finish_reading`."""
+    if executor is None or files.empty or int(files[SIZE].sum()) < INLINE_BYTES:
+        return Reading(files, None)
+    return Reading(files, [executor.submit(read_files, chunk) for chunk in chunks(files, workers)])
+
+
+def finish_reading(reading: Reading) -> Extraction:
+    """The level's extraction: rows in file order; `notes` name slices of API pages that are not complete."""
+    files = reading.files
     if files.empty:
         return concat_extractions([])
-    extraction = _extract(files, executor, workers)
-    return replace(extraction, notes=[*extraction.notes, *missing_pages(files, extraction.pages)])
+    read = read_files(files) if reading.inline else _in_file_order(concat_extractions(reading.chunks_read()))
+    return replace(read, notes=[*read.notes, *missing_pages(files, read.pages)])
 
 
-def _extract(files: pd.DataFrame, executor: Executor | None, workers: int) -> Extraction:
-    if executor is None or int(files[SIZE].sum()) < INLINE_BYTES:
-        return read_files(files)
-    parts = list(executor.map(read_files, chunks(files, workers)))
-    extraction = concat_extractions(parts)
-    order = np.argsort(extraction.rows[FILE_ID].to_numpy(), kind="stable")  # chunks interleave files
+def extract_level(files: pd.DataFrame, executor: Executor | None, workers: int = 1) -> Extraction:
+    """Read and stage the files of one level: on `executor` in chunks, or inline when it is small or there is
+    no executor."""
+    return finish_reading(start_reading(files, executor, workers))
+
+
+def _in_file_order(extraction: Extraction) -> Extraction:
+    """The chunks' rows (chunks interleave files) put back in file order, issues following their rows."""
+    order = np.argsort(extraction.rows[FILE_ID].to_numpy(), kind="stable")
     if (order == np.arange(len(order))).all():
         return extraction
     new_of_old = np.empty(len(order), dtype=np.int64)
