@@ -15,10 +15,11 @@ import logging
 import multiprocessing
 import os
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -230,6 +231,16 @@ def run_levels(
         for level in LEVELS
         if (part.level == level).any()
     ]
+    loads = ThreadPoolExecutor(1, thread_name_prefix="load")  # one level's load at a time, in order
+    loading: Future | None = None
+
+    def settle() -> None:
+        """Wait for the level being loaded (its failure is the run's); its load-log rows count from then."""
+        nonlocal loading
+        if loading is not None:
+            done, loading = loading, None
+            logs.append(done.result())
+
     with reading_executor(runner, to_read, dask_address) as (executor, workers):
         reading = start_reading(order[0][3], executor, workers) if order else None
         below, earlier = None, None
@@ -238,6 +249,7 @@ def run_levels(
                 current = reading
                 reading = start_reading(order[at + 1][3], executor, workers) if at + 1 < len(order) else None
                 if at == 0 or order[at - 1][0] != number:  # a partition's first level
+                    settle()  # the lake is read while no load swaps slices in
                     earlier = accepted_before(settings.lake_root, settings.tahun, pemda)
                     below = None
                 elif LEVELS.index(level) != LEVELS.index(order[at - 1][2]) + 1:  # the level below has no files
@@ -245,12 +257,19 @@ def run_levels(
                 label = "" if len(regions) == 1 else f" ({number}/{len(regions)})"
                 previous = good[good.source_file.isin(set(level_files.source_file))]
                 below = run_level(
-                    settings, level, level + label, current, previous, context, below, earlier, mtime, notes
+                    settings, level, level + label, current, previous, context, below, earlier, mtime, notes, settle
                 )
-                logs.append(below.log)
+                loading = loads.submit(copy_context().run, publish_level, settings, level + label, below)
+            settle()
         finally:
             if reading is not None:
                 reading.cancel()
+            loads.shutdown(wait=True)  # a run never ends while a level is still loading
+            if loading is not None:  # the run stops on another failure: the level in flight ended as well
+                if loading.exception() is None:
+                    logs.append(loading.result())  # loaded, though the run stops
+                else:
+                    log.error("the load of a level failed as the run stopped: %s", loading.exception())
 
 
 def run_level(
@@ -264,9 +283,12 @@ def run_level(
     earlier: pd.DataFrame,
     mtime: pd.Series,
     notes: list[str],
+    settle: Callable[[], None],
 ) -> Publication:
-    """One level of a partition, published; its frames are let go as soon as the next stage no longer needs
-    them (only the publication is kept: the level above reads its rows for lineage)."""
+    """One level of a partition, ready to publish (`publish_level`); its frames are let go as soon as the next
+    stage no longer needs them (only the publication is kept: the level above reads its rows for lineage).
+    `settle` waits for the load of the level before, which goes on while this one is read, checked and
+    mapped."""
     files = reading.files
     pemda = sorted(set(files.kode_pemda))
     with progress.timed(label, "extract") as step:
@@ -280,11 +302,12 @@ def run_level(
     with progress.timed(label, "map to OPD and bidang") as step:
         mapped = steps.map_to_opd(level, checked.clean(), context)
         step.rows = len(mapped)
+    settle()  # the level below is in the lake before its rows are read back (lineage)
     with progress.timed(label, "check domain rules", len(mapped)):
         lower = lower_rows(settings.lake_root, settings.tahun, level, pemda, below)
         ruled = steps.check_domain(level, checked, mapped, context, lower, earlier, mtime)
     del checked, mapped, lower  # ruled holds what publishing needs
-    with progress.timed(label, "load lake and warehouse") as step:
+    with progress.timed(label, "prepare load"):
         publication = steps.prepare_load(
             level,
             ruled,
@@ -296,12 +319,17 @@ def run_level(
             settings.strict,
             settings.allow_empty,
         )
-        del ruled, extraction  # the raw cells are in the quarantine now
-        with transaction():
-            steps.lake_write(level, publication, settings.lake_root)
-            steps.warehouse_load(level, publication, settings.warehouse_url)
-        step.rows = len(publication.usulan)
     return publication
+
+
+def publish_level(settings: RunSettings, label: str, publication: Publication) -> pd.DataFrame:
+    """Write a level's slices to the lake and the warehouse in one transaction (in the thread beside the flow,
+    while the flow works on the next level); its load-log rows."""
+    level = publication.level
+    with progress.timed(label, "load lake and warehouse", len(publication.usulan)), transaction():
+        steps.lake_write(level, publication, settings.lake_root)
+        steps.warehouse_load(level, publication, settings.warehouse_url)
+    return publication.log
 
 
 @cache
