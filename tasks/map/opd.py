@@ -16,7 +16,7 @@ kode_bidang_urusan, kode_sub_kegiatan, kode_kecamatan):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -138,6 +138,19 @@ def routing(kode_pemda: str, tahun: int | None) -> Routing:
     return _routing(kode_pemda, key, store.fingerprint(kode_pemda, tahun))
 
 
+@cache
+def _plain_normaliser() -> Normaliser:
+    return Normaliser()
+
+
+@lru_cache(maxsize=1 << 18)
+def _object_words(text: str) -> tuple[str, ...]:
+    """The words of the object part of a text with their stems (each text worked out once per process: the
+    levels of a run carry the same texts up)."""
+    words = _plain_normaliser().object_and_address(text)[0].split()
+    return tuple(sorted({w for token in words for w in (token, stem_word(token))}))
+
+
 def named_opd(frame: pd.DataFrame, texts: pd.Series) -> pd.Series:
     """The unit whose name the object of each usulan speaks of, among the units that share the row's bidang
     (columns kode_pemda, tahun, kode_bidang_urusan): the one with the most words in common with the object part of
@@ -162,11 +175,7 @@ def named_opd(frame: pd.DataFrame, texts: pd.Series) -> pd.Series:
         topics = pd.concat(topics, ignore_index=True)
         shared = topics[["kode_pemda", "tahun", "kode_bidang_urusan"]].drop_duplicates()
         todo = distinct.dropna(subset=["text"]).merge(shared, on=["kode_pemda", "tahun", "kode_bidang_urusan"])
-        normaliser = Normaliser()
-        words = [
-            sorted({w for token in normaliser.object_and_address(text)[0].split() for w in (token, stem_word(token))})
-            for text in todo.text
-        ]
+        words = [_object_words(text) for text in todo.text]
         exploded = todo.assign(word=words).explode("word").dropna(subset=["word"])
         hits = exploded.merge(topics, on=["kode_pemda", "tahun", "kode_bidang_urusan", "word"])
         counts = hits.groupby(["row", "kode_skpd"]).size().rename("n").reset_index()
