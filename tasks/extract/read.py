@@ -132,19 +132,16 @@ def concat_extractions(parts: list[Extraction]) -> Extraction:
 
 
 def chunks(files: pd.DataFrame, workers: int) -> list[pd.DataFrame]:
-    """The files split into about CHUNKS_PER_WORKER * workers chunks of similar total size (largest first)."""
+    """The files in file order cut into about CHUNKS_PER_WORKER * workers runs of similar total size: the
+    chunks' rows, put one after the other, are in file order (a large file alone makes a run of its own)."""
     if files.empty:
         return []
+    ordered = files.sort_values(FILE_ID, kind="stable")
     count = max(1, min(len(files), CHUNKS_PER_WORKER * workers))
-    order = files.sort_values(SIZE, ascending=False, kind="stable")
-    loads = np.zeros(count)
-    owner = []
-    for size in order[SIZE].to_numpy():
-        i = int(loads.argmin())
-        loads[i] += size
-        owner.append(i)
-    order = order.assign(_chunk=owner)
-    return [part.drop(columns="_chunk").sort_values(FILE_ID) for _, part in order.groupby("_chunk") if len(part)]
+    sizes = ordered[SIZE].to_numpy(dtype=np.float64)
+    middle = (np.cumsum(sizes) - sizes / 2) * count / max(sizes.sum(), 1.0)  # where each file's bytes sit
+    run = np.minimum(middle.astype(np.int64), count - 1)
+    return [part for _, part in ordered.groupby(run, sort=True)]
 
 
 def missing_pages(files: pd.DataFrame, pages: pd.DataFrame) -> list[str]:
@@ -202,7 +199,7 @@ def finish_reading(reading: Reading) -> Extraction:
     files = reading.files
     if files.empty:
         return concat_extractions([])
-    read = read_files(files) if reading.inline else _in_file_order(concat_extractions(reading.chunks_read()))
+    read = read_files(files) if reading.inline else concat_extractions(reading.chunks_read())
     return replace(read, notes=[*read.notes, *missing_pages(files, read.pages)])
 
 
@@ -210,20 +207,6 @@ def extract_level(files: pd.DataFrame, executor: Executor | None, workers: int =
     """Read and stage the files of one level: on `executor` in chunks, or inline when it is small or there is
     no executor."""
     return finish_reading(start_reading(files, executor, workers))
-
-
-def _in_file_order(extraction: Extraction) -> Extraction:
-    """The chunks' rows (chunks interleave files) put back in file order, issues following their rows."""
-    order = np.argsort(extraction.rows[FILE_ID].to_numpy(), kind="stable")
-    if (order == np.arange(len(order))).all():
-        return extraction
-    new_of_old = np.empty(len(order), dtype=np.int64)
-    new_of_old[order] = np.arange(len(order))
-    rows = extraction.rows.iloc[order].reset_index(drop=True)
-    issues = extraction.issues.assign(row=new_of_old[extraction.issues["row"].to_numpy(dtype=np.int64)])
-    issues = issues.sort_values("row", kind="stable").reset_index(drop=True)
-    files = extraction.files.sort_values(FILE_ID, ignore_index=True)
-    return replace(extraction, rows=rows, issues=issues, files=files)
 
 
 @contextmanager
