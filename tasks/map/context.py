@@ -178,6 +178,3 @@ class MappingContext:
     verified: pd.DataFrame  # mapping_verified rows of the run's pemda (the tahun's corrections)
     classifiers: dict[str, object] = field(default_factory=dict)  # kode_pemda -> tasks.map.classify.Classifier
     threshold: float | None = None  # review threshold; None: each classifier's own, chosen for 95 % precision
-    # each pemda's text decisions so far (tasks.map.text.map_texts): a text that rises from level to level
-    # is decided once per run
-    decided: dict[str, pd.DataFrame] = field(default_factory=dict)

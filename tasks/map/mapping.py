@@ -139,11 +139,7 @@ def map_level(staged: pd.DataFrame, context: MappingContext) -> pd.DataFrame:
     # the text for the rest; a row it does not map waits for review with its reason and best suggestion
     todo = method.isna() & out.uraian_usulan.notna() & pemda.astype(str).isin(list(context.classifiers))
     text = map_texts(
-        out.loc[todo, ["kode_pemda", "uraian_usulan"]],
-        context.tahun,
-        context.classifiers,
-        context.threshold,
-        context.decided,
+        out.loc[todo, ["kode_pemda", "uraian_usulan"]], context.tahun, context.classifiers, context.threshold
     )
     rows = text.index[text.mapping_method.notna()]
     for column in ("kode_bidang_urusan", "kode_sub_kegiatan", "id_kamus"):

@@ -192,40 +192,30 @@ def map_texts(
     tahun: int,
     classifiers: Mapping[str, Classifier],
     threshold: float | None = None,
-    decided: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """The text mapping of every row of `frame` (columns kode_pemda, uraian_usulan; index kept), each distinct text
     of a pemda decided once. `classifiers` holds the classifier of each pemda; `threshold` overrides the
-    classifier's own review threshold. `decided`, when given, keeps each pemda's decisions (indexed by text)
-    from one call to the next with the same classifiers and threshold, so that a text that rises from one
-    level to the next is decided once per run; pemda absent from `frame` are let go."""
-    decided = {} if decided is None else decided
-    for kode_pemda in set(decided) - set(frame["kode_pemda"].astype(str)):
-        del decided[kode_pemda]
+    classifier's own review threshold."""
     pemda = []
     for kode_pemda, rows in frame.groupby("kode_pemda", sort=False):
         texts = rows["uraian_usulan"].astype("string").fillna("")
         codes, distinct = pd.factorize(texts, sort=False)
         distinct = pd.Series(distinct, dtype="string")
-        known = decided.get(str(kode_pemda))
-        new = distinct if known is None else distinct[~distinct.isin(known.index)].reset_index(drop=True)
-        pemda.append((kode_pemda, rows.index, codes, distinct, new, classifiers[kode_pemda].normaliser(new)))
-    predicted = _predictions({k: normalised for k, *_, normalised in pemda if len(normalised)}, classifiers)
+        pemda.append((kode_pemda, rows.index, codes, distinct, classifiers[kode_pemda].normaliser(distinct)))
+    predicted = _predictions({k: normalised for k, _, _, _, normalised in pemda}, classifiers)
     parts = []
-    for kode_pemda, index, codes, distinct, new, normalised in pemda:
-        classifier, key = classifiers[kode_pemda], str(kode_pemda)
-        if len(new):
-            fresh = _decide_pemda(
-                new,
-                normalised,
-                predicted[kode_pemda],
-                key,
-                tahun,
-                classifier,
-                classifier.threshold if threshold is None else threshold,
-            ).set_axis(pd.Index(new, dtype="string"))
-            decided[key] = pd.concat([decided[key], fresh]) if key in decided else fresh
-        part = decided[key].reindex(distinct.to_numpy()).iloc[codes].reset_index(drop=True)
+    for kode_pemda, index, codes, distinct, normalised in pemda:
+        classifier = classifiers[kode_pemda]
+        decided = _decide_pemda(
+            distinct,
+            normalised,
+            predicted[kode_pemda],
+            str(kode_pemda),
+            tahun,
+            classifier,
+            classifier.threshold if threshold is None else threshold,
+        )
+        part = decided.iloc[codes].reset_index(drop=True)
         part.index = index
         parts.append(part)
     if not parts:
