@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -27,9 +28,22 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    data_dir = Path(os.environ.get("RKPD_DATA_DIR", "data")).resolve()
-    url = os.environ.get("RKPD_WAREHOUSE_URL") or f"sqlite:///{data_dir / 'warehouse.sqlite'}"
-    reference_dir = Path(os.environ.get("RKPD_REFERENCE_DIR") or data_dir / "reference").resolve()
+    """The settings the environment gives now (worked out once per environment and working directory: the
+    reference look-ups of a run ask for them thousands of times)."""
+    environ = os.environ
+    return _settings(
+        environ.get("RKPD_DATA_DIR", "data"),
+        environ.get("RKPD_WAREHOUSE_URL"),
+        environ.get("RKPD_REFERENCE_DIR"),
+        os.getcwd(),
+    )
+
+
+@lru_cache(maxsize=64)
+def _settings(data: str, warehouse_url: str | None, reference: str | None, cwd: str) -> Settings:
+    data_dir = (Path(cwd) / data).resolve()
+    url = warehouse_url or f"sqlite:///{data_dir / 'warehouse.sqlite'}"
+    reference_dir = (Path(cwd) / (reference or data_dir / "reference")).resolve()
     return Settings(data_dir, url, reference_dir)
 
 

@@ -103,6 +103,11 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
+def _text_column(values: tuple[str, ...]) -> pa.Array:
+    """A column of CSV fields (always text) as Arrow text, trimmed."""
+    return pc.utf8_trim_whitespace(pa.array(values, type=pa.string()))
+
+
 def _column(values) -> pa.Array:
     """A column of cell values (text, numbers, dates, missing) as Arrow text; text columns take a fast path."""
     values = list(values)
@@ -320,7 +325,7 @@ def read_csv(path: Path, headers: Headers = USULAN_HEADERS) -> RawTable:
         body, starts, problems = _checked_lines(records[header_index + 1 :], text, delimiter, len(names))
     except csv.Error as exc:
         raise SourceError(path, f"malformed CSV: {exc}") from exc
-    table = _table([_column(column) for column in zip(*body)], names)
+    table = _table([_text_column(column) for column in zip(*body)], names)
     table, numbers = _without_trailing_blanks(table, np.asarray(starts, dtype=np.int64))
     first_body_line = records[header_index][2] + 1
     for f in fallbacks:

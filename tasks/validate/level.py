@@ -96,14 +96,17 @@ def check_read(extraction: Extraction, level: str, config: ValidationConfig) -> 
     return checked.add(duplicate_key_issues(rows.loc[clean, keys], within=SLICE), ("duplicate_key",), clean)
 
 
-def duplicate_source_issues(frame: pd.DataFrame, mtime: pd.Series) -> pd.DataFrame:
+def duplicate_source_issues(frame: pd.DataFrame, mtime: pd.Series, left_out: pd.Index | None = None) -> pd.DataFrame:
     """The same usulan arriving from two sources of one forum (e.g. the SIPD export and a berita acara annex of
     one kecamatan forum): same origin (id_usulan_asal, or the source's own id), or the same kecamatan, text and
     volume. One row is kept, preferring a source that carries its own ids (SIPD) over one whose ids were made
     up here (annexes), then the later file; the others are issues naming the row kept. `mtime`: file_id ->
-    modification time."""
-    many = frame.groupby(FORUM, sort=False)["source"].transform("nunique") > 1
-    rows = frame[many]
+    modification time; `left_out`: rows not considered (they break an error rule)."""
+    sources = frame[[*FORUM, "source"]]  # only the forums fed by several sources are looked at whole
+    if left_out is not None and len(left_out):
+        sources = sources.drop(index=left_out, errors="ignore")
+    many = sources.groupby(FORUM, sort=False)["source"].transform("nunique") > 1
+    frame = rows = frame.loc[many.index[many.to_numpy()]]
     if rows.empty:
         return issues_frame([], "duplicate_source", "id_usulan", None)
     generated = rows.id_usulan.astype(str).map(lambda v: bool(_GENERATED_ID.match(v)))
@@ -172,8 +175,8 @@ def check_rules(
     applied[checked.rows.index.get_indexer(mapped.index)] = True
     normalised, issues = domain_issues(mapped, level, tahun, kamus, opd_names, lower, accepted_before)
     checked = checked.add(issues, DOMAIN_RULES, applied)
-    still = normalised.drop(index=checked.rows.index[checked.errors], errors="ignore")
-    checked = checked.add(duplicate_source_issues(still, mtime), ("duplicate_source",), applied)
+    erring = checked.rows.index[checked.errors]
+    checked = checked.add(duplicate_source_issues(normalised, mtime, erring), ("duplicate_source",), applied)
 
     errors = checked.errors
     stopped = {}
