@@ -7,7 +7,9 @@ import pytest
 import xlsxwriter
 
 from tasks.errors import SourceError
+from tasks.extract.discover import FILE_ID, SIZE
 from tasks.extract.parse import parse_koefisien, parse_numbers
+from tasks.extract.read import CHUNKS_PER_WORKER, chunks
 from tasks.extract.readers import read_source
 from tasks.extract.staging import concat_fields, file_fields, generated_id, stage_fields
 
@@ -144,3 +146,18 @@ def test_number_formats():
     assert bad.tolist() == [False] * 6 + [True]
     volume, satuan, bad = parse_koefisien(pd.Series(["100 Meter", "2,5 M2", "7"]), pd.Series(["", "", "Unit"]))
     assert volume.tolist() == [100, 2.5, 7] and satuan.tolist() == ["Meter", "M2", "Unit"]
+
+
+def test_chunks_are_runs_of_consecutive_files_of_similar_size():
+    """The workers' chunks put one after the other are the files in file order (no reordering of a level's
+    rows after reading), each file once, and of similar size; a large file makes a run of its own."""
+    sizes = [5, 1, 1, 1, 40, 1, 1, 1, 1, 1, 9, 8, 7, 6, 5, 4]
+    files = pd.DataFrame({FILE_ID: range(len(sizes)), SIZE: sizes}).sample(frac=1, random_state=3)
+    parts = chunks(files, workers=2)
+    order = [i for part in parts for i in part[FILE_ID]]
+    assert order == sorted(files[FILE_ID])
+    totals = [int(part[SIZE].sum()) for part in parts]
+    assert 2 <= len(parts) <= CHUNKS_PER_WORKER * 2
+    assert 40 in totals  # the large file alone
+    assert max(t for t in totals if t != 40) <= 2 * sum(sizes) / (CHUNKS_PER_WORKER * 2)
+

@@ -101,6 +101,33 @@ def test_failed_load_rolls_the_slice_back_and_alerts(sample_run_sqlite, sample_i
     assert alert["state"] == "Failed" and "disk full" in alert["message"]
 
 
+def test_a_failed_load_stops_the_run_before_the_level_above_is_published(sample_inbox, tmp_path, monkeypatch):
+    """A level loads in a thread while the flow reads, checks and maps the level above it: when that load fails,
+    the run stops with its error before the level above is published, and nothing of either is left."""
+    import warehouse.bulk as bulk
+
+    real_append = bulk.append
+    loading: list[set] = []
+
+    def failing_append(connection, table, frame):
+        real_append(connection, table, frame)
+        if table.name == "usulan":
+            loading.append(set(frame.level))
+            raise RuntimeError("disk full while loading usulan")
+
+    monkeypatch.setattr(bulk, "append", failing_append)
+    url, lake = f"sqlite:///{tmp_path / 'w.sqlite'}", tmp_path / "lake"
+    with pytest.raises(RuntimeError, match="disk full"):
+        annual_run(tahun=2025, inbox=sample_inbox, lake_root=lake, warehouse_url=url, extracts=False)
+
+    assert loading == [{"desa"}]  # the level above was never loaded
+    assert counts(url).empty
+    assert lake_counts(lake) == {} and not list(lake.glob(".staging-*"))
+    with create_engine(url).connect() as connection:
+        runs = connection.execute(sa.text("SELECT run_status FROM etl_run")).scalars().all()
+    assert runs == ["failed"]
+
+
 def test_regions_together_on_worker_processes_load_as_when_run_alone(prefect_server, tmp_path, monkeypatch):
     """Every stage runs once over a level of all regions; files are read in worker processes (a local pool,
     here forced for a small run). The warehouse is the same as when each region runs alone, read inline."""
