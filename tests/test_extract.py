@@ -160,4 +160,3 @@ def test_chunks_are_runs_of_consecutive_files_of_similar_size():
     assert 2 <= len(parts) <= CHUNKS_PER_WORKER * 2
     assert 40 in totals  # the large file alone
     assert max(t for t in totals if t != 40) <= 2 * sum(sizes) / (CHUNKS_PER_WORKER * 2)
-
