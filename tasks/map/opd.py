@@ -55,12 +55,13 @@ class Routing:
     topics: pd.DataFrame  # word, kode_skpd: the words that speak of a unit that shares its bidang with another
 
 
-def _name_words(name: str) -> set[str]:
+@lru_cache(maxsize=1 << 14)
+def _name_words(name: str) -> frozenset[str]:
     """The words (and their stems) of an OPD name that say what it carries, with the usulan words that belong
     to them (lexicon.OPD_NAME_TOPICS)."""
     words = {w for w in text_key(pd.Series([name])).iloc[0].split() if w not in lexicon.OPD_NAME_GENERIC}
     words |= {t for w in words for t in lexicon.OPD_NAME_TOPICS.get(w, ())}
-    return words | {stem_word(w) for w in words}
+    return frozenset(words | {stem_word(w) for w in words})
 
 
 def _topics(candidates: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
@@ -97,31 +98,31 @@ def _routing_of(kode_pemda: str, tahun: int | None) -> Routing:
     kamus = kamus.dropna(subset=["kode_sub_kegiatan"]) if kamus is not None else KAMUS.empty_frame()
     parts = []
     for level, _ in _LEVELS:
-        found = pd.concat(
-            [
-                pd.DataFrame(
-                    {
-                        "key": _key(renja.kode_sub_kegiatan, level),
-                        "kode_skpd": renja.kode_skpd,
-                        "renja": renja.n_lokasi.astype("Int64"),
-                        "kamus": 0,
-                    }
-                ),
-                pd.DataFrame(
-                    {
-                        "key": _key(kamus.kode_sub_kegiatan, level),
-                        "kode_skpd": kamus.kode_skpd,
-                        "renja": 0,
-                        "kamus": 1,
-                    }
-                ),
-            ]
-        )
-        parts.append(found.groupby(["key", "kode_skpd"], as_index=False).sum().assign(level=level))
+        parts += [
+            pd.DataFrame(
+                {
+                    "level": level,
+                    "key": _key(renja.kode_sub_kegiatan, level),
+                    "kode_skpd": renja.kode_skpd,
+                    "renja": renja.n_lokasi.astype("Int64"),
+                    "kamus": 0,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "level": level,
+                    "key": _key(kamus.kode_sub_kegiatan, level),
+                    "kode_skpd": kamus.kode_skpd,
+                    "renja": 0,
+                    "kamus": 1,
+                }
+            ),
+        ]
+    evidence = pd.concat(parts).groupby(["level", "key", "kode_skpd"], as_index=False, sort=False).sum()
     kecamatan = opd[opd.kode_kecamatan.notna() & opd.kode_skpd.str.endswith(".0000")]
     return Routing(
         candidates[["kode_bidang_urusan", "kode_skpd", "rank", "unit"]].reset_index(drop=True),
-        pd.concat(parts, ignore_index=True),
+        evidence[["key", "kode_skpd", "renja", "kamus", "level"]],
         pd.Series(kecamatan.kode_skpd.to_numpy(), index=kecamatan.kode_kecamatan.to_numpy()).astype("string"),
         _topics(candidates, pd.Series(opd.nama_skpd.to_numpy(), index=opd.kode_skpd.to_numpy())),
     )
