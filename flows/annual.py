@@ -58,6 +58,10 @@ log = logging.getLogger(__name__)
 # (about 0.4 M rows) peaks near 2 GB; a national run (2.7 M rows) is a handful of partitions, a run of up to
 # about fifty regions one.
 PARTITION_BYTES = 160 << 20
+# A level publishing at least this many rows loads in a thread beside the flow while the next level is read,
+# checked and mapped (a one-region level, a few thousand rows, loads in the flow: measured, the thread only
+# slowed both down)
+LOAD_BESIDE_ROWS = 20_000
 
 
 @dataclass
@@ -259,7 +263,10 @@ def run_levels(
                 below = run_level(
                     settings, level, level + label, current, previous, context, below, earlier, mtime, notes, settle
                 )
-                loading = loads.submit(copy_context().run, publish_level, settings, level + label, below)
+                if len(below.usulan) >= LOAD_BESIDE_ROWS:
+                    loading = loads.submit(copy_context().run, publish_level, settings, level + label, below)
+                else:  # a small level loads in a moment: a thread would only contend with the flow for the GIL
+                    logs.append(publish_level(settings, level + label, below))
             settle()
         finally:
             if reading is not None:
