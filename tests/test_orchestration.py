@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import threading
 
 import pandas as pd
 import pytest
@@ -116,6 +117,7 @@ def test_a_failed_load_stops_the_run_before_the_level_above_is_published(sample_
             raise RuntimeError("disk full while loading usulan")
 
     monkeypatch.setattr(bulk, "append", failing_append)
+    monkeypatch.setattr(annual, "LOAD_BESIDE_ROWS", 0)  # the sample's levels are small: load them beside the flow
     url, lake = f"sqlite:///{tmp_path / 'w.sqlite'}", tmp_path / "lake"
     with pytest.raises(RuntimeError, match="disk full"):
         annual_run(tahun=2025, inbox=sample_inbox, lake_root=lake, warehouse_url=url, extracts=False)
@@ -130,7 +132,9 @@ def test_a_failed_load_stops_the_run_before_the_level_above_is_published(sample_
 
 def test_regions_together_on_worker_processes_load_as_when_run_alone(prefect_server, tmp_path, monkeypatch):
     """Every stage runs once over a level of all regions; files are read in worker processes (a local pool,
-    here forced for a small run). The warehouse is the same as when each region runs alone, read inline."""
+    here forced for a small run) and each level loads in a thread beside the flow while the next one is read,
+    checked and mapped (forced too). The warehouse is the same as when each region runs alone, read and loaded
+    inline."""
     import sample
     import tasks.extract.read as read
 
@@ -162,10 +166,20 @@ def test_regions_together_on_worker_processes_load_as_when_run_alone(prefect_ser
     monkeypatch.setattr(annual, "INLINE_BYTES", 0)
     monkeypatch.setattr(read, "INLINE_BYTES", 0)
     monkeypatch.setattr(annual, "local_pool", counted_pool)
+    loaded_in: list[str] = []
+    real_publish = annual.publish_level
+
+    def recorded_publish(*args):
+        loaded_in.append(threading.current_thread().name)
+        return real_publish(*args)
+
+    monkeypatch.setattr(annual, "LOAD_BESIDE_ROWS", 0)
+    monkeypatch.setattr(annual, "publish_level", recorded_publish)
     together = tmp_path / "together"
     url = f"sqlite:///{together / 'w.sqlite'}"
     report = annual_run(tahun=2025, inbox=inbox, lake_root=together / "lake", warehouse_url=url, extracts=False)
     assert report.balanced and not report.failures and pools == [annual.CORES]
+    assert len(loaded_in) == 5 and all(name.startswith("load") for name in loaded_in)  # one per level, beside
     with create_engine(url).connect() as c:
         got = [pd.read_sql(sa.text(q), c) for q in queries]
     usulan, quarantine = got
