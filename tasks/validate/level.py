@@ -106,7 +106,7 @@ def duplicate_source_issues(frame: pd.DataFrame, mtime: pd.Series, left_out: pd.
     if left_out is not None and len(left_out):
         sources = sources.drop(index=left_out, errors="ignore")
     many = sources.groupby(FORUM, sort=False)["source"].transform("nunique") > 1
-    frame = rows = frame.loc[many.index[many.to_numpy()]]
+    rows = frame.loc[many.index[many.to_numpy()]]
     if rows.empty:
         return issues_frame([], "duplicate_source", "id_usulan", None)
     generated = rows.id_usulan.astype(str).map(lambda v: bool(_GENERATED_ID.match(v)))
@@ -137,15 +137,15 @@ def duplicate_source_issues(frame: pd.DataFrame, mtime: pd.Series, left_out: pd.
         owner = keeper.reindex(
             pd.MultiIndex.from_frame(candidates[FORUM].assign(_key=key.reindex(candidates.index).astype(str)))
         ).to_numpy()
-        other_source = candidates.source.to_numpy() != frame.loc[owner, "source"].to_numpy()
+        other_source = candidates.source.to_numpy() != rows.loc[owner, "source"].to_numpy()
         for row, kept_row in zip(candidates.index[other_source], owner[other_source]):
-            k = frame.loc[kept_row]
+            k = rows.loc[kept_row]
             flagged[row] = f"{k.source_file} baris/row {k.source_row}, id {k.id_usulan}"
     if not flagged:
         return issues_frame([], "duplicate_source", "id_usulan", None)
     at = sorted(flagged)
     return issues_frame(
-        at, "duplicate_source", "id_usulan", frame.loc[at, "id_usulan"], pd.Series([flagged[r] for r in at], index=at)
+        at, "duplicate_source", "id_usulan", rows.loc[at, "id_usulan"], pd.Series([flagged[r] for r in at], index=at)
     )
 
 
