@@ -243,11 +243,13 @@ def run(args: argparse.Namespace, server_pid: int | None) -> None:
     shutil.rmtree(out, ignore_errors=True)
     url = fresh_database(args.server_url, args.database)
     stages: dict[str, list] = defaultdict(lambda: [0, 0.0])
+    timeline: list[tuple[float, progress.Step]] = []  # each step with the second of the run it ended at
 
     def collect(event) -> None:
         if isinstance(event, progress.Step):
             stages[event.stage][0] += event.rows or 0
             stages[event.stage][1] += event.seconds
+            timeline.append((time.perf_counter() - started, event))
 
     with PeakMemory({server_pid} if server_pid else set()) as memory, progress.use(collect):
         started = time.perf_counter()
@@ -275,6 +277,10 @@ def run(args: argparse.Namespace, server_pid: int | None) -> None:
     )
     for stage, (count, seconds) in stages.items():
         line(f"  {stage}", count or None, seconds)
+    if args.timeline:
+        print("  timeline (second of the run a step started and ended, level, stage):")
+        for end, step in timeline:
+            print(f"    {end - step.seconds:7.1f} {end:7.1f}  {step.level:<22} {step.stage}")
     count = task_run_count(state.state_details.flow_run_id) if os.environ.get("PREFECT_API_URL") else None
     print(f"  Prefect task runs: {count if count is not None else 'n/a (no server)'}")
     print(f"  peak RSS (flow and reading workers): {memory.peak / 2**20:,.0f} MiB", flush=True)
@@ -318,6 +324,9 @@ if __name__ == "__main__":
         action=argparse.BooleanOptionalAction,
         default=False,
         help="also write every region's OPD extracts (default: off)",
+    )
+    parser.add_argument(
+        "--timeline", action="store_true", help="also print every step of every level with when it started and ended"
     )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)

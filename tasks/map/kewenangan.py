@@ -68,7 +68,13 @@ def _any_rule() -> re.Pattern:
 def rule_for(text: str, normaliser: Normaliser) -> Rule | None:
     """The first rule whose pattern the text's object (or, for road rules, its road address) matches; the pemda's
     place names are left out first ("Kota Gajah" is a kecamatan, not an elephant)."""
-    head, marker, tail = normaliser.object_and_address(text)
+    return _rule_of(*normaliser.object_and_address(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _rule_of(head: str, marker: str, tail: str) -> Rule | None:
+    """`rule_for` of a text's object, address marker and address (once the pemda's place names are out): the
+    same for every pemda, so searched once per process."""
     whole = " ".join(part for part in (head, marker, tail) if part)
     if not _any_rule().search(whole):
         return None

@@ -110,6 +110,19 @@ def expand_words(texts: pd.Series) -> pd.Series:
     return texts.fillna("").astype(str).map(lambda t: " ".join(_expand(t)))
 
 
+@lru_cache(maxsize=1 << 16)
+def _topic_words(tokens: tuple[str, ...], stem: bool) -> str:
+    """The words of tokens left once place names are dropped: concepts added, stop words and numbers out,
+    stemmed. The same for every pemda (only dropping place names is the pemda's own), so worked out once per
+    process for the texts many pemda share."""
+    stemmed = stem_word if stem else str
+    words = (stemmed(t) for t in _with_concepts(list(tokens)) if not t.isdigit() and t not in lexicon.STOPWORDS)
+    return " ".join(w for w in words if len(w) > 1)
+
+
+_MARKERS = frozenset(lexicon.LOCATION_MARKERS) | frozenset(lexicon.NAME_MARKERS)
+
+
 def _is_number(token: str) -> bool:
     return token.isdigit() or token in lexicon.ROMAN_NUMERALS
 
@@ -167,6 +180,8 @@ class Normaliser:
 
     def drop_place_names(self, tokens: Sequence[str]) -> list[str]:
         """Remove numbers and names after location/group markers, and known place names anywhere."""
+        if self._places.keys().isdisjoint(tokens) and _MARKERS.isdisjoint(tokens):  # most texts: nothing to drop
+            return [t for t in tokens if t not in ("lk", "rk")]
         out: list[str] = []
         i, n = 0, len(tokens)
         while i < n:
@@ -193,13 +208,11 @@ class Normaliser:
         return [t for t in out if t not in ("lk", "rk")]  # kelurahan lingkungan numbers, not topics
 
     def _words(self, tokens: Sequence[str]) -> str:
-        tokens = _with_concepts(self.drop_place_names(tokens))
-        stem = stem_word if self.stem else str
-        words = (stem(t) for t in tokens if not t.isdigit() and t not in lexicon.STOPWORDS)
-        return " ".join(w for w in words if len(w) > 1)
+        return _topic_words(tuple(self.drop_place_names(tokens)), self.stem)
 
     @staticmethod
-    def address_at(tokens: Sequence[str]) -> int | None:
+    @lru_cache(maxsize=1 << 16)
+    def address_at(tokens: tuple[str, ...]) -> int | None:
         """Index of the word that starts the address part ("depan", "dekat", "di", "menuju", ...), if an object
         precedes it: some word before it that is neither a stop word, a number nor only an action."""
         for i, token in enumerate(tokens):
