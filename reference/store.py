@@ -281,10 +281,17 @@ def _template_file(name: str, tahun: int | None) -> ListFile:
     return in_force(TEMPLATE_PEMDA, name, tahun) or versions(TEMPLATE_PEMDA, name)[0]
 
 
-def _kecamatan_of(kode_pemda: str) -> pd.DataFrame:
+@lru_cache(maxsize=1)
+def _kecamatan_by_pemda() -> dict[str, pd.DataFrame]:
+    """The kecamatan of the newest wilayah version, per kode_induk (each pemda's in kode order): split once,
+    not filtered out of every wilayah row for each pemda of a national run."""
     w = wilayah()
-    latest = WILAYAH_VERSIONS[-1].versi
-    return w[(w.versi == latest) & (w.tingkat == "kecamatan") & (w.kode_induk == kode_pemda)].sort_values("kode")
+    latest = w[(w.versi == WILAYAH_VERSIONS[-1].versi) & (w.tingkat == "kecamatan")].sort_values("kode")
+    return dict(list(latest.groupby("kode_induk", sort=False)))
+
+
+def _kecamatan_of(kode_pemda: str) -> pd.DataFrame:
+    return _kecamatan_by_pemda().get(kode_pemda, wilayah().iloc[:0])
 
 
 @lru_cache(maxsize=PEMDA_CACHE)
