@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, partial
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -48,7 +48,6 @@ from tasks.load.runs import begin, record_end, warehouse_lock
 from tasks.map.context import MappingContext, prepare_context, read_corrections
 from tasks.validate.gx import preload
 from tasks.validate.history import accepted_before, lower_rows
-from tasks.validate.level import check_read
 from tasks.validate.rules import ValidationConfig
 from warehouse.bulk import analyze, append, utcnow
 from warehouse.db import scoped_engine
@@ -248,22 +247,13 @@ def run_levels(
             logs.append(done.result())
 
     with reading_executor(runner, to_read, dask_address) as (executor, workers):
-
-        def read(at: int) -> Reading | None:  # the workers check each chunk they read
-            if at >= len(order):
-                return None
-            level, level_files = order[at][2], order[at][3]
-            return start_reading(
-                level_files, executor, workers, partial(check_read, level=level, config=settings.config)
-            )
-
-        reading = read(0)
+        reading = start_reading(order[0][3], executor, workers) if order else None
         below, earlier = None, None
         try:
             context = prepare()
             for at, (number, pemda, level, level_files) in enumerate(order):
                 current = reading
-                reading = read(at + 1)
+                reading = start_reading(order[at + 1][3], executor, workers) if at + 1 < len(order) else None
                 if at == 0 or order[at - 1][0] != number:  # a partition's first level
                     settle()  # the lake is read while no load swaps slices in
                     earlier = accepted_before(settings.lake_root, settings.tahun, pemda)

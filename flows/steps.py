@@ -23,7 +23,7 @@ from tasks.load import publish
 from tasks.load.publish import Publication
 from tasks.map.context import MappingContext
 from tasks.map.mapping import map_level
-from tasks.validate.level import Checked, Ruled, check_level, check_rules
+from tasks.validate.level import Checked, Ruled, check_read, check_rules
 from tasks.validate.rules import ValidationConfig
 
 # A level read from more bytes than this is not kept in Prefect's result store: serialising a national level's
@@ -74,8 +74,7 @@ def extract_task(reading: Reading):
 
 @task(task_run_name="check-contract-" + LEVEL, cache_policy=NO_CACHE)
 def check_contract(level: str, extraction: Extraction, config: ValidationConfig) -> Checked:
-    """The row checks of the level (made by the workers that read a large level, chunk by chunk)."""
-    return check_level(extraction, level, config)
+    return check_read(extraction, level, config)
 
 
 @task(task_run_name="map-" + LEVEL, cache_policy=NO_CACHE)

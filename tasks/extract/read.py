@@ -2,24 +2,22 @@
 
 `read_files` is the unit of parallel work: it reads a chunk of files (each into raw text cells), maps each
 file's headers onto the contract, and parses the whole chunk at once. `start_reading` splits a level's
-files into chunks of similar size, whole slices each, and submits them to an executor (a local process pool,
-or a Dask cluster through its `concurrent.futures` executor: the same code either way), so a level can be
-read while the level before it is worked on; given a `check` (the row checks of tasks.validate, which need
-nothing beyond a slice), a worker also checks the chunk it read. `finish_reading` concatenates the chunks
-into one frame whose rows keep their file, slice and row number. A file that cannot be read is recorded with
-one line naming it and the problem, and the other files go on.
+files into chunks of similar size and submits them to an executor (a local process pool, or a Dask cluster
+through its `concurrent.futures` executor: the same code either way), so a level can be read while the
+level before it is worked on; `finish_reading` concatenates the chunks into one frame whose rows keep their
+file, slice and row number. A file that cannot be read is recorded with one line naming it and the problem,
+and the other files go on.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,9 +29,6 @@ from tasks.extract.discover import FILE_ID, PATH, SIZE
 from tasks.extract.readers import read_source
 from tasks.extract.staging import KEY, concat_fields, file_fields, stage_fields
 from tasks.validate.issues import concat_issues, issues_frame
-
-if TYPE_CHECKING:
-    from tasks.validate.level import Checked
 
 RAW_POS = "raw_pos"  # position of a staged row in its file's raw cells
 FILE_RESULT_COLUMNS = (FILE_ID, "rows_read", "rows_failed", "message")
@@ -52,9 +47,6 @@ class Extraction:
     raw: dict[int, pa.Table] = field(default_factory=dict)  # file_id -> the cells as read, original headers
     pages: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(PAGE_COLUMNS)))
     notes: list[str] = field(default_factory=list)  # what people should know though nothing failed
-    # the row checks of each chunk, made by the worker that read it (`start_reading`'s check), in chunk order;
-    # `rows` are then the checked rows (wilayah codes resolved). Empty: the level is checked as a whole
-    checks: list[Checked] = field(default_factory=list)
 
     def raw_records(self, rows: pd.Index) -> list[dict]:
         """The cells as read of staged `rows` (empty cells left out), to show people what the row said."""
@@ -128,7 +120,6 @@ def concat_extractions(parts: list[Extraction]) -> Extraction:
         p.issues.assign(row=p.issues["row"].to_numpy() + start) for p, start in zip(parts, offsets) if len(p.issues)
     ]
     raw = {k: v for p in parts for k, v in p.raw.items()}
-    checks = [c for p in parts for c in p.checks] if parts and all(len(p.checks) == 1 for p in parts) else []
     files = [p.files for p in parts if len(p.files)]
     pages = [p.pages for p in parts if len(p.pages)]
     return Extraction(
@@ -137,24 +128,20 @@ def concat_extractions(parts: list[Extraction]) -> Extraction:
         pd.concat(files, ignore_index=True) if files else pd.DataFrame(columns=list(FILE_RESULT_COLUMNS)),
         raw,
         pd.concat(pages, ignore_index=True) if pages else pd.DataFrame(columns=list(PAGE_COLUMNS)),
-        checks=checks,
     )
 
 
 def chunks(files: pd.DataFrame, workers: int) -> list[pd.DataFrame]:
-    """The files in file order cut into about CHUNKS_PER_WORKER * workers runs of similar total size, each
-    holding whole slices (the files of a slice follow one another): the chunks' rows, put one after the other,
-    are in file order, and a chunk can be checked on its own (a large slice alone makes a run of its own)."""
+    """The files in file order cut into about CHUNKS_PER_WORKER * workers runs of similar total size: the
+    chunks' rows, put one after the other, are in file order (a large file alone makes a run of its own)."""
     if files.empty:
         return []
     ordered = files.sort_values(FILE_ID, kind="stable")
     count = max(1, min(len(files), CHUNKS_PER_WORKER * workers))
     sizes = ordered[SIZE].to_numpy(dtype=np.float64)
     middle = (np.cumsum(sizes) - sizes / 2) * count / max(sizes.sum(), 1.0)  # where each file's bytes sit
-    run = pd.Series(np.minimum(middle.astype(np.int64), count - 1), index=ordered.index)
-    slices = ordered[list(KEY)].ne(ordered[list(KEY)].shift()).any(axis=1).cumsum()
-    run = run.groupby(slices.to_numpy()).transform("first")  # a slice goes where its first file goes
-    return [part for _, part in ordered.groupby(run.to_numpy(), sort=True)]
+    run = np.minimum(middle.astype(np.int64), count - 1)
+    return [part for _, part in ordered.groupby(run, sort=True)]
 
 
 def missing_pages(files: pd.DataFrame, pages: pd.DataFrame) -> list[str]:
@@ -199,28 +186,12 @@ class Reading:
             future.cancel()
 
 
-def read_chunk(files: pd.DataFrame, check: Callable[[Extraction], Checked] | None = None) -> Extraction:
-    """`read_files`, then `check` of the rows read (when given): the extraction carries the checked rows and
-    the check."""
-    read = read_files(files)
-    if check is None:
-        return read
-    checked = check(read)
-    return replace(read, rows=checked.rows, checks=[checked])
-
-
-def start_reading(
-    files: pd.DataFrame,
-    executor: Executor | None,
-    workers: int = 1,
-    check: Callable[[Extraction], Checked] | None = None,
-) -> Reading:
-    """Submit a level's files to `executor` in chunks of similar size, each checked by `check` where it is
-    read (a picklable function of an Extraction, e.g. a partial of tasks.validate.level.check_read); a small
-    level (or no executor) is read inline by `finish_reading` and checked as a whole by the caller."""
+def start_reading(files: pd.DataFrame, executor: Executor | None, workers: int = 1) -> Reading:
+    """Submit a level's files to `executor` in chunks of similar size; a small level (or no executor) is read
+    inline by `finish_reading`."""
     if executor is None or files.empty or int(files[SIZE].sum()) < INLINE_BYTES:
         return Reading(files, None)
-    return Reading(files, [executor.submit(read_chunk, chunk, check) for chunk in chunks(files, workers)])
+    return Reading(files, [executor.submit(read_files, chunk) for chunk in chunks(files, workers)])
 
 
 def finish_reading(reading: Reading) -> Extraction:

@@ -96,24 +96,6 @@ def check_read(extraction: Extraction, level: str, config: ValidationConfig) -> 
     return checked.add(duplicate_key_issues(rows.loc[clean, keys], within=SLICE), ("duplicate_key",), clean)
 
 
-def check_level(extraction: Extraction, level: str, config: ValidationConfig) -> Checked:
-    """`check_read` of a level: put together from its chunks' checks when the workers that read them made them
-    (each chunk holds whole slices, so the checks are the same), else made here on the whole level."""
-    if not extraction.checks:
-        return check_read(extraction, level, config)
-    offsets = np.cumsum([0] + [len(c.rows) for c in extraction.checks])
-    if offsets[-1] != len(extraction.rows):
-        raise ValueError("the chunks' checks do not cover the level's rows")
-    issues = [
-        c.issues.assign(row=c.issues["row"].to_numpy() + start)
-        for c, start in zip(extraction.checks, offsets, strict=False)
-        if len(c.issues)
-    ]
-    rules = extraction.checks[0].checked
-    masks = {rule: np.concatenate([c.checked[rule] for c in extraction.checks]) for rule in rules}
-    return Checked(extraction.rows, concat_issues(issues), masks, config)
-
-
 def duplicate_source_issues(frame: pd.DataFrame, mtime: pd.Series, left_out: pd.Index | None = None) -> pd.DataFrame:
     """The same usulan arriving from two sources of one forum (e.g. the SIPD export and a berita acara annex of
     one kecamatan forum): same origin (id_usulan_asal, or the source's own id), or the same kecamatan, text and
