@@ -212,7 +212,7 @@ def run_levels(
     settings: RunSettings,
     files: pd.DataFrame,
     history: pd.DataFrame,
-    prepare: Callable[[], MappingContext],
+    context: MappingContext,
     runner: str,
     dask_address: str | None,
     logs: list[pd.DataFrame],
@@ -222,9 +222,8 @@ def run_levels(
     need its own lower levels): extract, check, map, check the domain rules, publish; each level's load-log
     rows are added to `logs` as it is published, and what reading found worth a warning (API pages missing)
     to `notes`. Partitions keep a national run's memory bounded; a run of a few dozen regions is one. The
-    first level's files are read on the workers while `prepare` makes the mapping context, and the next
-    level's while this process checks, maps and publishes the level before it (reading needs nothing of a
-    lower level)."""
+    next level's files are read on the workers while this process checks, maps and publishes the level
+    before it (reading needs nothing of a lower level)."""
     to_read = files[~files.unchanged].drop(columns="unchanged")
     good = planning.good_loads(history)
     mtime = files.set_index(FILE_ID)[MTIME]
@@ -250,7 +249,6 @@ def run_levels(
         reading = start_reading(order[0][3], executor, workers) if order else None
         below, earlier = None, None
         try:
-            context = prepare()
             for at, (number, pemda, level, level_files) in enumerate(order):
                 current = reading
                 reading = start_reading(order[at + 1][3], executor, workers) if at + 1 < len(order) else None
@@ -455,12 +453,9 @@ def execute(
                 logs.append(unchanged)
             quality_process()  # Great Expectations is imported there while the levels run
             to_map = sorted(set(files.kode_pemda[~files.unchanged]))
-
-            def prepare() -> MappingContext:  # while the workers read the first level
-                with progress.timed("run", f"prepare mapping of {len(to_map)} region(s)"):
-                    return prepare_mapping(settings, to_map, corrections)
-
-            run_levels(settings, files, history, prepare, runner, dask_address, logs, notes)
+            with progress.timed("run", f"prepare mapping of {len(to_map)} region(s)"):
+                context = prepare_mapping(settings, to_map, corrections)
+            run_levels(settings, files, history, context, runner, dask_address, logs, notes)
             log_rows = pd.concat(logs, ignore_index=True) if logs else LOAD_LOG.empty_frame()
             report = RunReport(settings.run_id, tahun, log_rows, list(found.ignored), notes)
             with scoped_engine(warehouse_url) as engine:
