@@ -96,13 +96,16 @@ def _close(key: str, choices: tuple[str, ...]) -> tuple[str, ...]:
 
 def _candidates(key: str, scope: pd.DataFrame | None, first_name: pd.Series, listed: dict) -> str:
     """The names of the (up to 3) closest keys of `scope` (columns key, kode); `listed` keeps each scope's
-    distinct keys for the next pair of the same scope."""
+    names per key for the next pair of the same scope."""
     if scope is None:
         return ""
     if id(scope) not in listed:
-        listed[id(scope)] = tuple(dict.fromkeys(scope.key))
-    close = _close(key, listed[id(scope)])
-    found = sorted({first_name[k] for k in scope.kode[scope.key.isin(close)]})
+        names: dict[str, set[str]] = {}
+        for k, kode in zip(scope.key, scope.kode, strict=True):
+            names.setdefault(k, set()).add(first_name[kode])
+        listed[id(scope)] = names
+    names = listed[id(scope)]
+    found = sorted(set().union(*(names[k] for k in _close(key, tuple(names)))))
     return f" (kandidat / candidates: {', '.join(found)})" if found else ""
 
 
@@ -164,9 +167,12 @@ def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFr
         }
         found["desa"] = found["desa"].to_dict()
         kec_scope, desa_by_kec, desa_by_pemda = scopes["kec"], scopes["desa_by_kec"], scopes["desa_by_pemda"]
-    listed = {}  # scope -> its distinct keys (the scopes live as long as this call)
-    for i in bad:
-        p = pairs.loc[i]
+    listed = {}  # scope -> its names per key (the scopes live as long as this call)
+    for i, p in zip(
+        bad,
+        pairs.loc[bad, ["kec", "desa", "kec_key", "desa_key", "kode_pemda", "kode_kecamatan"]].itertuples(),
+        strict=True,
+    ):
         if kec_problem[i]:
             field, value, codes, key = "nama_kecamatan", p.kec, found["kec"].get(i), p.kec_key
             scope = kec_scope.get(p.kode_pemda)
