@@ -249,8 +249,9 @@ def nomenklatur() -> pd.DataFrame:
     return NOMENKLATUR.conform(pd.concat(frames, ignore_index=True))
 
 
+@lru_cache(maxsize=1)
 def bidang_urusan() -> pd.DataFrame:
-    """The consolidated bidang urusan list (kode, nama, urusan)."""
+    """The consolidated bidang urusan list (kode, nama, urusan): shipped, read once per process."""
     return _read(DATA / "nomenklatur/bidang_urusan_lengkap.csv")
 
 

@@ -15,6 +15,7 @@ OPD is not done here (`tasks.map.opd`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,7 @@ def _codes(values: pd.Series) -> np.ndarray:
     return values.astype("string").fillna("").to_numpy(dtype=object)
 
 
+@cache
 def _bidang_names() -> dict[str, str]:
     names = store.bidang_urusan()
     return dict(zip(names.kode_bidang_urusan, names.nama_bidang_urusan.str.title()))
