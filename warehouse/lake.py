@@ -42,20 +42,44 @@ def partitioning(table: Table) -> ds.Partitioning:
     return ds.partitioning(pa.schema([table.arrow_schema.field(n) for n in SLICE_KEY]), flavor="hive")
 
 
-def read_dataset(root: Path, table: Table, filter=None) -> pa.Table:
-    """Read a dataset of the lake with the contract's schema (hidden staging and old folders ignored)."""
-    path = Path(root) / table.name
+def read_dataset(
+    root: Path,
+    table: Table,
+    filter=None,
+    tahun: int | None = None,
+    level: str | None = None,
+    columns: list[str] | None = None,
+) -> pa.Table:
+    """Read a dataset of the lake with the contract's schema (hidden staging and old folders ignored): the
+    `columns` given (default: all). `tahun`, and with it `level`, narrow the read to that folder: every file
+    looked at is opened to check it, and a national lake holds thousands."""
+    base = Path(root) / table.name
+    path = base
+    if tahun is not None:
+        path = path / f"tahun={int(tahun)}"
+        if level is not None:
+            path = path / f"level={level}"
     if not path.exists():
-        return table.to_arrow(table.empty_frame())
+        return table.to_arrow(table.empty_frame()).select(columns or table.column_names)
     dataset = ds.dataset(
         path,
         format="parquet",
         partitioning=partitioning(table),
+        partition_base_dir=str(base),
         schema=table.arrow_schema,
         exclude_invalid_files=True,
         ignore_prefixes=[".", "_"],
     )
-    return dataset.to_table(filter=filter).select(table.column_names)
+    return dataset.to_table(filter=filter, columns=columns or table.column_names)
+
+
+def tahun_values(root: Path, table: Table) -> list[int]:
+    """The tahun the lake holds rows of for `table` (its tahun= folders)."""
+    path = Path(root) / table.name
+    if not path.exists():
+        return []
+    found = (p.name.partition("=")[2] for p in path.iterdir() if p.is_dir() and p.name.startswith("tahun="))
+    return sorted(int(t) for t in found if t.isdigit())
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,7 @@ def _kept_rows(lake_root: Path, table, slices: pd.DataFrame, files: pd.DataFrame
     condition = pc.field("source_file").isin(values(files["source_file"]))
     condition &= (pc.field("tahun") == int(tahun)) & (pc.field("level") == str(level))
     condition &= pc.field("kode_pemda").isin(values(slices["kode_pemda"]))
-    return table.conform(lake.read_dataset(lake_root, table, filter=condition).to_pandas())
+    return table.conform(lake.read_dataset(lake_root, table, condition, tahun, str(level)).to_pandas())
 
 
 def prepare(

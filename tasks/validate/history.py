@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas import LEVELS, USULAN
@@ -25,7 +26,7 @@ def lower_rows(lake_root: Path, tahun: int, level: str, pemda: list[str], below=
         return None
     condition = (pc.field("tahun") == int(tahun)) & (pc.field("level") == LEVELS[position - 1])
     condition &= pc.field("kode_pemda").isin(list(pemda))
-    stored = lake.read_dataset(lake_root, USULAN, filter=condition).select(_LOWER_COLUMNS).to_pandas()
+    stored = lake.read_dataset(lake_root, USULAN, condition, tahun, LEVELS[position - 1], _LOWER_COLUMNS).to_pandas()
     parts = [stored]
     if below is not None and len(below.slices):
         done = pd.MultiIndex.from_frame(below.slices[["kode_pemda", "source"]].astype(str))
@@ -39,4 +40,7 @@ def accepted_before(lake_root: Path, tahun: int, pemda: list[str]) -> pd.DataFra
     condition = (pc.field("tahun") < int(tahun)) & (pc.field("level") == "kabkota")
     condition &= pc.field("kode_pemda").isin(list(pemda)) & (pc.field("status") == "diterima")
     columns = ["tahun", "level", "status", "kode_desa", "uraian_usulan"]
-    return accepted_rows(lake.read_dataset(lake_root, USULAN, filter=condition).select(columns).to_pandas())
+    earlier = [t for t in lake.tahun_values(lake_root, USULAN) if t < int(tahun)]
+    read = [lake.read_dataset(lake_root, USULAN, condition, t, "kabkota", columns) for t in earlier]
+    rows = pa.concat_tables(read) if read else USULAN.to_arrow(USULAN.empty_frame()).select(columns)
+    return accepted_rows(rows.to_pandas())
