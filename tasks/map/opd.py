@@ -139,6 +139,50 @@ def routing(kode_pemda: str, tahun: int | None) -> Routing:
     return _routing(kode_pemda, key, store.fingerprint(kode_pemda, tahun))
 
 
+@dataclass(frozen=True)
+class Stacked:
+    """The routing tables of many pemda, one frame each, with kode_pemda and tahun columns (read only)."""
+
+    candidates: pd.DataFrame
+    evidence: pd.DataFrame
+    kecamatan: pd.DataFrame  # kode_pemda, tahun, kode_kecamatan, kode_skpd
+    topics: pd.DataFrame
+
+
+def stacked_routing(pairs: pd.DataFrame) -> Stacked:
+    """The routing tables of the (kode_pemda, tahun) `pairs` (tahun _NO_TAHUN: the newest), stacked: each level
+    of a run routes the same pemda, so the stack is kept until a pemda's reference files change."""
+    pairs = pairs.dropna().drop_duplicates()
+    keys = tuple(
+        (str(kode), int(tahun), store.fingerprint(kode, None if tahun == _NO_TAHUN else int(tahun)))
+        for kode, tahun in pairs.itertuples(index=False)
+    )
+    return _stacked(keys)
+
+
+@lru_cache(maxsize=4)
+def _stacked(keys: tuple[tuple[str, int, str], ...]) -> Stacked:
+    tables = [_routing(kode, tahun, fingerprint) for kode, tahun, fingerprint in keys]
+
+    def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        sizes = [len(f) for f in frames]
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        out["kode_pemda"] = pd.array(np.repeat([k for k, _, _ in keys], sizes), dtype="string")
+        out["tahun"] = np.repeat(np.array([t for _, t, _ in keys], dtype=int), sizes)
+        return out
+
+    kecamatan = [
+        pd.DataFrame({"kode_kecamatan": t.kecamatan.index.to_numpy(), "kode_skpd": t.kecamatan.to_numpy()})
+        for t in tables
+    ]
+    return Stacked(
+        stack([t.candidates for t in tables]),
+        stack([t.evidence for t in tables]),
+        stack(kecamatan),
+        stack([t.topics for t in tables]),
+    )
+
+
 @cache
 def _plain_normaliser() -> Normaliser:
     return Normaliser()
@@ -167,13 +211,9 @@ def named_opd(frame: pd.DataFrame, texts: pd.Series) -> pd.Series:
     )
     distinct, at = distinct_rows(keys)
     distinct = distinct.reset_index(drop=True).rename_axis("row").reset_index()
-    topics = [
-        routing(kode_pemda, None if tahun == _NO_TAHUN else tahun).topics.assign(kode_pemda=kode_pemda, tahun=tahun)
-        for kode_pemda, tahun in distinct[["kode_pemda", "tahun"]].dropna().drop_duplicates().itertuples(index=False)
-    ]
+    topics = stacked_routing(distinct[["kode_pemda", "tahun"]]).topics
     named = np.full(len(distinct), None, dtype=object)
-    if topics:
-        topics = pd.concat(topics, ignore_index=True)
+    if len(topics):
         shared = topics[["kode_pemda", "tahun", "kode_bidang_urusan"]].drop_duplicates()
         todo = distinct.dropna(subset=["text"]).merge(shared, on=["kode_pemda", "tahun", "kode_bidang_urusan"])
         words = [_object_words(text) for text in todo.text]
@@ -204,23 +244,13 @@ def route_opd(frame: pd.DataFrame) -> pd.DataFrame:
             .to_numpy(),
         }
     )
-    candidates, evidence, kecamatan = [], [], []
-    for kode_pemda, tahun in rows[["kode_pemda", "tahun"]].drop_duplicates().itertuples(index=False):
-        if pd.isna(kode_pemda):
-            continue
-        tables = routing(kode_pemda, None if tahun == _NO_TAHUN else tahun)
-        keys = {"kode_pemda": kode_pemda, "tahun": tahun}
-        candidates.append(tables.candidates.assign(**keys))
-        evidence.append(tables.evidence.assign(**keys))
-        kecamatan.append(
-            tables.kecamatan.rename("kode_skpd").rename_axis("kode_kecamatan").reset_index().assign(**keys)
-        )
     out = pd.DataFrame({"kode_opd": pd.NA, "opd_alternatif": pd.NA}, index=rows.row, dtype="string")
-    if not candidates:
+    if rows.kode_pemda.isna().all():
         return out.set_axis(frame.index)
-    pairs = rows.merge(pd.concat(candidates), on=["kode_pemda", "tahun", "kode_bidang_urusan"])
+    tables = stacked_routing(rows[["kode_pemda", "tahun"]])
+    pairs = rows.merge(tables.candidates, on=["kode_pemda", "tahun", "kode_bidang_urusan"])
     pairs = pairs[pairs.kode_bidang_urusan != store.KECAMATAN_BIDANG]
-    evidence = pd.concat(evidence)
+    evidence = tables.evidence
     order = []
     for level, _ in _LEVELS:
         found = evidence[evidence.level == level].drop(columns="level").add_suffix(f"_{level}")
@@ -245,7 +275,7 @@ def route_opd(frame: pd.DataFrame) -> pd.DataFrame:
     others = pairs[pairs.duplicated("row") & (pairs.unit | evidenced)]
     listed = others.groupby("row", sort=False).kode_skpd.agg(",".join)
     out.loc[listed.index.to_numpy(), "opd_alternatif"] = listed.to_numpy()
-    at_kecamatan = rows.merge(pd.concat(kecamatan), on=["kode_pemda", "tahun", "kode_kecamatan"])
+    at_kecamatan = rows.merge(tables.kecamatan, on=["kode_pemda", "tahun", "kode_kecamatan"])
     at_kecamatan = at_kecamatan[at_kecamatan.kode_bidang_urusan == store.KECAMATAN_BIDANG]
     out.loc[at_kecamatan.row.to_numpy(), "kode_opd"] = at_kecamatan.kode_skpd.to_numpy()
     return out.set_axis(frame.index)
