@@ -130,13 +130,8 @@ def _routing_of(kode_pemda: str, tahun: int | None) -> Routing:
 
 @lru_cache(maxsize=store.PEMDA_CACHE)
 def _routing(kode_pemda: str, tahun: int, fingerprint: str) -> Routing:
+    """The routing tables of a pemda for a tahun (cached until its reference files change: `fingerprint`)."""
     return _routing_of(kode_pemda, None if tahun == _NO_TAHUN else tahun)
-
-
-def routing(kode_pemda: str, tahun: int | None) -> Routing:
-    """The routing tables of a pemda for a tahun (cached until its reference files change)."""
-    key = _NO_TAHUN if tahun is None else int(tahun)
-    return _routing(kode_pemda, key, store.fingerprint(kode_pemda, tahun))
 
 
 @dataclass(frozen=True)
