@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 from reference import store
 from tasks.map.classify import training
 from tasks.map.classify.normalise import SEPARATOR, Normaliser
+from tasks.map.opd import text_key
 
 MIN_SCORE = 80
 MARGIN = 8
@@ -40,6 +41,7 @@ class KamusIndex:
     texts: np.ndarray
     entries: np.ndarray  # id_kamus per text
     kamus: pd.DataFrame  # usable entries, indexed by id_kamus
+    by_name: pd.Series  # id_kamus by the text_key of its name (names two entries share left out)
 
     def scores(self, objects: list[str]) -> np.ndarray:
         """Best score per (text, entry): rows = objects, columns = self.kamus.index."""
@@ -90,10 +92,13 @@ def kamus_index(kode_pemda: str, tahun: int, normaliser: Normaliser) -> KamusInd
     phrases = training.kamus_phrases(kamus, blank_placeholders=True)
     objects = object_part(normaliser(phrases.text))
     keep = (objects != "").to_numpy()
+    entries = kamus.drop_duplicates("id_kamus").set_index("id_kamus")
+    by_name = pd.Series(entries.index.to_numpy(), index=text_key(entries.nama_kamus.reset_index(drop=True)))
     return KamusIndex(
         objects[keep].to_numpy(dtype=object),
         phrases.id_kamus[keep].to_numpy(dtype=object),
-        kamus.drop_duplicates("id_kamus").set_index("id_kamus"),
+        entries,
+        by_name[~by_name.index.duplicated(keep=False)],
     )
 
 

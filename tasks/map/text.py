@@ -78,9 +78,7 @@ def _decide_pemda(
     # 1. exact kamus name
     index = kamus_index(kode_pemda, tahun, classifier.normaliser)
     entries = index.kamus  # the usable entries, one per id_kamus
-    by_name = pd.Series(entries.index.to_numpy(), index=text_key(entries.nama_kamus.reset_index(drop=True)))
-    by_name = by_name[~by_name.index.duplicated(keep=False)]
-    exact = text_key(texts.reset_index(drop=True)).map(by_name)
+    exact = text_key(texts.reset_index(drop=True)).map(index.by_name)
 
     # 2. jurisdiction, 3. fuzzy kamus
     rule = jurisdiction(texts.reset_index(drop=True), classifier.normaliser)

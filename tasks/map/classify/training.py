@@ -151,7 +151,13 @@ def generic_texts() -> pd.DataFrame:
 
 
 def bidang_of_pemda(kode_pemda: str, tahun: int) -> frozenset[str]:
-    """Bidang carried by some OPD of the pemda's list in force for the tahun."""
+    """Bidang carried by some OPD of the pemda's list in force for the tahun (worked out once per list: every
+    level of a run asks for every pemda)."""
+    return _bidang_of(kode_pemda, tahun, store.fingerprint(kode_pemda, tahun))
+
+
+@lru_cache(maxsize=store.PEMDA_CACHE)
+def _bidang_of(kode_pemda: str, tahun: int, fingerprint: str) -> frozenset[str]:
     opd = store.opd(kode_pemda, tahun)
     slots = opd[["bidang_urusan_1", "bidang_urusan_2", "bidang_urusan_3"]].stack()
     return frozenset(slots.dropna().astype(str))
