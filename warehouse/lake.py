@@ -32,9 +32,14 @@ _PART = re.compile(r"^part-(?P<run>[0-9A-Za-z_.-]+?)-\d+\.parquet$")
 
 
 def slice_dir(root: Path, table: Table, key: dict) -> Path:
+    return _folder(root, table, [key[name] for name in SLICE_KEY])
+
+
+def _folder(root: Path, table: Table, values: list) -> Path:
+    """The folder of the slices whose key starts with `values` (in SLICE_KEY order; all of them: a slice's)."""
     path = Path(root) / table.name
-    for name in SLICE_KEY:
-        path = path / f"{name}={key[name]}"
+    for name, value in zip(SLICE_KEY, values, strict=False):
+        path = path / f"{name}={value}"
     return path
 
 
@@ -54,11 +59,8 @@ def read_dataset(
     `columns` given (default: all). `tahun`, and with it `level`, narrow the read to that folder: every file
     looked at is opened to check it, and a national lake holds thousands."""
     base = Path(root) / table.name
-    path = base
-    if tahun is not None:
-        path = path / f"tahun={int(tahun)}"
-        if level is not None:
-            path = path / f"level={level}"
+    leading = [] if tahun is None else [int(tahun)] if level is None else [int(tahun), level]
+    path = _folder(root, table, leading)
     if not path.exists():
         return table.to_arrow(table.empty_frame()).select(columns or table.column_names)
     dataset = ds.dataset(
