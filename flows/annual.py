@@ -362,10 +362,11 @@ def quality_report(warehouse_url: str, run_id: str, quality_dir: Path) -> tuple[
 
 
 @task(task_run_name="report-figures-{tahun}", cache_policy=NO_CACHE)
-def report_figures(warehouse_url: str, tahun: int, pemda: list[str]) -> dict:
-    """The rekap, funnel, pagu and mapping figures of the run's regions, for its report (run_figures)."""
+def report_figures(warehouse_url: str, tahun: int, pemda: list[str], lake_root: Path) -> dict:
+    """The rekap, funnel, pagu and mapping figures of the run's regions, for its report (run_figures; the
+    funnel is followed in the lake the run published to)."""
     with scoped_engine(warehouse_url) as engine:
-        return run_figures(engine, tahun, pemda)
+        return run_figures(engine, tahun, pemda, lake_root)
 
 
 @task(task_run_name="run-report", cache_policy=NO_CACHE)
@@ -470,7 +471,7 @@ def execute(
                             warehouse_url, tahun, regions, lake_root.parent / "extracts", settings.run_id
                         )
                 with progress.timed("run", "report figures"):
-                    figures = report_figures(warehouse_url, tahun, regions)
+                    figures = report_figures(warehouse_url, tahun, regions, lake_root)
             finally:
                 with progress.timed("run", "quality page, Great Expectations and Data Docs"):
                     quality.wait()

@@ -14,6 +14,7 @@ slices the run skipped as unchanged.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -31,11 +32,16 @@ from plotly.subplots import make_subplots
 from reference import store
 from schemas import LEVELS
 from schemas.usulan import LEVEL_LABELS, MAPPING_METHODS
+from tasks.deliver.funnel import Funnel, lake_funnel
 from tasks.validate.gx import DATA_DOCS_SITE
+
+logger = logging.getLogger(__name__)
 
 _RUN_ID = re.compile(r"^[0-9A-Za-z_.-]+$")
 JAKARTA = ZoneInfo("Asia/Jakarta")
 _ORDER = {level: i for i, level in enumerate(LEVELS)}
+REKAP_LEVELS = ("desa", "kabkota")  # the forums the rekap charts show
+_REKAP_IN = "(" + ", ".join(f"'{level}'" for level in REKAP_LEVELS) + ")"
 BIN_WIDTH = 0.05  # confidence histogram bins; 1.0 falls in the last one
 # the bin of a confidence: floor(20 * confidence) (CAST truncates on SQLite and rounds on PostgreSQL)
 _FLOOR = {"postgresql": "FLOOR(mapping_confidence * 20)", "sqlite": "CAST(mapping_confidence * 20 AS INTEGER)"}
@@ -137,33 +143,50 @@ def per_level_from_log(log: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _read_apart(engine: sa.Engine, sql: str, params: dict) -> pd.DataFrame:
-    with engine.connect() as connection:
-        return _read(connection, sql, **params)
+# The funnel's sums over v_funnel_desa (the view follows each desa usulan up the levels: the slowest read).
+_FUNNEL_SQL = (
+    "SELECT SUM(n_usulan_desa) AS n_usulan_desa, SUM(n_diterima_desa) AS "
+    "n_diterima_desa, SUM(n_reached_kecamatan) AS n_reached_kecamatan, "
+    "SUM(n_reached_forum_opd) AS n_reached_forum_opd, SUM(n_reached_kabkota) AS "
+    "n_reached_kabkota, SUM(n_rkpd) AS n_rkpd, SUM(anggaran_rkpd) AS anggaran_rkpd "
+    "FROM v_funnel_desa WHERE tahun = :t AND kode_pemda IN :pemda"
+)
 
 
-def run_figures(engine: sa.Engine, tahun: int, pemda: list[str]) -> dict:
+def _funnel(connection, params: dict, from_lake: Funnel | None, mapping: pd.DataFrame) -> pd.Series:
+    """The funnel's sums: followed in the lake when its rows per level are the warehouse's (`mapping` counts
+    the warehouse's rows per level and method), else read from v_funnel_desa."""
+    if from_lake is not None:
+        stored = mapping.groupby("level").n.sum()
+        if all(int(stored.get(level, 0)) == n for level, n in from_lake.rows_per_level.items()):
+            return from_lake.figures
+        logger.warning(
+            "the lake holds other rows than the warehouse for tahun %s (rows per level: %s in the lake, %s in the "
+            "warehouse); the funnel is read from the warehouse",
+            params["t"],
+            from_lake.rows_per_level,
+            {level: int(stored.get(level, 0)) for level in from_lake.rows_per_level},
+        )
+    return _numeric(_read(connection, _FUNNEL_SQL, **params)).fillna(0).iloc[0]
+
+
+def run_figures(engine: sa.Engine, tahun: int, pemda: list[str], lake_root: Path | None = None) -> dict:
     """The warehouse's figures a run report shows for the regions `pemda` of `tahun`: the funnel and rekap
     views, the pagu, the mapping and the review backlog. These are the report's heavy reads; a flow makes them
-    while Great Expectations validates the run (they do not depend on the run's record)."""
+    while Great Expectations validates the run (they do not depend on the run's record).
+
+    With `lake_root`, the funnel is followed in the lake (`tasks.deliver.funnel`, beside the warehouse's reads),
+    where the run published the same rows; it is read from `v_funnel_desa` instead when the lake's rows per level
+    differ from the warehouse's (a lake that is not this warehouse's)."""
     p = dict(t=tahun, pemda=pemda)
-    # The funnel follows each desa usulan up the levels (the slowest read): on a connection of its own, beside
-    # the others
-    funnel_sql = (
-        "SELECT SUM(n_usulan_desa) AS n_usulan_desa, SUM(n_diterima_desa) AS "
-        "n_diterima_desa, SUM(n_reached_kecamatan) AS n_reached_kecamatan, "
-        "SUM(n_reached_forum_opd) AS n_reached_forum_opd, SUM(n_reached_kabkota) AS "
-        "n_reached_kabkota, SUM(n_rkpd) AS n_rkpd, SUM(anggaran_rkpd) AS anggaran_rkpd "
-        "FROM v_funnel_desa WHERE tahun = :t AND kode_pemda IN :pemda"
-    )
     with ThreadPoolExecutor(1) as beside, engine.connect() as c:
-        funnel_read = beside.submit(_read_apart, engine, funnel_sql, p)
+        from_lake = beside.submit(lake_funnel, lake_root, tahun, pemda) if lake_root is not None else None
         bidang = _numeric(
             _read(
                 c,
                 "SELECT level, stream, kode_bidang_urusan AS kode, nama_bidang_urusan AS nama, "
                 "n_usulan, anggaran_usulan, n_diterima, anggaran_diterima FROM v_rekap_bidang "
-                "WHERE tahun = :t AND kode_pemda IN :pemda",
+                f"WHERE tahun = :t AND kode_pemda IN :pemda AND level IN {_REKAP_IN}",
                 **p,
             )
         )
@@ -172,7 +195,7 @@ def run_figures(engine: sa.Engine, tahun: int, pemda: list[str]) -> dict:
                 c,
                 "SELECT level, stream, kode_kecamatan AS kode, nama_kecamatan AS nama, "
                 "n_usulan, anggaran_usulan, n_diterima, anggaran_diterima "
-                "FROM v_rekap_kecamatan WHERE tahun = :t AND kode_pemda IN :pemda",
+                f"FROM v_rekap_kecamatan WHERE tahun = :t AND kode_pemda IN :pemda AND level IN {_REKAP_IN}",
                 **p,
             )
         )
@@ -223,13 +246,13 @@ def run_figures(engine: sa.Engine, tahun: int, pemda: list[str]) -> dict:
             "WHERE tahun = :t AND kode_pemda IN :pemda AND mapping_method IS NULL) AS waiting",
             **p,
         ).n.iloc[0]
-        funnel = _numeric(funnel_read.result())
+        funnel = _funnel(c, p, from_lake.result() if from_lake else None, mapping)
     for frame in (mapping, confidence):
         frame["mapping_method"] = frame.mapping_method.astype(object).where(frame.mapping_method.notna(), None)
     return dict(
         tahun=tahun,
         pemda=pemda,
-        funnel=funnel.fillna(0).iloc[0],
+        funnel=funnel,
         bidang=bidang,
         kecamatan=kecamatan,
         pokir=pokir.fillna(0).iloc[0],
@@ -369,7 +392,7 @@ def _rekap_pivot(frame: pd.DataFrame, unnamed: str) -> pd.DataFrame:
     frame = frame.assign(kode=frame.kode.astype(object).where(frame.kode.notna(), None))
     frame["label"] = [f"{k} {_short_name(n)}" if k and n else (k or unnamed) for k, n in zip(frame.kode, frame.nama)]
     out = pd.DataFrame({"label": sorted(set(frame.label))}).set_index("label")
-    desa, kab = frame[frame.level == "desa"], frame[frame.level == "kabkota"]
+    desa, kab = (frame[frame.level == level] for level in REKAP_LEVELS)
     for name, part, count, money in (
         ("desa", desa, "n_usulan", "anggaran_usulan"),
         ("kab", kab, "n_usulan", "anggaran_usulan"),
