@@ -6,7 +6,8 @@ bidang urusan and per kecamatan, the mapping's confidence and review backlog, an
 links to the run's quality page and the Great Expectations Data Docs. Charts are plotly figures whose
 JavaScript is inlined once in the page, so it works offline. The warehouse figures (funnel, bidang,
 kecamatan, mapping) are the warehouse's state for the run's tahun and pemda after the run, which includes
-slices the run skipped as unchanged.
+slices the run skipped as unchanged; a flow follows the funnel in the lake it published the same rows to
+(`run_figures`).
 
 `publish_artifacts` puts a table and a markdown summary on the current Prefect flow run.
 """
