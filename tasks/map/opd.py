@@ -46,95 +46,6 @@ def _key(codes: pd.Series, level: str) -> pd.Series:
 
 
 @dataclass(frozen=True)
-class Routing:
-    """What routing needs of one pemda for one tahun."""
-
-    candidates: pd.DataFrame  # kode_bidang_urusan, kode_skpd, rank (default order), unit (bool)
-    evidence: pd.DataFrame  # level, key, kode_skpd, renja (lines), kamus (entries)
-    kecamatan: pd.Series  # kode_kecamatan -> kode SKPD of that kecamatan
-    topics: pd.DataFrame  # word, kode_skpd: the words that speak of a unit that shares its bidang with another
-
-
-@lru_cache(maxsize=1 << 14)
-def _name_words(name: str) -> frozenset[str]:
-    """The words (and their stems) of an OPD name that say what it carries, with the usulan words that belong
-    to them (lexicon.OPD_NAME_TOPICS)."""
-    words = {w for w in text_key(pd.Series([name])).iloc[0].split() if w not in lexicon.OPD_NAME_GENERIC}
-    words |= {t for w in words for t in lexicon.OPD_NAME_TOPICS.get(w, ())}
-    return frozenset(words | {stem_word(w) for w in words})
-
-
-def _topics(candidates: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
-    """word -> kode_skpd for the units of a bidang carried by more than one unit (a word of two such units of
-    one bidang speaks of neither)."""
-    units = candidates[candidates.unit & (candidates.kode_bidang_urusan != store.KECAMATAN_BIDANG)]
-    shared = units[units.duplicated("kode_bidang_urusan", keep=False)]
-    rows = [
-        (bidang, word, kode)
-        for bidang, kode in shared[["kode_bidang_urusan", "kode_skpd"]].itertuples(index=False)
-        for word in _name_words(names.get(kode, ""))
-    ]
-    found = pd.DataFrame(rows, columns=["kode_bidang_urusan", "word", "kode_skpd"], dtype="string")
-    return found.drop_duplicates(["kode_bidang_urusan", "word"], keep=False).reset_index(drop=True)
-
-
-def _routing_of(kode_pemda: str, tahun: int | None) -> Routing:
-    opd = store.opd(kode_pemda, tahun)
-    slots = opd.melt(id_vars="kode_skpd", value_vars=list(store.BIDANG_SLOTS), var_name="slot", value_name="bidang")
-    slots = slots.dropna(subset=["bidang"])
-    unit = slots.kode_skpd.str.endswith(".0000")
-    candidates = pd.DataFrame(
-        {
-            "kode_bidang_urusan": slots.bidang.astype("string"),
-            "kode_skpd": slots.kode_skpd.astype("string"),
-            "unit": unit.to_numpy(),
-            "order": list(zip(slots.slot, ~unit, slots.kode_skpd, strict=True)),
-        }
-    ).sort_values("order")
-    candidates = candidates.drop_duplicates(["kode_bidang_urusan", "kode_skpd"])
-    candidates["rank"] = range(len(candidates))
-    renja = store.renja(kode_pemda, tahun)
-    kamus = store.own_kamus(kode_pemda, tahun)
-    kamus = kamus.dropna(subset=["kode_sub_kegiatan"]) if kamus is not None else KAMUS.empty_frame()
-    parts = []
-    for level, _ in _LEVELS:
-        parts += [
-            pd.DataFrame(
-                {
-                    "level": level,
-                    "key": _key(renja.kode_sub_kegiatan, level),
-                    "kode_skpd": renja.kode_skpd,
-                    "renja": renja.n_lokasi.astype("Int64"),
-                    "kamus": 0,
-                }
-            ),
-            pd.DataFrame(
-                {
-                    "level": level,
-                    "key": _key(kamus.kode_sub_kegiatan, level),
-                    "kode_skpd": kamus.kode_skpd,
-                    "renja": 0,
-                    "kamus": 1,
-                }
-            ),
-        ]
-    evidence = pd.concat(parts).groupby(["level", "key", "kode_skpd"], as_index=False, sort=False).sum()
-    kecamatan = opd[opd.kode_kecamatan.notna() & opd.kode_skpd.str.endswith(".0000")]
-    return Routing(
-        candidates[["kode_bidang_urusan", "kode_skpd", "rank", "unit"]].reset_index(drop=True),
-        evidence[["key", "kode_skpd", "renja", "kamus", "level"]],
-        pd.Series(kecamatan.kode_skpd.to_numpy(), index=kecamatan.kode_kecamatan.to_numpy()).astype("string"),
-        _topics(candidates, pd.Series(opd.nama_skpd.to_numpy(), index=opd.kode_skpd.to_numpy())),
-    )
-
-
-@lru_cache(maxsize=store.PEMDA_CACHE)
-def _routing(kode_pemda: str, tahun: int, fingerprint: str) -> Routing:
-    """The routing tables of a pemda for a tahun (cached until its reference files change: `fingerprint`)."""
-    return _routing_of(kode_pemda, None if tahun == _NO_TAHUN else tahun)
-
-
-@dataclass(frozen=True)
 class Stacked:
     """The routing tables of many pemda, one frame each, with kode_pemda and tahun columns (read only)."""
 
@@ -155,26 +66,106 @@ def stacked_routing(pairs: pd.DataFrame) -> Stacked:
     return _stacked(keys)
 
 
+@lru_cache(maxsize=1 << 14)
+def _name_words(name: str) -> frozenset[str]:
+    """The words (and their stems) of an OPD name that say what it carries, with the usulan words that belong
+    to them (lexicon.OPD_NAME_TOPICS)."""
+    words = {w for w in text_key(pd.Series([name])).iloc[0].split() if w not in lexicon.OPD_NAME_GENERIC}
+    words |= {t for w in words for t in lexicon.OPD_NAME_TOPICS.get(w, ())}
+    return frozenset(words | {stem_word(w) for w in words})
+
+
+def _topics(candidates: pd.DataFrame, opd: pd.DataFrame) -> pd.DataFrame:
+    """word -> kode_skpd per pemda (and tahun) for the units of a bidang carried by more than one unit (a word
+    of two such units of one bidang speaks of neither)."""
+    pemda = ["kode_pemda", "tahun"]
+    units = candidates[candidates.unit & (candidates.kode_bidang_urusan != store.KECAMATAN_BIDANG)]
+    shared = units[units.duplicated([*pemda, "kode_bidang_urusan"], keep=False)]
+    names = opd[[*pemda, "kode_skpd", "nama_skpd"]].drop_duplicates([*pemda, "kode_skpd"])
+    shared = shared.merge(names, how="left", on=[*pemda, "kode_skpd"])
+    words = [sorted(_name_words(name)) if isinstance(name, str) else [] for name in shared.nama_skpd]
+    found = shared.assign(word=words).explode("word").dropna(subset=["word"])
+    found = found[["kode_bidang_urusan", "word", "kode_skpd", *pemda]]
+    found = found.astype(
+        {"kode_bidang_urusan": "string", "word": "string", "kode_skpd": "string", "kode_pemda": "string"}
+    )
+    return found.drop_duplicates([*pemda, "kode_bidang_urusan", "word"], keep=False).reset_index(drop=True)
+
+
 @lru_cache(maxsize=4)
 def _stacked(keys: tuple[tuple[str, int, str], ...]) -> Stacked:
-    tables = [_routing(kode, tahun, fingerprint) for kode, tahun, fingerprint in keys]
+    """The routing tables of the (kode_pemda, tahun, fingerprint) `keys`, worked out for all of them at once.
 
-    def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    - candidates: the OPD whose kode SKPD names a bidang, in the default order (slot 1 before 2 and 3, a unit
+      before a sub-unit, then kode), with their rank in the pemda's list and whether they are a unit;
+    - evidence: per level (sub kegiatan, kegiatan, program) and key, the Renja lines and own kamus entries of
+      each OPD;
+    - kecamatan: the SKPD of each kecamatan;
+    - topics: `_topics`."""
+    pemda = ["kode_pemda", "tahun"]
+
+    def stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
         sizes = [len(f) for f in frames]
         out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         out["kode_pemda"] = pd.array(np.repeat([k for k, _, _ in keys], sizes), dtype="string")
         out["tahun"] = np.repeat(np.array([t for _, t, _ in keys], dtype=int), sizes)
         return out
 
-    kecamatan = [
-        pd.DataFrame({"kode_kecamatan": t.kecamatan.index.to_numpy(), "kode_skpd": t.kecamatan.to_numpy()})
-        for t in tables
-    ]
+    reference = [None if tahun == _NO_TAHUN else tahun for _, tahun, _ in keys]
+    opd = stacked([store.opd(kode, tahun) for (kode, _, _), tahun in zip(keys, reference, strict=True)])
+    slots = opd.melt(id_vars=[*pemda, "kode_skpd"], value_vars=list(store.BIDANG_SLOTS), var_name="slot",
+                     value_name="kode_bidang_urusan").dropna(subset=["kode_bidang_urusan"])  # fmt: skip
+    slots = slots.assign(
+        position=slots.groupby(pemda, sort=False).ngroup(), sub_unit=~slots.kode_skpd.str.endswith(".0000")
+    )
+    slots = slots.sort_values(["position", "slot", "sub_unit", "kode_skpd"], kind="stable")
+    slots = slots.drop_duplicates([*pemda, "kode_bidang_urusan", "kode_skpd"])
+    candidates = pd.DataFrame(
+        {
+            "kode_bidang_urusan": pd.array(slots.kode_bidang_urusan, dtype="string"),
+            "kode_skpd": pd.array(slots.kode_skpd, dtype="string"),
+            "rank": slots.groupby("position", sort=False).cumcount().to_numpy(),
+            "unit": ~slots.sub_unit.to_numpy(dtype=bool),
+            "kode_pemda": pd.array(slots.kode_pemda, dtype="string"),
+            "tahun": slots.tahun.to_numpy(),
+        }
+    )
+    renja = stacked([store.renja(kode, tahun) for (kode, _, _), tahun in zip(keys, reference, strict=True)])
+    own = [store.own_kamus(kode, tahun) for (kode, _, _), tahun in zip(keys, reference, strict=True)]
+    kamus = stacked([k.dropna(subset=["kode_sub_kegiatan"]) if k is not None else KAMUS.empty_frame() for k in own])
+    parts = []
+    for level, _ in _LEVELS:
+        for source, lines, entries in (("renja", renja, 0), ("kamus", kamus, 1)):
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "level": level,
+                        "key": _key(lines.kode_sub_kegiatan, level),
+                        "kode_skpd": lines.kode_skpd,
+                        "renja": lines.n_lokasi.astype("Int64") if source == "renja" else 0,
+                        "kamus": entries,
+                        "kode_pemda": lines.kode_pemda,
+                        "tahun": lines.tahun,
+                    }
+                )
+            )
+    evidence = pd.concat(parts).groupby([*pemda, "level", "key", "kode_skpd"], as_index=False, sort=False).sum()
+    position = {(kode, tahun): i for i, (kode, tahun, _) in enumerate(keys)}  # each pemda's lines together
+    at = [position[pair] for pair in zip(evidence.kode_pemda, evidence.tahun, strict=True)]
+    evidence = evidence.iloc[np.argsort(at, kind="stable")]
+    kecamatan = opd[opd.kode_kecamatan.notna() & opd.kode_skpd.str.endswith(".0000")]
     return Stacked(
-        stack([t.candidates for t in tables]),
-        stack([t.evidence for t in tables]),
-        stack(kecamatan),
-        stack([t.topics for t in tables]),
+        candidates,
+        evidence[["key", "kode_skpd", "renja", "kamus", "level", *pemda]],
+        pd.DataFrame(
+            {
+                "kode_kecamatan": kecamatan.kode_kecamatan.to_numpy(),
+                "kode_skpd": kecamatan.kode_skpd.astype("string").to_numpy(),
+                "kode_pemda": pd.array(kecamatan.kode_pemda, dtype="string"),
+                "tahun": kecamatan.tahun.to_numpy(),
+            }
+        ),
+        _topics(candidates, opd),
     )
 
 
