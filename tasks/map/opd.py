@@ -112,12 +112,15 @@ def _stacked(keys: tuple[tuple[str, int, str], ...]) -> Stacked:
         return out
 
     reference = [None if tahun == _NO_TAHUN else tahun for _, tahun, _ in keys]
+    position = {(kode, tahun): i for i, (kode, tahun, _) in enumerate(keys)}  # a pemda's rows kept together
+
+    def positions(frame: pd.DataFrame) -> np.ndarray:
+        return np.array([position[pair] for pair in zip(frame.kode_pemda, frame.tahun, strict=True)], dtype=int)
+
     opd = stacked([store.opd(kode, tahun) for (kode, _, _), tahun in zip(keys, reference, strict=True)])
     slots = opd.melt(id_vars=[*pemda, "kode_skpd"], value_vars=list(store.BIDANG_SLOTS), var_name="slot",
                      value_name="kode_bidang_urusan").dropna(subset=["kode_bidang_urusan"])  # fmt: skip
-    slots = slots.assign(
-        position=slots.groupby(pemda, sort=False).ngroup(), sub_unit=~slots.kode_skpd.str.endswith(".0000")
-    )
+    slots = slots.assign(position=positions(slots), sub_unit=~slots.kode_skpd.str.endswith(".0000"))
     slots = slots.sort_values(["position", "slot", "sub_unit", "kode_skpd"], kind="stable")
     slots = slots.drop_duplicates([*pemda, "kode_bidang_urusan", "kode_skpd"])
     candidates = pd.DataFrame(
@@ -150,9 +153,7 @@ def _stacked(keys: tuple[tuple[str, int, str], ...]) -> Stacked:
                 )
             )
     evidence = pd.concat(parts).groupby([*pemda, "level", "key", "kode_skpd"], as_index=False, sort=False).sum()
-    position = {(kode, tahun): i for i, (kode, tahun, _) in enumerate(keys)}  # each pemda's lines together
-    at = [position[pair] for pair in zip(evidence.kode_pemda, evidence.tahun, strict=True)]
-    evidence = evidence.iloc[np.argsort(at, kind="stable")]
+    evidence = evidence.iloc[np.argsort(positions(evidence), kind="stable")]
     kecamatan = opd[opd.kode_kecamatan.notna() & opd.kode_skpd.str.endswith(".0000")]
     return Stacked(
         candidates,
