@@ -60,89 +60,119 @@ def _bidang_names() -> dict[str, str]:
     return dict(zip(names.kode_bidang_urusan, names.nama_bidang_urusan.str.title()))
 
 
-def _decide_pemda(
-    texts: pd.Series,
-    normalised: pd.Series,
-    predicted: pd.DataFrame,
+def _lookups(
     kode_pemda: str,
     tahun: int,
     classifier: Classifier,
-    threshold: float,
-) -> pd.DataFrame:
-    """The decision for the distinct texts of one pemda (index: the texts' positions), given their normalised
-    form and the classifier's prediction of it (both in the texts' order)."""
+    texts: pd.Series,
+    keys: np.ndarray,
+    normalised: pd.Series,
+    best: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """What deciding the distinct texts of one pemda needs from its own references, one value per text: the
+    entry whose kamus name the text is (its text_key `keys`), the jurisdiction rule of the text, the fuzzy kamus
+    match of its normalised form, and whether an OPD of the pemda carries the bidang the classifier gives
+    (`best`)."""
     n = len(texts)
-    out = {c: np.full(n, None, dtype=object) for c in OUTPUT_COLUMNS}  # filled by masks, typed at the end
-    mapping_confidence = np.full(n, np.nan)
-
-    # 1. exact kamus name
     index = kamus_index(kode_pemda, tahun, classifier.normaliser)
     entries = index.kamus  # the usable entries, one per id_kamus
-    exact = text_key(texts.reset_index(drop=True)).map(index.by_name)
-
-    # 2. jurisdiction, 3. fuzzy kamus
-    rule = jurisdiction(texts.reset_index(drop=True), classifier.normaliser)
-    fuzzy = index.match(normalised)
-    names = _bidang_names()
+    found: dict[str, np.ndarray] = {}
+    names = index.by_name
+    found["exact"] = names.reindex(keys).to_numpy(dtype=object) if len(names) else np.full(n, np.nan, dtype=object)
+    if entries.empty:  # no kamus entry speaks for the pemda: no fuzzy match
+        found["fuzzy"], found["fuzzy_score"] = np.full(n, np.nan, dtype=object), np.zeros(n)
+    else:
+        fuzzy = index.match(normalised)
+        found["fuzzy"] = fuzzy.id_kamus.to_numpy(dtype=object, na_value=np.nan)
+        found["fuzzy_score"] = fuzzy.kamus_score.to_numpy(dtype=float)
+    for which in ("exact", "fuzzy"):  # the entry's bidang and sub kegiatan
+        entry = entries.reindex(pd.Series(found[which]).fillna("").to_numpy())
+        found[f"{which}_bidang"] = entry.kode_bidang_urusan.to_numpy(dtype=object)
+        found[f"{which}_sub"] = entry.kode_sub_kegiatan.to_numpy(dtype=object)
+    rule = jurisdiction(texts, classifier.normaliser)
+    found["kewenangan"] = rule.kewenangan.to_numpy()
+    found["rule_bidang"] = rule.kode_bidang_urusan.to_numpy()
+    found["rule_alasan"] = rule.alasan_review.to_numpy()
     carried = training.bidang_of_pemda(kode_pemda, tahun)
+    found["not_carried"] = np.array([b not in carried for b in best], dtype=bool)
+    return found
 
-    out["kewenangan"] = rule.kewenangan.to_numpy()
-    out["kode_bidang_alternatif"] = predicted.kode_bidang_alternatif.to_numpy(copy=True)
-    is_exact = exact.notna().to_numpy()
-    outside = (rule.kewenangan != KABKOTA).to_numpy() & ~is_exact
-    is_fuzzy = fuzzy.id_kamus.notna().to_numpy() & ~is_exact & ~outside
+
+def _decide(
+    normalised: pd.Series,
+    predicted: pd.DataFrame,
+    found: dict[str, np.ndarray],
+    threshold: np.ndarray,
+    model_version: np.ndarray,
+) -> pd.DataFrame:
+    """The decision for distinct texts of any number of pemda (one row each, positional), given their
+    normalised form, the classifier's prediction of it, what their pemda's references give (`_lookups`), and
+    the threshold and model version of their pemda's classifier."""
+    n = len(normalised)
+    out = {c: np.full(n, None, dtype=object) for c in OUTPUT_COLUMNS}  # filled by masks, typed at the end
+    mapping_confidence = np.full(n, np.nan)
+    names = _bidang_names()
+    out["kewenangan"] = found["kewenangan"]
+    out["kode_bidang_alternatif"] = predicted.kode_bidang_alternatif.to_numpy(dtype=object, copy=True)
+    confidence = predicted.confidence.to_numpy()
+    best, runner_up = _codes(predicted.kode_bidang_urusan), _codes(predicted.kode_bidang_alternatif)
+
+    # 1. exact kamus name, 2. jurisdiction, 3. fuzzy kamus
+    is_exact = ~pd.isna(found["exact"])
+    outside = (found["kewenangan"] != KABKOTA) & ~is_exact
+    is_fuzzy = ~pd.isna(found["fuzzy"]) & ~is_exact & ~outside
     # a fuzzy match gives way to a classifier sure of another bidang: the match reads the address as much as the
     # object (a road "ke" a mosque can meet a mosque's entry), the classifier weighs the object
-    fuzzy_bidang = _codes(entries.kode_bidang_urusan.reindex(fuzzy.id_kamus.fillna("").to_numpy()))
-    overruled = (_codes(predicted.kode_bidang_urusan) != fuzzy_bidang) & (predicted.confidence.to_numpy() >= threshold)
-    is_fuzzy &= ~overruled
-    kid = exact.where(is_exact, fuzzy.id_kamus.where(is_fuzzy)).astype("string")
+    is_fuzzy &= ~((best != _codes(pd.Series(found["fuzzy_bidang"]))) & (confidence >= threshold))
     hit = is_exact | is_fuzzy
-    entry = entries.reindex(kid.fillna("").to_numpy())
-    out["id_kamus"][hit] = kid[hit].to_numpy()
-    out["kode_bidang_urusan"][hit] = entry.kode_bidang_urusan.to_numpy()[hit]
-    out["kode_sub_kegiatan"][hit] = entry.kode_sub_kegiatan.to_numpy()[hit]
+    out["id_kamus"][is_exact] = found["exact"][is_exact]
+    out["id_kamus"][is_fuzzy] = found["fuzzy"][is_fuzzy]
+    kamus_bidang = np.where(is_exact, found["exact_bidang"], found["fuzzy_bidang"])
+    out["kode_bidang_urusan"][hit] = kamus_bidang[hit]
+    out["kode_sub_kegiatan"][hit] = np.where(is_exact, found["exact_sub"], found["fuzzy_sub"])[hit]
     out["mapping_method"][is_exact] = "kamus"
     out["mapping_method"][is_fuzzy] = "kamus_fuzzy"
     mapping_confidence[is_exact] = 1.0
-    mapping_confidence[is_fuzzy] = fuzzy.kamus_score.to_numpy()[is_fuzzy] / 100
+    mapping_confidence[is_fuzzy] = found["fuzzy_score"][is_fuzzy] / 100
     out["mapping_version"][hit] = out["mapping_method"][hit]
     # the classifier's other opinion is the alternative of a kamus match
-    best, runner_up = _codes(predicted.kode_bidang_urusan), _codes(predicted.kode_bidang_alternatif)
-    other = np.where(best != _codes(pd.Series(out["kode_bidang_urusan"], dtype="string")), best, runner_up)
+    other = np.where(best != np.where(hit, _codes(pd.Series(kamus_bidang)), ""), best, runner_up)
     out["kode_bidang_alternatif"][hit] = other[hit]
 
     # 4. classifier, and the review queue with its reasons and suggestions
     rest = ~hit & ~outside
-    bidang = best
-    confidence = predicted.confidence.to_numpy()
     empty = (normalised.fillna("") == "").to_numpy()
-    not_carried = np.array([b not in carried for b in bidang], dtype=bool)
+    not_carried = found["not_carried"]
     sure = rest & ~empty & (confidence >= threshold) & ~not_carried
-    sub_kegiatan = predicted.kode_sub_kegiatan.to_numpy()
+    sub_kegiatan = predicted.kode_sub_kegiatan.to_numpy(dtype=object)
     out["mapping_method"][sure] = "klasifikasi"
-    out["kode_bidang_urusan"][sure] = bidang[sure]
+    out["kode_bidang_urusan"][sure] = best[sure]
     out["kode_sub_kegiatan"][sure] = sub_kegiatan[sure]
     classified = (rest | outside) & ~empty
     mapping_confidence[classified] = confidence[classified]
-    out["mapping_version"][rest | outside] = classifier.model_version
-    review = ~hit & ~sure
-    waiting = review & ~outside
-    out["saran_bidang_urusan"][waiting] = bidang[waiting]
+    out["mapping_version"][rest | outside] = model_version[rest | outside]
+    waiting = ~hit & ~sure & ~outside
+    out["saran_bidang_urusan"][waiting] = best[waiting]
     out["saran_sub_kegiatan"][waiting] = sub_kegiatan[waiting]
-    out["saran_bidang_urusan"][outside] = rule.kode_bidang_urusan.to_numpy()[outside]
-    out["alasan_review"][outside] = rule.alasan_review.to_numpy()[outside]
-    alternatif = predicted.kode_bidang_alternatif.to_numpy()
+    out["saran_bidang_urusan"][outside] = found["rule_bidang"][outside]
+    out["alasan_review"][outside] = found["rule_alasan"][outside]
+    alternatif = predicted.kode_bidang_alternatif.to_numpy(dtype=object)
     out["alasan_review"][waiting] = [
         EMPTY
         if e
         else (
             f"bidang {b} ({names.get(b, b)}) tidak diampu OPD mana pun di pemda ini"
             if nc
-            else f"{LOW_CONFIDENCE} ({c:.2f} < ambang {threshold:.2f}): saran {b} {names.get(b, b)}, alternatif {a}"
+            else f"{LOW_CONFIDENCE} ({c:.2f} < ambang {t:.2f}): saran {b} {names.get(b, b)}, alternatif {a}"
         )
-        for e, nc, b, c, a in zip(
-            empty[waiting], not_carried[waiting], bidang[waiting], confidence[waiting], alternatif[waiting]
+        for e, nc, b, c, t, a in zip(
+            empty[waiting],
+            not_carried[waiting],
+            best[waiting],
+            confidence[waiting],
+            threshold[waiting],
+            alternatif[waiting],
+            strict=True,
         )
     ]
     for column in ("saran_bidang_urusan", "saran_sub_kegiatan", "kode_bidang_alternatif"):
@@ -203,21 +233,33 @@ def map_texts(
         distinct = pd.Series(distinct, dtype="string")
         pemda.append((kode_pemda, rows.index, codes, distinct, classifiers[kode_pemda].normaliser(distinct)))
     predicted = _predictions({k: normalised for k, _, _, _, normalised in pemda}, classifiers)
-    parts = []
-    for kode_pemda, index, codes, distinct, normalised in pemda:
-        classifier = classifiers[kode_pemda]
-        decided = _decide_pemda(
-            distinct,
-            normalised,
-            predicted[kode_pemda],
-            str(kode_pemda),
-            tahun,
-            classifier,
-            classifier.threshold if threshold is None else threshold,
-        )
-        part = decided.iloc[codes].reset_index(drop=True)
-        part.index = index
-        parts.append(part)
-    if not parts:
+    if not pemda:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in OUTPUT_COLUMNS}, index=frame.index)
-    return pd.concat(parts).reindex(frame.index)[list(OUTPUT_COLUMNS)]
+    # the distinct texts of every pemda, one after another, decided together
+    distinct = pd.concat([texts for _, _, _, texts, _ in pemda], ignore_index=True)
+    keys = text_key(distinct).to_numpy(dtype=object)
+    normalised = pd.concat([normalised for *_, normalised in pemda], ignore_index=True)
+    guesses = pd.concat([predicted[kode_pemda] for kode_pemda, *_ in pemda], ignore_index=True)
+    best = _codes(guesses.kode_bidang_urusan)
+    found: dict[str, list[np.ndarray]] = {}
+    thresholds, versions, take, start = [], [], [], 0
+    for kode_pemda, _, codes, texts, pemda_normalised in pemda:
+        classifier = classifiers[kode_pemda]
+        at = slice(start, start + len(texts))
+        part = _lookups(str(kode_pemda), tahun, classifier, texts, keys[at], pemda_normalised, best[at])
+        for name, values in part.items():
+            found.setdefault(name, []).append(values)
+        thresholds.append(np.full(len(texts), classifier.threshold if threshold is None else threshold))
+        versions.append(np.full(len(texts), classifier.model_version, dtype=object))
+        take.append(codes + start)
+        start += len(texts)
+    decided = _decide(
+        normalised,
+        guesses,
+        {name: np.concatenate(values) for name, values in found.items()},
+        np.concatenate(thresholds),
+        np.concatenate(versions),
+    )
+    out = decided.iloc[np.concatenate(take)]
+    out.index = np.concatenate([index for _, index, _, _, _ in pemda])
+    return out.reindex(frame.index)[list(OUTPUT_COLUMNS)]
