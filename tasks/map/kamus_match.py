@@ -89,6 +89,9 @@ def decide(best: np.ndarray, min_score: int, margin: int) -> tuple[np.ndarray, n
 def kamus_index(kode_pemda: str, tahun: int, normaliser: Normaliser) -> KamusIndex:
     """The pemda's kamus names and phrasings (placeholders blank), normalised with its normaliser."""
     kamus = training.usable_kamus(kode_pemda, tahun)
+    if kamus.empty:  # no entry speaks for the pemda (a template kamus its Renja does not carry): nothing to read
+        nothing = np.array([], dtype=object)
+        return KamusIndex(nothing, nothing, kamus.set_index("id_kamus"), pd.Series(nothing, index=nothing))
     phrases = training.kamus_phrases(kamus, blank_placeholders=True)
     objects = object_part(normaliser(phrases.text))
     keep = (objects != "").to_numpy()
