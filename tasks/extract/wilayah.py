@@ -70,14 +70,15 @@ def _reference() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=8)
-def _scope(pemda: frozenset[str]) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, dict]:
+def _scope(pemda: frozenset[str]) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame, dict]:
     """The names of `pemda`'s kecamatan and desa (the first version's name of each code, and each version's
     key), and the scopes an unknown name's candidates are looked for in: worked out once per set of pemda
     (every level of a run has the same)."""
     ref = _reference()
     ref = ref[ref.kode_pemda.isin(pemda)]
     ref = ref.assign(key=ref.nama.map(name_key))  # an empty scope keeps text keys
-    first_name = ref.drop_duplicates("kode").set_index("kode").nama  # the first version's name of a code
+    first = ref.drop_duplicates("kode")
+    first_name = dict(zip(first.kode, first.nama, strict=True))  # the first version's name of a code
     kecamatan = ref[ref.tingkat == "kecamatan"].drop_duplicates(["kode_pemda", "key", "kode"])
     desa_ref = ref[ref.tingkat == "desa"].drop_duplicates(["kode_induk", "key", "kode"])
     scopes = {
@@ -94,7 +95,7 @@ def _close(key: str, choices: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(difflib.get_close_matches(key, list(choices), n=3, cutoff=0.7))
 
 
-def _candidates(key: str, scope: pd.DataFrame | None, first_name: pd.Series, listed: dict) -> str:
+def _candidates(key: str, scope: pd.DataFrame | None, first_name: dict[str, str], listed: dict) -> str:
     """The names of the (up to 3) closest keys of `scope` (columns key, kode); `listed` keeps each scope's
     names per key for the next pair of the same scope."""
     if scope is None:
