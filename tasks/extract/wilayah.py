@@ -70,10 +70,10 @@ def _reference() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=8)
-def _scope(pemda: frozenset[str]) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame, dict]:
+def _scope(pemda: frozenset[str]) -> tuple[dict[str, str], pd.DataFrame, pd.DataFrame, dict, dict]:
     """The names of `pemda`'s kecamatan and desa (the first version's name of each code, and each version's
-    key), and the scopes an unknown name's candidates are looked for in: worked out once per set of pemda
-    (every level of a run has the same)."""
+    key), the scopes an unknown name's candidates are looked for in, and each scope's names per key as
+    `_candidates` lists them: worked out once per set of pemda (every level of a run has the same)."""
     ref = _reference()
     ref = ref[ref.kode_pemda.isin(pemda)]
     ref = ref.assign(key=ref.nama.map(name_key))  # an empty scope keeps text keys
@@ -86,7 +86,7 @@ def _scope(pemda: frozenset[str]) -> tuple[dict[str, str], pd.DataFrame, pd.Data
         "desa_by_kec": dict(tuple(desa_ref.groupby("kode_induk"))),
         "desa_by_pemda": dict(tuple(desa_ref.groupby("kode_pemda"))),
     }
-    return first_name, kecamatan, desa_ref, scopes
+    return first_name, kecamatan, desa_ref, scopes, {}
 
 
 @lru_cache(maxsize=100_000)
@@ -97,12 +97,12 @@ def _close(key: str, choices: tuple[str, ...]) -> tuple[str, ...]:
 
 def _candidates(key: str, scope: pd.DataFrame | None, first_name: dict[str, str], listed: dict) -> str:
     """The names of the (up to 3) closest keys of `scope` (columns key, kode); `listed` keeps each scope's
-    names per key for the next pair of the same scope."""
+    names per key for the next pair of the same scope (the scopes live as long as `listed`)."""
     if scope is None:
         return ""
     if id(scope) not in listed:
         names: dict[str, set[str]] = {}
-        for k, kode in zip(scope.key, scope.kode, strict=True):
+        for k, kode in zip(scope.key.tolist(), scope.kode.tolist(), strict=True):
             names.setdefault(k, set()).add(first_name[kode])
         listed[id(scope)] = names
     names = listed[id(scope)]
@@ -128,7 +128,7 @@ def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFr
     pair_of_row = pd.Series(pair_of_row, index=frame.index)
     pairs["kec_key"] = pairs.kec.map(name_key)
     pairs["desa_key"] = pairs.desa.map(name_key)
-    first_name, kecamatan, desa_ref, scopes = _scope(frozenset(pairs.kode_pemda))
+    first_name, kecamatan, desa_ref, scopes, listed = _scope(frozenset(pairs.kode_pemda))
 
     # kecamatan by name within the pemda
     has_kec = pairs[pairs.kec != ""]
@@ -168,7 +168,6 @@ def resolve_wilayah(frame: pd.DataFrame, desa_required: bool) -> tuple[pd.DataFr
         }
         found["desa"] = found["desa"].to_dict()
         kec_scope, desa_by_kec, desa_by_pemda = scopes["kec"], scopes["desa_by_kec"], scopes["desa_by_pemda"]
-    listed = {}  # scope -> its names per key (the scopes live as long as this call)
     for i, p in zip(
         bad,
         pairs.loc[bad, ["kec", "desa", "kec_key", "desa_key", "kode_pemda", "kode_kecamatan"]].itertuples(),
