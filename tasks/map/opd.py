@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from reference import store
-from schemas import KAMUS
+from schemas import KAMUS, OPD, RENJA
+from schemas.contract import Table
 from tasks.distinct import distinct_rows
 from tasks.map.classify import lexicon
 from tasks.map.classify.normalise import Normaliser, stem_word
@@ -104,9 +105,9 @@ def _stacked(keys: tuple[tuple[str, int, str], ...]) -> Stacked:
     - topics: `_topics`."""
     pemda = ["kode_pemda", "tahun"]
 
-    def stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    def stacked(frames: list[pd.DataFrame], empty: Table) -> pd.DataFrame:
         sizes = [len(f) for f in frames]
-        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        out = pd.concat(frames, ignore_index=True) if frames else empty.empty_frame()
         out["kode_pemda"] = pd.array(np.repeat([k for k, _, _ in keys], sizes), dtype="string")
         out["tahun"] = np.repeat(np.array([t for _, t, _ in keys], dtype=int), sizes)
         return out
@@ -117,7 +118,7 @@ def _stacked(keys: tuple[tuple[str, int, str], ...]) -> Stacked:
     def positions(frame: pd.DataFrame) -> np.ndarray:
         return np.array([position[pair] for pair in zip(frame.kode_pemda, frame.tahun, strict=True)], dtype=int)
 
-    opd = stacked([store.opd(kode, tahun) for (kode, _, _), tahun in zip(keys, reference, strict=True)])
+    opd = stacked([store.opd(kode, tahun) for (kode, _, _), tahun in zip(keys, reference, strict=True)], OPD)
     slots = opd.melt(id_vars=[*pemda, "kode_skpd"], value_vars=list(store.BIDANG_SLOTS), var_name="slot",
                      value_name="kode_bidang_urusan").dropna(subset=["kode_bidang_urusan"])  # fmt: skip
     slots = slots.assign(position=positions(slots), sub_unit=~slots.kode_skpd.str.endswith(".0000"))
@@ -133,9 +134,11 @@ def _stacked(keys: tuple[tuple[str, int, str], ...]) -> Stacked:
             "tahun": slots.tahun.to_numpy(),
         }
     )
-    renja = stacked([store.renja(kode, tahun) for (kode, _, _), tahun in zip(keys, reference, strict=True)])
+    renja = stacked([store.renja(kode, tahun) for (kode, _, _), tahun in zip(keys, reference, strict=True)], RENJA)
     own = [store.own_kamus(kode, tahun) for (kode, _, _), tahun in zip(keys, reference, strict=True)]
-    kamus = stacked([k.dropna(subset=["kode_sub_kegiatan"]) if k is not None else KAMUS.empty_frame() for k in own])
+    kamus = stacked(
+        [k.dropna(subset=["kode_sub_kegiatan"]) if k is not None else KAMUS.empty_frame() for k in own], KAMUS
+    )
     parts = []
     for level, _ in _LEVELS:
         for source, lines, entries in (("renja", renja, 0), ("kamus", kamus, 1)):
