@@ -50,10 +50,10 @@ def _key(codes: pd.Series, level: str) -> pd.Series:
 class Stacked:
     """The routing tables of many pemda, one frame each, with kode_pemda and tahun columns (read only)."""
 
-    candidates: pd.DataFrame
-    evidence: pd.DataFrame
-    kecamatan: pd.DataFrame  # kode_pemda, tahun, kode_kecamatan, kode_skpd
-    topics: pd.DataFrame
+    candidates: pd.DataFrame  # kode_bidang_urusan, kode_skpd, rank (default order in the pemda's list), unit
+    evidence: pd.DataFrame  # key, kode_skpd, renja (lines), kamus (entries), level
+    kecamatan: pd.DataFrame  # kode_kecamatan, kode_skpd of that kecamatan
+    topics: pd.DataFrame  # kode_bidang_urusan, word, kode_skpd: words of a unit that shares its bidang
 
 
 def stacked_routing(pairs: pd.DataFrame) -> Stacked:
@@ -112,13 +112,13 @@ def _stacked(keys: tuple[tuple[str, int, str], ...]) -> Stacked:
         out["tahun"] = np.repeat(np.array([t for _, t, _ in keys], dtype=int), sizes)
         return out
 
-    reference = [None if tahun == _NO_TAHUN else tahun for _, tahun, _ in keys]
+    reference = [(kode, None if tahun == _NO_TAHUN else tahun) for kode, tahun, _ in keys]  # as the store asks
     position = {(kode, tahun): i for i, (kode, tahun, _) in enumerate(keys)}  # a pemda's rows kept together
 
     def positions(frame: pd.DataFrame) -> np.ndarray:
         return np.array([position[pair] for pair in zip(frame.kode_pemda, frame.tahun, strict=True)], dtype=int)
 
-    opd = stacked([store.opd(kode, tahun) for (kode, _, _), tahun in zip(keys, reference, strict=True)], OPD)
+    opd = stacked([store.opd(kode, tahun) for kode, tahun in reference], OPD)
     slots = opd.melt(id_vars=[*pemda, "kode_skpd"], value_vars=list(store.BIDANG_SLOTS), var_name="slot",
                      value_name="kode_bidang_urusan").dropna(subset=["kode_bidang_urusan"])  # fmt: skip
     slots = slots.assign(position=positions(slots), sub_unit=~slots.kode_skpd.str.endswith(".0000"))
@@ -134,8 +134,8 @@ def _stacked(keys: tuple[tuple[str, int, str], ...]) -> Stacked:
             "tahun": slots.tahun.to_numpy(),
         }
     )
-    renja = stacked([store.renja(kode, tahun) for (kode, _, _), tahun in zip(keys, reference, strict=True)], RENJA)
-    own = [store.own_kamus(kode, tahun) for (kode, _, _), tahun in zip(keys, reference, strict=True)]
+    renja = stacked([store.renja(kode, tahun) for kode, tahun in reference], RENJA)
+    own = [store.own_kamus(kode, tahun) for kode, tahun in reference]
     kamus = stacked(
         [k.dropna(subset=["kode_sub_kegiatan"]) if k is not None else KAMUS.empty_frame() for k in own], KAMUS
     )

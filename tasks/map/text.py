@@ -73,18 +73,12 @@ def _lookups(
     entry whose kamus name the text is (its text_key `keys`), the jurisdiction rule of the text, the fuzzy kamus
     match of its normalised form, and whether an OPD of the pemda carries the bidang the classifier gives
     (`best`)."""
-    n = len(texts)
     index = kamus_index(kode_pemda, tahun, classifier.normaliser)
     entries = index.kamus  # the usable entries, one per id_kamus
-    found: dict[str, np.ndarray] = {}
-    names = index.by_name
-    found["exact"] = names.reindex(keys).to_numpy(dtype=object) if len(names) else np.full(n, np.nan, dtype=object)
-    if entries.empty:  # no kamus entry speaks for the pemda: no fuzzy match
-        found["fuzzy"], found["fuzzy_score"] = np.full(n, np.nan, dtype=object), np.zeros(n)
-    else:
-        fuzzy = index.match(normalised)
-        found["fuzzy"] = fuzzy.id_kamus.to_numpy(dtype=object, na_value=np.nan)
-        found["fuzzy_score"] = fuzzy.kamus_score.to_numpy(dtype=float)
+    found: dict[str, np.ndarray] = {"exact": index.by_name.reindex(keys).to_numpy(dtype=object)}
+    fuzzy = index.match(normalised)
+    found["fuzzy"] = fuzzy.id_kamus.to_numpy(dtype=object, na_value=np.nan)
+    found["fuzzy_score"] = fuzzy.kamus_score.to_numpy(dtype=float)
     for which in ("exact", "fuzzy"):  # the entry's bidang and sub kegiatan
         entry = entries.reindex(pd.Series(found[which]).fillna("").to_numpy())
         found[f"{which}_bidang"] = entry.kode_bidang_urusan.to_numpy(dtype=object)
