@@ -154,21 +154,27 @@ _FUNNEL_SQL = (
 )
 
 
-def _funnel(connection, params: dict, from_lake: Funnel | None, mapping: pd.DataFrame) -> pd.Series:
-    """The funnel's sums: followed in the lake when its rows per level are the warehouse's (`mapping` counts
-    the warehouse's rows per level and method), else read from v_funnel_desa."""
-    if from_lake is not None:
-        stored = mapping.groupby("level").n.sum()
-        if all(int(stored.get(level, 0)) == n for level, n in from_lake.rows_per_level.items()):
-            return from_lake.figures
-        logger.warning(
-            "the lake holds other rows than the warehouse for tahun %s (rows per level: %s in the lake, %s in the "
-            "warehouse); the funnel is read from the warehouse",
-            params["t"],
-            from_lake.rows_per_level,
-            {level: int(stored.get(level, 0)) for level in from_lake.rows_per_level},
-        )
-    return _numeric(_read(connection, _FUNNEL_SQL, **params)).fillna(0).iloc[0]
+def _view_funnel(engine: sa.Engine, params: dict) -> pd.Series:
+    """The funnel's sums read from v_funnel_desa (on a connection of its own: the slowest read, beside the
+    others)."""
+    with engine.connect() as connection:
+        return _numeric(_read(connection, _FUNNEL_SQL, **params)).fillna(0).iloc[0]
+
+
+def _unless_foreign(engine: sa.Engine, params: dict, followed: Funnel, mapping: pd.DataFrame) -> pd.Series:
+    """The funnel followed in the lake when the lake's rows per level are the warehouse's (`mapping` counts the
+    warehouse's rows per level and method), else the view's."""
+    stored = mapping.groupby("level").n.sum()
+    if all(int(stored.get(level, 0)) == n for level, n in followed.rows_per_level.items()):
+        return followed.figures
+    logger.warning(
+        "the lake holds other rows than the warehouse for tahun %s (rows per level: %s in the lake, %s in the "
+        "warehouse); the funnel is read from the warehouse",
+        params["t"],
+        followed.rows_per_level,
+        {level: int(stored.get(level, 0)) for level in followed.rows_per_level},
+    )
+    return _view_funnel(engine, params)
 
 
 def run_figures(engine: sa.Engine, tahun: int, pemda: list[str], lake_root: Path | None = None) -> dict:
@@ -181,7 +187,11 @@ def run_figures(engine: sa.Engine, tahun: int, pemda: list[str], lake_root: Path
     differ from the warehouse's (a lake that is not this warehouse's)."""
     p = dict(t=tahun, pemda=pemda)
     with ThreadPoolExecutor(1) as beside, engine.connect() as c:
-        from_lake = beside.submit(lake_funnel, lake_root, tahun, pemda) if lake_root is not None else None
+        # the funnel (the heaviest figure) beside the others: followed in the lake, or read from the view
+        if lake_root is not None:
+            funnel_read = beside.submit(lake_funnel, lake_root, tahun, pemda)
+        else:
+            funnel_read = beside.submit(_view_funnel, engine, p)
         bidang = _numeric(
             _read(
                 c,
@@ -247,7 +257,9 @@ def run_figures(engine: sa.Engine, tahun: int, pemda: list[str], lake_root: Path
             "WHERE tahun = :t AND kode_pemda IN :pemda AND mapping_method IS NULL) AS waiting",
             **p,
         ).n.iloc[0]
-        funnel = _funnel(c, p, from_lake.result() if from_lake else None, mapping)
+        funnel = funnel_read.result()
+        if lake_root is not None:
+            funnel = _unless_foreign(engine, p, funnel, mapping)
     for frame in (mapping, confidence):
         frame["mapping_method"] = frame.mapping_method.astype(object).where(frame.mapping_method.notna(), None)
     return dict(
